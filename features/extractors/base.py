@@ -1,0 +1,43 @@
+"""The extractor interface: images in, L2-normalised float32 rows out.
+
+Work is split in two so callers can overlap them: ``preprocess`` (decode and
+resize one image; CPU-bound, runs in a thread pool) and ``infer`` (one batch
+through the model).
+"""
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+
+
+class Extractor(ABC):
+    name: str
+    dim: int
+
+    @property
+    @abstractmethod
+    def fingerprint(self) -> str:
+        """Names the model, weights and preprocessing: vectors compare only within one."""
+
+    def load(self) -> None:
+        """Make the model ready; raise imagesim.errors.Unavailable if it cannot be."""
+
+    @abstractmethod
+    def preprocess(self, data: bytes) -> np.ndarray:
+        """Decode one image file and shape it for the model; raise InvalidInput if unreadable."""
+
+    @abstractmethod
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        """Run a stacked batch of preprocessed images; return (n, dim) float32, rows of length 1."""
+
+    def extract(self, images: Sequence[bytes]) -> np.ndarray:
+        if not images:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self.infer(np.stack([self.preprocess(data) for data in images]))
+
+
+def l2_normalise(rows: np.ndarray) -> np.ndarray:
+    rows = np.asarray(rows, dtype=np.float32)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return rows / np.maximum(norms, 1e-12)

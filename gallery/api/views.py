@@ -1,0 +1,72 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from gallery import selectors, services
+from gallery.api.serializers import (
+    BulkDeleteResponseSerializer,
+    BulkDeleteSerializer,
+    ImageListFilterSerializer,
+    ImageSerializer,
+    ImageUploadSerializer,
+    UploadResponseSerializer,
+)
+from gallery.uploads import upload_files
+
+
+class ImageListCreateApi(generics.ListAPIView):
+    """The library, newest first; POST adds one or more images."""
+
+    serializer_class = ImageSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        filters = ImageListFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.image_list(
+            kind=filters.validated_data["kind"],
+            name_contains=filters.validated_data.get("q", ""),
+        )
+
+    @extend_schema(parameters=[ImageListFilterSerializer])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request={"multipart/form-data": ImageUploadSerializer},
+                   responses={201: UploadResponseSerializer, 200: UploadResponseSerializer})
+    def post(self, request):
+        results = services.images_create(files=upload_files(request), uploaded_by=_user(request))
+        created = any(not result.duplicate for result in results)
+        body = {"results": [
+            {"duplicate": result.duplicate, "image": ImageSerializer(result.image).data}
+            for result in results
+        ]}
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class ImageDetailApi(APIView):
+    @extend_schema(responses=ImageSerializer)
+    def get(self, request, pk: int):
+        return Response(ImageSerializer(selectors.image_get(pk=pk)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int):
+        services.image_delete(image=selectors.image_get(pk=pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ImageBulkDeleteApi(APIView):
+    """Delete many uploads at once: all of them, or none if any is an original or missing."""
+
+    @extend_schema(request=BulkDeleteSerializer, responses=BulkDeleteResponseSerializer)
+    def post(self, request):
+        serializer = BulkDeleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        deleted = services.images_delete_by_ids(ids=serializer.validated_data["ids"])
+        return Response({"deleted": deleted})
+
+
+def _user(request):
+    return request.user if request.user.is_authenticated else None

@@ -1,0 +1,44 @@
+"""The original app's library endpoints, same paths and JSON shapes."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from gallery import selectors, services
+from gallery.models import Image
+from gallery.uploads import upload_files
+from imagesim.errors import InvalidInput
+from imagesim.legacy import LegacyApiView
+
+
+@extend_schema(tags=["original app"])
+class LegacyImageListApi(LegacyApiView):
+    def get(self, request):
+        names = Image.objects.order_by("filename").values_list("filename", "is_original")
+        return Response({
+            "images": [filename for filename, _ in names],
+            "original_images": [filename for filename, is_original in names if is_original],
+        })
+
+
+@extend_schema(tags=["original app"])
+class LegacyUploadImageApi(LegacyApiView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    def post(self, request):
+        files = upload_files(request)
+        if len(files) > 1:
+            raise InvalidInput("This endpoint takes one file; use /api/v1/images/ for several.",
+                               code="too_many_files")
+        (result,) = services.images_create(files=files, uploaded_by=None)
+        body = {"success": True, "filename": result.image.filename}
+        if result.duplicate:
+            body["duplicate"] = True
+        return Response(body)
+
+
+@extend_schema(tags=["original app"])
+class LegacyDeleteImageApi(LegacyApiView):
+    def delete(self, request, filename: str):
+        services.image_delete(image=selectors.image_get(filename=filename))
+        return Response({"success": True})

@@ -1,0 +1,58 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class ImageQuerySet(models.QuerySet):
+    def originals(self):
+        return self.filter(is_original=True)
+
+    def uploads(self):
+        return self.filter(is_original=False)
+
+
+class Image(models.Model):
+    """One picture in the library: its stored file, its thumbnail and what we know of it."""
+
+    class Format(models.TextChoices):
+        JPEG = "JPEG", "JPEG"
+        PNG = "PNG", "PNG"
+        GIF = "GIF", "GIF"
+        BMP = "BMP", "BMP"
+        WEBP = "WEBP", "WebP"
+
+    # The server-generated name the file is stored and served under (unique, URL-safe).
+    filename = models.CharField(max_length=150, unique=True)
+    file = models.FileField(max_length=255)
+    thumbnail = models.FileField(max_length=255)
+    # The name the user's file had, for display only: never used as a path.
+    name = models.CharField(max_length=255)
+    is_original = models.BooleanField(default=False, db_index=True)
+    sha256 = models.CharField("SHA-256", max_length=64, unique=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    format = models.CharField(max_length=8, choices=Format.choices)
+    size_bytes = models.PositiveBigIntegerField("size (bytes)")
+    uploaded_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ImageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        indexes = [models.Index(fields=["-uploaded_at", "-id"], name="image_newest_first")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def content_type(self) -> str:
+        return f"image/{self.format.lower()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("image-file", args=[self.filename])
+
+    def get_thumbnail_url(self) -> str:
+        return reverse("image-thumbnail", args=[self.filename])

@@ -1,0 +1,25 @@
+"""Reads of the library."""
+
+from django.db.models import QuerySet
+
+from gallery.models import Image
+from imagesim.errors import NotFound
+
+
+def image_list(*, kind: str = "all", name_contains: str = "") -> QuerySet[Image]:
+    images = Image.objects.all()
+    if kind == "original":
+        images = images.originals()
+    elif kind == "upload":
+        images = images.uploads()
+    if name_contains:
+        images = images.filter(name__icontains=name_contains)
+    return images
+
+
+def image_get(*, pk=None, filename=None) -> Image:
+    lookup = {"pk": pk} if pk is not None else {"filename": filename}
+    try:
+        return Image.objects.get(**lookup)
+    except (Image.DoesNotExist, ValueError):
+        raise NotFound(f"No image {pk if pk is not None else filename!r} in the library.") from None

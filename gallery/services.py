@@ -1,0 +1,179 @@
+"""Writes to the library: add images, delete images.
+
+Files and rows change together: a file is stored before its row is committed and
+removed again if the row cannot be written; a row is deleted first and its files
+after the commit, so no request can see a row whose file is gone.
+"""
+
+import logging
+import os
+import re
+import uuid
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+
+from gallery.models import Image
+from gallery.signals import images_added
+from gallery.thumbnails import make_thumbnail
+from gallery.validation import CheckedImage, check_image
+from imagesim.errors import Forbidden, ImageSimError, InvalidInput, NotFound, TooLarge
+
+logger = logging.getLogger(__name__)
+
+IMAGES_DIR = "images"
+THUMBNAILS_DIR = "thumbnails"
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    image: Image
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class UploadFile:
+    """One file of an upload: its client-side name and its bytes."""
+
+    name: str
+    data: bytes
+
+
+def display_name(name: str) -> str:
+    """The client's file name, reduced to a plain base name fit for display."""
+    base = os.path.basename(name.replace("\\", "/")).strip()
+    base = "".join(ch for ch in base if ch.isprintable())
+    return base[:255] or "image"
+
+
+def images_create(
+    *, files: list[UploadFile], uploaded_by=None, is_original: bool = False
+) -> list[UploadResult]:
+    """Add several files at once: all are checked first, and one bad file stores nothing."""
+    if not files:
+        raise InvalidInput("No file was uploaded: send one or more images in the 'file' field.",
+                           code="no_file")
+    checked, errors = [], []
+    for upload in files:
+        try:
+            checked.append((upload, check_image(upload.data, name=upload.name)))
+        except ImageSimError as exc:
+            errors.append({"name": display_name(upload.name), "detail": exc.message,
+                           "code": exc.code, "status": exc.status_code})
+    if errors:
+        error_class = TooLarge if errors[0]["status"] == TooLarge.status_code else InvalidInput
+        raise error_class(
+            errors[0]["detail"] if len(errors) == 1
+            else f"{len(errors)} of {len(files)} files were not accepted; nothing was stored.",
+            code=errors[0]["code"],
+            extra={"errors": errors},
+        )
+    results = [
+        _store(upload, image_info, uploaded_by=uploaded_by, is_original=is_original)
+        for upload, image_info in checked
+    ]
+    added = [result.image for result in results if not result.duplicate]
+    if added:
+        transaction.on_commit(lambda: images_added.send(sender=Image, images=added))
+    return results
+
+
+def image_create(*, name: str, data: bytes, uploaded_by=None, is_original=False,
+                 filename: str | None = None) -> UploadResult:
+    """Add one file; ``filename`` asks for a stored name (used for originals)."""
+    image_info = check_image(data, name=name)
+    result = _store(UploadFile(name, data), image_info, uploaded_by=uploaded_by,
+                    is_original=is_original, filename=filename)
+    if not result.duplicate:
+        transaction.on_commit(lambda: images_added.send(sender=Image, images=[result.image]))
+    return result
+
+
+def _store(upload: UploadFile, info: CheckedImage, *, uploaded_by, is_original,
+           filename: str | None = None) -> UploadResult:
+    existing = Image.objects.filter(sha256=info.sha256).first()
+    if existing:
+        return UploadResult(existing, duplicate=True)
+
+    filename = _free_filename(filename, info)
+    stem = filename.rsplit(".", 1)[0]
+    file_name = default_storage.save(f"{IMAGES_DIR}/{filename}", ContentFile(upload.data))
+    thumb_name = default_storage.save(
+        f"{THUMBNAILS_DIR}/{stem}.jpg", ContentFile(make_thumbnail(upload.data))
+    )
+    try:
+        with transaction.atomic():
+            image = Image.objects.create(
+                filename=filename,
+                file=file_name,
+                thumbnail=thumb_name,
+                name=display_name(upload.name),
+                is_original=is_original,
+                sha256=info.sha256,
+                width=info.width,
+                height=info.height,
+                format=info.format,
+                size_bytes=len(upload.data),
+                uploaded_by=uploaded_by,
+            )
+    except IntegrityError:
+        # Another request stored the same content (or took the name) a moment ago.
+        _delete_files(file_name, thumb_name)
+        existing = Image.objects.filter(sha256=info.sha256).first()
+        if existing:
+            return UploadResult(existing, duplicate=True)
+        raise
+    except BaseException:
+        _delete_files(file_name, thumb_name)
+        raise
+    return UploadResult(image, duplicate=False)
+
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,100}$")
+
+
+def _free_filename(wanted: str | None, info: CheckedImage) -> str:
+    if wanted and _SAFE_NAME.match(wanted) and not Image.objects.filter(filename=wanted).exists():
+        return wanted
+    return f"{uuid.uuid4().hex}.{info.extension}"
+
+
+def image_delete(*, image: Image) -> None:
+    images_delete(images=[image])
+
+
+def images_delete(*, images: list[Image]) -> int:
+    """Delete user uploads with their files; any original among them refuses the whole request."""
+    originals = [image.filename for image in images if image.is_original]
+    if originals:
+        raise Forbidden(
+            "Original images are protected and cannot be deleted: " + ", ".join(originals),
+            code="original_protected",
+            extra={"originals": originals},
+        )
+    files = [(image.file.name, image.thumbnail.name) for image in images]
+    with transaction.atomic():
+        Image.objects.filter(pk__in=[image.pk for image in images]).delete()
+    transaction.on_commit(lambda: [_delete_files(*names) for names in files])
+    return len(images)
+
+
+def images_delete_by_ids(*, ids: list[int]) -> int:
+    images = list(Image.objects.filter(pk__in=ids))
+    missing = sorted(set(ids) - {image.pk for image in images})
+    if missing:
+        raise NotFound(
+            "No image with id " + ", ".join(map(str, missing)) + "; nothing was deleted.",
+            extra={"missing": missing},
+        )
+    return images_delete(images=images)
+
+
+def _delete_files(*names: str) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.exception("Could not delete stored file %s", name)

@@ -1,0 +1,123 @@
+"""Upload checks: each small check raises a clear, user-facing error.
+
+An upload is accepted only when Pillow decodes it completely as one of the
+supported formats and its extension says the same thing as its content.
+"""
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+from django.conf import settings
+from PIL import Image as PILImage
+from PIL import ImageOps, UnidentifiedImageError
+
+from imagesim.errors import InvalidInput, TooLarge
+
+# Pillow format name -> the extensions a file of that format may carry.
+EXTENSIONS = {
+    "JPEG": ("jpg", "jpeg"),
+    "PNG": ("png",),
+    "GIF": ("gif",),
+    "BMP": ("bmp",),
+    "WEBP": ("webp",),
+}
+ALLOWED_EXTENSIONS = tuple(ext for exts in EXTENSIONS.values() for ext in exts)
+
+
+@dataclass(frozen=True)
+class CheckedImage:
+    """What the checks learned about a valid upload."""
+
+    data: bytes
+    format: str
+    width: int
+    height: int
+    sha256: str
+
+    @property
+    def extension(self) -> str:
+        return EXTENSIONS[self.format][0]
+
+
+def check_image(data: bytes, *, name: str) -> CheckedImage:
+    check_not_empty(data)
+    check_size(data)
+    extension = check_extension(name)
+    with warnings.catch_warnings():
+        # Pillow warns (rather than fails) on images just over its own bomb limit.
+        warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+        image_format, width, height = check_decodes(data)
+    check_extension_matches(extension, image_format)
+    return CheckedImage(
+        data=data,
+        format=image_format,
+        width=width,
+        height=height,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def check_not_empty(data: bytes) -> None:
+    if not data:
+        raise InvalidInput("The file is empty.", code="empty")
+
+
+def check_size(data: bytes) -> None:
+    limit = settings.IMAGESIM_MAX_UPLOAD_BYTES
+    if len(data) > limit:
+        raise TooLarge(f"The file is larger than the {limit / 2**20:g} MB limit.", code="too_large")
+
+
+def check_extension(name: str) -> str:
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in ALLOWED_EXTENSIONS:
+        raise InvalidInput(
+            f"Unsupported file type {('.' + extension) if extension else '(no extension)'}: "
+            f"upload a JPEG, PNG, GIF, BMP or WebP image.",
+            code="unsupported_type",
+        )
+    return extension
+
+
+def check_decodes(data: bytes) -> tuple[str, int, int]:
+    """Decode the whole image; return its format and displayed (EXIF-rotated) size."""
+    try:
+        with PILImage.open(io.BytesIO(data)) as image:
+            if image.format not in EXTENSIONS:
+                raise InvalidInput(
+                    f"{image.format} images are not supported: upload a JPEG, PNG, GIF, BMP "
+                    "or WebP image.",
+                    code="unsupported_type",
+                )
+            check_pixels(image.width, image.height)
+            image.load()  # reads every byte: a truncated or corrupt file fails here
+            width, height = ImageOps.exif_transpose(image).size
+            return image.format, width, height
+    except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
+        raise TooLarge("The image has too many pixels to process safely.", code="too_many_pixels")
+    except UnidentifiedImageError:
+        raise InvalidInput("The file is not an image ImageSim can read.", code="not_an_image")
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise InvalidInput(
+            f"The image is corrupt or truncated ({exc}).", code="corrupt_image"
+        ) from None
+
+
+def check_pixels(width: int, height: int) -> None:
+    limit = settings.IMAGESIM_MAX_IMAGE_PIXELS
+    if width * height > limit:
+        raise TooLarge(
+            f"The image is {width}x{height} pixels; the limit is {limit:,} pixels.",
+            code="too_many_pixels",
+        )
+
+
+def check_extension_matches(extension: str, image_format: str) -> None:
+    if extension not in EXTENSIONS[image_format]:
+        raise InvalidInput(
+            f"The file is named .{extension} but its content is {image_format}: "
+            f"rename it to .{EXTENSIONS[image_format][0]}.",
+            code="extension_mismatch",
+        )

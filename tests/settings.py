@@ -1,0 +1,11 @@
+"""Settings for the test suite: the embedded default with the fake extractor."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-used-only-by-the-test-suite-0123456789")
+os.environ.setdefault("FEATURE_EXTRACTOR", "features.extractors.fake.FakeExtractor")
+os.environ.setdefault("FEATURE_EMBEDDED_WORKER", "false")
+
+from imagesim.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
