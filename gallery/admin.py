@@ -1,0 +1,75 @@
+from django.contrib import admin, messages
+from django.utils.html import format_html
+from django.utils.translation import ngettext
+
+from gallery import services
+from gallery.models import Image
+
+
+@admin.register(Image)
+class ImageAdmin(admin.ModelAdmin):
+    list_display = ["preview", "name", "filename", "is_original", "format", "dimensions",
+                    "size_bytes", "uploaded_at"]
+    list_display_links = ["preview", "name"]
+    list_filter = ["is_original", "format"]
+    search_fields = ["name", "filename"]
+    date_hierarchy = "uploaded_at"
+    list_per_page = 60
+    actions = ["delete_uploads"]
+    readonly_fields = ["large_preview", "filename", "file", "thumbnail", "sha256", "width",
+                       "height", "format", "size_bytes", "uploaded_at", "uploaded_by"]
+    fields = ["large_preview", "name", "is_original", *readonly_fields[1:]]
+
+    @admin.display(description="")
+    def preview(self, image):
+        return format_html('<img src="{}" alt="{}" style="height:48px;border-radius:4px">',
+                           image.get_thumbnail_url(), image.name)
+
+    @admin.display(description="Preview")
+    def large_preview(self, image):
+        return format_html('<a href="{}"><img src="{}" alt="{}"></a>', image.get_absolute_url(),
+                           image.get_thumbnail_url(), image.name)
+
+    @admin.display(description="Size (px)")
+    def dimensions(self, image):
+        return f"{image.width}x{image.height}"
+
+    def get_readonly_fields(self, request, obj=None):
+        # Marking an image original protects it for good: only a superuser decides that.
+        if request.user.is_superuser:
+            return self.readonly_fields
+        return [*self.readonly_fields, "is_original"]
+
+    def has_add_permission(self, request):
+        # Images enter the library through the upload checks (page, API, commands).
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_original:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # it would delete originals and leave files behind
+        return actions
+
+    def delete_model(self, request, obj):
+        services.image_delete(image=obj)
+
+    @admin.action(description="Delete selected uploads (originals are skipped)",
+                  permissions=["delete"])
+    def delete_uploads(self, request, queryset):
+        originals = queryset.filter(is_original=True).count()
+        deleted = services.images_delete(images=list(queryset.filter(is_original=False)))
+        if deleted:
+            self.message_user(request, ngettext("Deleted %d image.", "Deleted %d images.",
+                                                deleted) % deleted, messages.SUCCESS)
+        if originals:
+            self.message_user(
+                request,
+                ngettext("Skipped %d original image: originals are protected.",
+                         "Skipped %d original images: originals are protected.", originals)
+                % originals,
+                messages.WARNING,
+            )

@@ -1,0 +1,105 @@
+"""Curating the library in the Django admin."""
+
+import pytest
+from django.urls import reverse
+
+from gallery.models import Image
+from tests.conftest import stored_files
+
+pytestmark = pytest.mark.django_db(transaction=True)
+CHANGELIST = reverse("admin:gallery_image_changelist")
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("curator", password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=[
+        "view_image", "change_image", "delete_image"]))
+    client.force_login(user)
+    return client
+
+
+def test_it_lists_images_with_thumbnail_previews(admin_client, add_image):
+    image = add_image("beach.jpg")
+
+    response = admin_client.get(CHANGELIST)
+
+    assert response.status_code == 200
+    assert f'src="/images/thumb/{image.filename}"' in response.text
+    assert "beach.jpg" in response.text
+
+
+def test_it_filters_by_original_and_searches_by_name(admin_client, add_image):
+    add_image("beach.jpg")
+    add_image("shipped hat.jpg", is_original=True)
+
+    originals = admin_client.get(CHANGELIST, {"is_original__exact": "1"})
+    found = admin_client.get(CHANGELIST, {"q": "beach"})
+
+    assert "shipped hat.jpg" in originals.text and "beach.jpg" not in originals.text
+    assert "beach.jpg" in found.text and "shipped hat.jpg" not in found.text
+
+
+def test_bulk_delete_skips_originals_and_says_so(admin_client, add_image, media_root):
+    uploads = [add_image("a.jpg"), add_image("b.jpg")]
+    original = add_image("shipped.jpg", is_original=True)
+
+    response = admin_client.post(CHANGELIST, {
+        "action": "delete_uploads",
+        "_selected_action": [image.pk for image in [*uploads, original]],
+    }, follow=True)
+
+    assert list(Image.objects.all()) == [original]
+    assert len(stored_files(media_root)) == 2
+    messages = [str(m) for m in response.context["messages"]]
+    assert messages == ["Deleted 2 images.",
+                        "Skipped 1 original image: originals are protected."]
+
+
+def test_the_plain_delete_action_is_not_offered(admin_client, add_image):
+    add_image("a.jpg")
+
+    response = admin_client.get(CHANGELIST)
+
+    assert 'value="delete_selected"' not in response.text
+    assert 'value="delete_uploads"' in response.text
+
+
+def test_an_original_cannot_be_deleted_from_its_page(admin_client, add_image):
+    original = add_image("shipped.jpg", is_original=True)
+
+    response = admin_client.post(reverse("admin:gallery_image_delete", args=[original.pk]),
+                                 {"post": "yes"})
+
+    assert response.status_code == 403
+    assert Image.objects.count() == 1
+
+
+def test_deleting_an_upload_from_its_page_removes_its_files(admin_client, add_image, media_root):
+    image = add_image("a.jpg")
+
+    admin_client.post(reverse("admin:gallery_image_delete", args=[image.pk]), {"post": "yes"})
+
+    assert Image.objects.count() == 0
+    assert stored_files(media_root) == []
+
+
+def test_only_a_superuser_can_change_is_original(admin_client, staff_client, add_image):
+    image = add_image("a.jpg")
+    url = reverse("admin:gallery_image_change", args=[image.pk])
+
+    staff_client.post(url, {"name": "renamed.jpg", "is_original": "on"})
+    image.refresh_from_db()
+    assert (image.name, image.is_original) == ("renamed.jpg", False)
+
+    admin_client.post(url, {"name": "renamed.jpg", "is_original": "on"})
+    image.refresh_from_db()
+    assert image.is_original is True
+
+
+def test_images_cannot_be_added_around_the_upload_checks(admin_client):
+    response = admin_client.get(reverse("admin:gallery_image_add"))
+
+    assert response.status_code == 403

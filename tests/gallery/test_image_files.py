@@ -1,0 +1,59 @@
+"""GET /images/<filename> and /images/thumb/<filename>."""
+
+import io
+
+import pytest
+from PIL import Image as PILImage
+
+pytestmark = pytest.mark.django_db
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def test_it_serves_the_full_image_with_cache_headers(client, add_image):
+    image = add_image("a.png", fmt="PNG", size=(300, 200))
+
+    response = client.get(f"/images/{image.filename}")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cache-Control"] == "public, max-age=31536000"
+    assert response["ETag"] == f'"{image.sha256[:32]}"'
+    assert body(response) == image.file.read()
+
+
+def test_it_serves_a_jpeg_thumbnail_that_fits_200_pixels(client, add_image):
+    image = add_image("wide.png", fmt="PNG", size=(1000, 500))
+
+    response = client.get(f"/images/thumb/{image.filename}")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    thumbnail = PILImage.open(io.BytesIO(body(response)))
+    assert (thumbnail.format, thumbnail.size) == ("JPEG", (200, 100))
+
+
+def test_it_answers_not_modified_for_a_known_etag(client, add_image):
+    image = add_image("a.jpg")
+    etag = client.get(f"/images/{image.filename}")["ETag"]
+
+    response = client.get(f"/images/{image.filename}", HTTP_IF_NONE_MATCH=etag)
+
+    assert response.status_code == 304
+    assert response["ETag"] == etag
+
+
+def test_it_answers_404_as_json_for_an_unknown_file(client):
+    response = client.get("/images/nope.jpg")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No image 'nope.jpg' in the library.", "code": "not_found"}
+
+
+def test_it_refuses_to_write(client, add_image):
+    image = add_image("a.jpg")
+
+    assert client.post(f"/images/{image.filename}").status_code == 405

@@ -1,0 +1,131 @@
+"""POST /api/v1/images/: adding images to the library."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from gallery.models import Image
+from tests.conftest import make_image_bytes, stored_files
+
+pytestmark = pytest.mark.django_db
+URL = reverse("api-images")
+
+
+def upload(name, data, content_type="image/jpeg"):
+    return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def test_it_adds_an_image_with_its_thumbnail(api_client, media_root):
+    data = make_image_bytes("JPEG", size=(640, 480))
+    response = api_client.post(URL, {"file": upload("Beach day.jpg", data)}, format="multipart")
+
+    assert response.status_code == 201
+    (result,) = response.json()["results"]
+    image = Image.objects.get()
+    assert result == {"duplicate": False, "image": {
+        "id": image.id, "filename": image.filename, "name": "Beach day.jpg",
+        "is_original": False, "width": 640, "height": 480, "format": "JPEG",
+        "size_bytes": len(data), "sha256": image.sha256,
+        "uploaded_at": result["image"]["uploaded_at"],
+        "url": f"/images/{image.filename}", "thumbnail_url": f"/images/thumb/{image.filename}",
+    }}
+    stem = image.filename.rsplit(".", 1)[0]
+    assert stored_files(media_root) == [f"images/{image.filename}", f"thumbnails/{stem}.jpg"]
+
+
+def test_it_never_uses_the_client_file_name_as_a_path(api_client, media_root):
+    data = make_image_bytes("PNG")
+    response = api_client.post(URL, {"file": upload("../../etc/passwd.png", data)},
+                               format="multipart")
+
+    assert response.status_code == 201
+    image = response.json()["results"][0]["image"]
+    assert image["name"] == "passwd.png"
+    assert "/" not in image["filename"] and ".." not in image["filename"]
+    assert all(path.startswith(("images/", "thumbnails/")) for path in stored_files(media_root))
+
+
+def test_it_adds_several_files_in_one_request(api_client, media_root):
+    files = [upload(f"{i}.png", make_image_bytes("PNG", color=(i * 40, 0, 0))) for i in range(3)]
+    response = api_client.post(URL, {"file": files}, format="multipart")
+
+    assert response.status_code == 201
+    assert [r["image"]["name"] for r in response.json()["results"]] == ["0.png", "1.png", "2.png"]
+    assert Image.objects.count() == 3
+    assert len(stored_files(media_root)) == 6
+
+
+def test_it_answers_a_duplicate_with_the_existing_image(api_client, media_root):
+    data = make_image_bytes()
+    first = api_client.post(URL, {"file": upload("a.jpg", data)}, format="multipart").json()
+    response = api_client.post(URL, {"file": upload("copy.jpg", data)}, format="multipart")
+
+    assert response.status_code == 200
+    assert response.json()["results"] == [
+        {"duplicate": True, "image": first["results"][0]["image"]}]
+    assert Image.objects.count() == 1
+    assert len(stored_files(media_root)) == 2
+
+
+@pytest.mark.parametrize("name,data,status,code", [
+    ("empty.jpg", b"", 400, "empty"),
+    ("notes.jpg", b"just some text, not a picture", 400, "not_an_image"),
+    ("renamed.jpg", make_image_bytes("PNG"), 400, "extension_mismatch"),
+    ("half.jpg", make_image_bytes(size=(300, 300))[:400], 400, "corrupt_image"),
+    ("virus.exe", make_image_bytes(), 400, "unsupported_type"),
+])
+def test_it_refuses_bad_files_and_stores_nothing(api_client, media_root, name, data, status, code):
+    response = api_client.post(URL, {"file": upload(name, data)}, format="multipart")
+
+    assert response.status_code == status
+    body = response.json()
+    assert body["code"] == code
+    assert body["errors"] == [{"name": name, "detail": body["detail"], "code": code,
+                               "status": status}]
+    assert Image.objects.count() == 0
+    assert stored_files(media_root) == []
+
+
+def test_it_refuses_a_file_over_the_limit(api_client, media_root, settings):
+    settings.IMAGESIM_MAX_UPLOAD_BYTES = 2**20
+    big = make_image_bytes("BMP", size=(1000, 400))
+    response = api_client.post(URL, {"file": upload("big.bmp", big)}, format="multipart")
+
+    assert response.status_code == 413
+    assert response.json()["detail"] == "The file is larger than the 1 MB limit."
+    assert stored_files(media_root) == []
+
+
+def test_one_bad_file_among_several_stores_nothing(api_client, media_root):
+    files = [upload("good.jpg", make_image_bytes()), upload("bad.jpg", b"nope")]
+    response = api_client.post(URL, {"file": files}, format="multipart")
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "The file is not an image ImageSim can read."
+    assert [e["name"] for e in response.json()["errors"]] == ["bad.jpg"]
+    assert Image.objects.count() == 0
+    assert stored_files(media_root) == []
+
+
+def test_it_asks_for_a_file_when_none_is_sent(api_client):
+    response = api_client.post(URL, {}, format="multipart")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "No file was uploaded: send one or more images in the 'file' field.",
+        "code": "no_file"}
+
+
+def test_it_refuses_a_json_body(api_client):
+    response = api_client.post(URL, {"file": "x"}, format="json")
+
+    assert response.status_code == 415
+    assert "Unsupported media type" in response.json()["detail"]
+
+
+def test_it_records_the_signed_in_uploader(api_client, django_user_model):
+    user = django_user_model.objects.create_user("ada", password="pw")
+    api_client.force_authenticate(user)
+    api_client.post(URL, {"file": upload("a.jpg", make_image_bytes())}, format="multipart")
+
+    assert Image.objects.get().uploaded_by == user
