@@ -15,3 +15,7 @@ urlpatterns = [
     path("", include("search.legacy.urls")),
     path("", include("gallery.urls")),
 ]
+
+handler400 = "imagesim.views.bad_request"
+handler404 = "imagesim.views.page_not_found"
+handler500 = "imagesim.views.server_error"
