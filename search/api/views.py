@@ -1,0 +1,35 @@
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from search import services
+from search.api.serializers import SearchRequestSerializer, SearchResponseSerializer
+
+
+class SearchApi(APIView):
+    """The library images most similar to an uploaded image or to a library image."""
+
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(
+        request={"multipart/form-data": SearchRequestSerializer,
+                 "application/json": SearchRequestSerializer},
+        responses=SearchResponseSerializer,
+    )
+    def post(self, request):
+        serializer = SearchRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        options = serializer.validated_data
+        filters = {"k": options["k"], "kind": options["kind"],
+                   "min_similarity": options.get("min_similarity")}
+        if "file" in options:
+            upload = options["file"]
+            outcome = services.search_by_upload(
+                data=upload.read(settings.IMAGESIM_MAX_UPLOAD_BYTES + 1),
+                name=upload.name or "", **filters,
+            )
+        else:
+            outcome = services.search_by_image(image_id=options["image_id"], **filters)
+        return Response(SearchResponseSerializer(outcome).data)

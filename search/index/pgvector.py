@@ -1,0 +1,86 @@
+"""The PostgreSQL index: pgvector's HNSW over ``halfvec`` with cosine distance.
+
+Migration search/0001 builds ``USING hnsw ((vector::halfvec(2048)) halfvec_cosine_ops)
+WHERE dim = 2048``, pgvector's pattern for a column holding vectors of several
+lengths. A search is one query that orders by the same expression, so the planner
+walks that index. Iterative index scans (``hnsw.iterative_scan = relaxed_order``)
+keep walking until the filters (kind, the query image itself) have let k rows
+through. The k candidates are then re-scored in full float32 precision from the
+stored vectors and sorted by that, so halfvec rounding never shows in the result.
+
+Vectors of another length are searched by the same query without an index (an
+exact scan): correct, only slower.
+"""
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+
+from features.models import FeatureVector
+from gallery.models import Image
+from search.index.base import Hit, VectorIndex, only_originals
+
+INDEXED_DIM = 2048
+
+
+def vector_literal(vector: np.ndarray) -> str:
+    return "[" + ",".join(repr(float(x)) for x in np.asarray(vector, dtype=np.float32)) + "]"
+
+
+def search_sql(*, dim: int, kind: str, exclude: bool, min_similarity: bool) -> str:
+    """The search query; ``dim`` is written into the text so the planner matches the index."""
+    dim = int(dim)
+    vectors = connection.ops.quote_name(FeatureVector._meta.db_table)
+    images = connection.ops.quote_name(Image._meta.db_table)
+    filters = [f"fv.extractor = %(extractor)s", f"fv.dim = {dim}"]
+    if only_originals(kind) is not None:
+        filters.append("img.is_original = %(is_original)s")
+    if exclude:
+        filters.append("fv.image_id <> %(exclude)s")
+    outer = "WHERE 1 - (vector <=> %(query)s::vector) >= %(min_similarity)s" if min_similarity else ""
+    return f"""
+        WITH candidates AS MATERIALIZED (
+            SELECT fv.image_id, fv.vector
+            FROM {vectors} fv JOIN {images} img ON img.id = fv.image_id
+            WHERE {" AND ".join(filters)}
+            ORDER BY fv.vector::halfvec({dim}) <=> %(query)s::halfvec({dim})
+            LIMIT %(k)s
+        )
+        SELECT image_id, 1 - (vector <=> %(query)s::vector) AS similarity
+        FROM candidates {outer}
+        ORDER BY similarity DESC, image_id
+    """
+
+
+class PgvectorIndex(VectorIndex):
+    def has_vectors(self, *, extractor: str) -> bool:
+        return FeatureVector.objects.filter(extractor=extractor).exists()
+
+    def search(self, *, extractor, query, k, kind="all", min_similarity=None,
+               exclude_image_id=None) -> list[Hit]:
+        query = np.asarray(query, dtype=np.float32).ravel()
+        sql = search_sql(dim=query.size, kind=kind, exclude=exclude_image_id is not None,
+                         min_similarity=min_similarity is not None)
+        params = {
+            "extractor": extractor,
+            "is_original": only_originals(kind),
+            "exclude": exclude_image_id,
+            "query": vector_literal(query),
+            "k": int(k),
+            "min_similarity": min_similarity,
+        }
+        with transaction.atomic(), connection.cursor() as cursor:
+            set_search_options(cursor, k=k)
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        return [Hit(int(image_id), float(similarity)) for image_id, similarity in rows]
+
+
+def set_search_options(cursor, *, k: int) -> None:
+    """For this transaction only: search breadth, and keep scanning until k pass the filters."""
+    ef_search = max(int(settings.SEARCH_HNSW_EF_SEARCH), int(k))
+    cursor.execute(
+        "SELECT set_config('hnsw.ef_search', %s, true),"
+        " set_config('hnsw.iterative_scan', 'relaxed_order', true)",
+        [str(ef_search)],
+    )

@@ -1,0 +1,29 @@
+"""The original app's search endpoint, same path and JSON shape."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from gallery.uploads import upload_files
+from imagesim.errors import InvalidInput
+from imagesim.legacy import LegacyApiView
+from search import services
+from search.api.serializers import LegacySearchResponseSerializer
+
+
+@extend_schema(tags=["original app"], responses=LegacySearchResponseSerializer)
+class LegacySearchApi(LegacyApiView):
+    """The 6 library images most similar to the uploaded one (multipart field "file")."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    def post(self, request):
+        files = upload_files(request)
+        if len(files) != 1:
+            raise InvalidInput(
+                "Send one query image in the 'file' field." if not files
+                else "This endpoint takes one query image; send one file.",
+                code="no_file" if not files else "too_many_files",
+            )
+        outcome = services.search_by_upload(data=files[0].data, name=files[0].name)
+        return Response(LegacySearchResponseSerializer(outcome).data)

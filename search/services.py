@@ -1,0 +1,113 @@
+"""Search: a query image in, the most similar library images out.
+
+A query is either an uploaded file (its vector extracted on the fly; the file is
+never stored) or an image of the library (its stored vector; it is left out of
+its own results). Only vectors of the current extractor are compared.
+"""
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from PIL import Image as PILImage
+
+from features.extractors.loader import get_extractor
+from features.models import FeatureVector
+from gallery.models import Image
+from gallery.selectors import image_get
+from gallery.services import display_name
+from gallery.validation import check_decodes, check_not_empty, check_size
+from imagesim.errors import Conflict, InvalidInput
+from search.index import get_index
+from search.index.base import KINDS
+from search.similarity import as_similarity, normalise
+
+NO_FEATURES = "No image has features yet: generate features first."
+
+
+@dataclass(frozen=True)
+class Match:
+    image: Image
+    similarity: float
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    matches: list[Match]
+    query_image_id: int | None
+    query_name: str
+    extractor: str
+
+
+def search_by_upload(*, data: bytes, name: str, k: int | None = None, kind: str = "all",
+                     min_similarity: float | None = None) -> SearchOutcome:
+    """Search with an uploaded image; nothing of it is kept."""
+    k = _checked_options(k, kind, min_similarity)
+    _check_query_file(data)
+    extractor = get_extractor()
+    _require_vectors(extractor.fingerprint)
+    extractor.load()
+    vector = extractor.extract([data])[0]
+    return _search(extractor=extractor.fingerprint, query=vector, k=k, kind=kind,
+                   min_similarity=min_similarity, query_image_id=None,
+                   query_name=display_name(name))
+
+
+def search_by_image(*, image_id: int, k: int | None = None, kind: str = "all",
+                    min_similarity: float | None = None) -> SearchOutcome:
+    """Search with a library image's stored vector; the image is not its own match."""
+    k = _checked_options(k, kind, min_similarity)
+    image = image_get(pk=image_id)
+    fingerprint = get_extractor().fingerprint
+    _require_vectors(fingerprint)
+    vector = (FeatureVector.objects.filter(image=image, extractor=fingerprint)
+              .values_list("vector", flat=True).first())
+    if vector is None:
+        raise Conflict(
+            f"{image.name} has no features yet: generate features, then search again.",
+            code="query_has_no_features",
+        )
+    return _search(extractor=fingerprint, query=vector, k=k, kind=kind,
+                   min_similarity=min_similarity, query_image_id=image.pk, query_name=image.name)
+
+
+def _search(*, extractor, query, k, kind, min_similarity, query_image_id, query_name
+            ) -> SearchOutcome:
+    hits = get_index().search(
+        extractor=extractor, query=normalise(np.asarray(query)).ravel(), k=k, kind=kind,
+        min_similarity=min_similarity or None, exclude_image_id=query_image_id,
+    )
+    images = Image.objects.in_bulk([hit.image_id for hit in hits])
+    # An image deleted a moment ago is left out rather than answered without its file.
+    matches = [Match(images[hit.image_id], round(as_similarity(hit.score), 6))
+               for hit in hits if hit.image_id in images]
+    return SearchOutcome(matches=matches, query_image_id=query_image_id,
+                         query_name=query_name, extractor=extractor)
+
+
+def _checked_options(k, kind, min_similarity) -> int:
+    k = settings.SEARCH_DEFAULT_K if k is None else k
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= settings.SEARCH_MAX_K:
+        raise InvalidInput(f"k must be a whole number from 1 to {settings.SEARCH_MAX_K}.",
+                           code="invalid_k")
+    if kind not in KINDS:
+        raise InvalidInput("kind must be one of: " + ", ".join(KINDS) + ".", code="invalid_kind")
+    if min_similarity is not None and not 0.0 <= min_similarity <= 1.0:
+        raise InvalidInput("min_similarity must be a number from 0 to 1.",
+                           code="invalid_min_similarity")
+    return k
+
+
+def _check_query_file(data: bytes) -> None:
+    """The upload checks that matter for a query: not empty, not too large, a whole image."""
+    check_not_empty(data)
+    check_size(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+        check_decodes(data)
+
+
+def _require_vectors(fingerprint: str) -> None:
+    if not get_index().has_vectors(extractor=fingerprint):
+        raise Conflict(NO_FEATURES, code="no_features")

@@ -1,0 +1,196 @@
+"""Cosine similarity search over a matrix of unit rows: the pure maths, no Django.
+
+Rows and queries are L2-normalised float32, so cosine similarity is one
+matrix-vector product. The scan reads the matrix once; choosing the top k is
+linear (``argpartition``) and sorting touches only those k.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+EXCLUDED = -np.inf
+
+
+def normalise(rows: np.ndarray) -> np.ndarray:
+    """Rows (or one vector) scaled to length 1, as float32; zero rows stay zero."""
+    rows = np.asarray(rows, dtype=np.float32)
+    norms = np.linalg.norm(rows, axis=-1, keepdims=True)
+    return rows / np.maximum(norms, np.float32(1e-12))
+
+
+def scores(matrix: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Cosine similarity of ``query`` to every row of ``matrix`` (both unit length)."""
+    return matrix @ np.asarray(query, dtype=np.float32)
+
+
+def top_k(scores: np.ndarray, k: int, *, min_similarity: float | None = None
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Positions and scores of the ``k`` highest scores, best first.
+
+    Entries set to ``EXCLUDED`` (-inf) never come back; ``min_similarity`` drops
+    the rest below it. Equal scores come back in position order.
+    """
+    if k <= 0 or scores.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    if scores.size > k:
+        candidates = np.argpartition(-scores, k - 1)[:k]
+    else:
+        candidates = np.arange(scores.size)
+    # Best first, ties by position (lexsort's last key is the primary one).
+    order = candidates[np.lexsort((candidates, -scores[candidates]))]
+    best = scores[order]
+    keep = best > EXCLUDED
+    if min_similarity is not None:
+        keep &= best >= min_similarity
+    return order[keep].astype(np.int64), best[keep].astype(np.float32)
+
+
+def as_similarity(score: float) -> float:
+    """A cosine score shown to users: clipped to 0..1 (ResNet features are never negative)."""
+    return float(min(1.0, max(0.0, score)))
+
+
+class VectorMatrix:
+    """Unit rows keyed by integer ids, with room to grow and O(1) removal.
+
+    One float32 buffer holds the rows; a removed row is replaced by the last one,
+    so the live rows are always ``buffer[:size]`` and a scan reads nothing else.
+    Each row carries a key (for removal), an item id (what a search returns) and
+    a flag (``is_original``, for filtering). Not thread-safe: callers lock.
+    """
+
+    def __init__(self, dim: int, capacity: int = 0):
+        self.dim = dim
+        self._buffer = np.empty((capacity, dim), dtype=np.float32)
+        self._keys = np.empty(capacity, dtype=np.int64)
+        self._items = np.empty(capacity, dtype=np.int64)
+        self._flags = np.empty(capacity, dtype=bool)
+        self._row_of_key: dict[int, int] = {}
+        self._row_of_item: dict[int, int] = {}
+        self.size = 0
+        # Sum of keys, kept as rows come and go (a cheap fingerprint of the key set).
+        self.key_sum = 0
+
+    @property
+    def rows(self) -> np.ndarray:
+        return self._buffer[: self.size]
+
+    @property
+    def keys(self) -> np.ndarray:
+        return self._keys[: self.size]
+
+    @property
+    def max_key(self) -> int:
+        return int(self._keys[: self.size].max()) if self.size else 0
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held: the row buffer (with its spare room) and the per-row arrays."""
+        return (self._buffer.nbytes + self._keys.nbytes + self._items.nbytes
+                + self._flags.nbytes)
+
+    def __contains__(self, key: int) -> bool:
+        return key in self._row_of_key
+
+    def reserve(self, capacity: int) -> None:
+        """Make room for ``capacity`` rows in all (one copy while it grows)."""
+        if capacity <= len(self._buffer):
+            return
+        for name in ("_buffer", "_keys", "_items", "_flags"):
+            old = getattr(self, name)
+            new = np.empty((capacity, *old.shape[1:]), dtype=old.dtype)
+            new[: self.size] = old[: self.size]
+            setattr(self, name, new)
+
+    def add(self, keys, items, flags, rows: np.ndarray) -> None:
+        """Append rows (normalised here); keys already present are replaced."""
+        rows = normalise(np.asarray(rows, dtype=np.float32).reshape(-1, self.dim))
+        keys = [int(key) for key in keys]
+        present = [key for key in keys if key in self._row_of_key]
+        if present:
+            self.remove(present)
+        needed = self.size + len(keys)
+        if needed > len(self._buffer):
+            self.reserve(max(needed, len(self._buffer) + len(self._buffer) // 4 + 64))
+        start, end = self.size, needed
+        self._buffer[start:end] = rows
+        self._keys[start:end] = keys
+        self._items[start:end] = np.asarray(items, dtype=np.int64)
+        self._flags[start:end] = np.asarray(flags, dtype=bool)
+        for offset, key in enumerate(keys):
+            self._row_of_key[key] = start + offset
+            self._row_of_item[int(self._items[start + offset])] = start + offset
+        self.size = end
+        self.key_sum += sum(keys)
+
+    def remove(self, keys) -> None:
+        """Drop rows by key; unknown keys are ignored."""
+        for key in keys:
+            row = self._row_of_key.pop(int(key), None)
+            if row is None:
+                continue
+            self._row_of_item.pop(int(self._items[row]), None)
+            last = self.size - 1
+            if row != last:
+                self._buffer[row] = self._buffer[last]
+                self._keys[row] = self._keys[last]
+                self._items[row] = self._items[last]
+                self._flags[row] = self._flags[last]
+                self._row_of_key[int(self._keys[row])] = row
+                self._row_of_item[int(self._items[row])] = row
+            self.size = last
+            self.key_sum -= int(key)
+
+    def search(self, query: np.ndarray, k: int, *, only_flag: bool | None = None,
+               exclude_item: int | None = None, min_similarity: float | None = None
+               ) -> list[tuple[int, float]]:
+        """The ``k`` most similar rows as (item id, cosine score), best first."""
+        if self.size == 0:
+            return []
+        found = scores(self.rows, normalise(query).ravel())
+        if only_flag is not None:
+            found[self._flags[: self.size] != only_flag] = EXCLUDED
+        if exclude_item is not None and exclude_item in self._row_of_item:
+            found[self._row_of_item[exclude_item]] = EXCLUDED
+        positions, best = top_k(found, k, min_similarity=min_similarity)
+        items = self._items[positions]
+        return [(int(item), float(score)) for item, score in zip(items, best)]
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Retrieval-quality figures over a labelled set (every item a query)."""
+
+    queries: int
+    mean_average_precision: float
+    precision_at: dict[int, float]
+
+
+def evaluate_ranking(vectors: np.ndarray, labels: list[str], *, cutoffs=(1, 6, 10)) -> Ranking:
+    """Every row a query against all the others; relevant means the same label.
+
+    Queries whose label has no other member are left out (nothing to find).
+    """
+    vectors = normalise(vectors)
+    labels_array = np.asarray(labels)
+    average_precisions, precisions = [], {cutoff: [] for cutoff in cutoffs}
+    for index in range(len(labels_array)):
+        found = scores(vectors, vectors[index])
+        found[index] = EXCLUDED
+        order = np.lexsort((np.arange(found.size), -found))[:-1]  # drop the query itself
+        relevant = labels_array[order] == labels_array[index]
+        total = int(relevant.sum())
+        if total == 0:
+            continue
+        hits = np.cumsum(relevant)
+        ranks = np.flatnonzero(relevant) + 1
+        average_precisions.append(float((hits[relevant] / ranks).mean()))
+        for cutoff in cutoffs:
+            precisions[cutoff].append(float(relevant[:cutoff].sum()) / cutoff)
+    count = len(average_precisions)
+    return Ranking(
+        queries=count,
+        mean_average_precision=float(np.mean(average_precisions)) if count else 0.0,
+        precision_at={c: float(np.mean(v)) if v else 0.0 for c, v in precisions.items()},
+    )
