@@ -1,0 +1,296 @@
+"""POST /api/v1/search/: by upload and by library image, on SQLite and on PostgreSQL."""
+
+import io
+
+import numpy as np
+import pytest
+
+from features.extractors.loader import get_extractor
+from features.models import FeatureVector
+from gallery.models import Image
+from imagesim.errors import Unavailable
+from tests.conftest import make_image_bytes, stored_files
+from tests.search.conftest import add_image, add_vector, fingerprint, unit
+
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
+
+URL = "/api/v1/search/"
+RED, DARK_RED, GREEN, BLUE = (200, 30, 30), (170, 40, 40), (30, 200, 30), (30, 30, 200)
+
+
+def upload(data=None, name="query.jpg"):
+    file = io.BytesIO(make_image_bytes("JPEG", color=RED) if data is None else data)
+    file.name = name
+    return file
+
+
+def result(image, similarity):
+    return {
+        "id": image.pk, "filename": image.filename, "name": image.name,
+        "similarity": pytest.approx(similarity, abs=2e-5),
+        "url": f"/images/{image.filename}", "thumbnail_url": f"/images/thumb/{image.filename}",
+        "is_original": image.is_original,
+    }
+
+
+def expected_results(query, images, k=6, keep=lambda image: True):
+    """The brute-force answer: cosine similarity to every stored vector, best first."""
+    vectors = {fv.image_id: np.asarray(fv.vector) for fv in FeatureVector.objects.all()}
+    scored = sorted(
+        ((float(np.dot(vectors[image.pk], query)), image) for image in images if keep(image)),
+        key=lambda pair: (-pair[0], pair[1].pk),
+    )
+    return [result(image, max(0.0, min(1.0, score))) for score, image in scored[:k]]
+
+
+def post(api_client, **data):
+    return api_client.post(URL, data, format="multipart")
+
+
+def test_it_finds_the_images_most_similar_to_an_uploaded_file(api_client):
+    red = add_image(RED)
+    dark_red = add_image(DARK_RED, original=True)
+    green = add_image(GREEN)
+    query_data = make_image_bytes("JPEG", color=RED)
+    query = get_extractor().extract([query_data])[0]
+
+    response = post(api_client, file=upload(query_data, name="my query.jpg"))
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "results": expected_results(query, [red, dark_red, green]),
+        "query": {"image_id": None, "name": "my query.jpg"},
+        "extractor": "fake-colour-8x8-v1",
+    }
+    assert [item["id"] for item in response.json()["results"]] == [red.pk, dark_red.pk, green.pk]
+
+
+def test_it_keeps_nothing_of_an_uploaded_query(api_client, media_root):
+    add_image(RED)
+    files_before = stored_files(media_root)
+
+    response = post(api_client, file=upload())
+
+    assert response.status_code == 200
+    assert Image.objects.count() == 1
+    assert FeatureVector.objects.count() == 1
+    assert stored_files(media_root) == files_before
+
+
+def test_it_searches_by_a_library_image_without_returning_that_image(api_client):
+    red = add_image(RED)
+    dark_red = add_image(DARK_RED)
+    blue = add_image(BLUE, original=True)
+    query = np.asarray(FeatureVector.objects.get(image=red).vector)
+
+    response = post(api_client, image_id=red.pk)
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "results": expected_results(query, [dark_red, blue]),
+        "query": {"image_id": red.pk, "name": red.name},
+        "extractor": "fake-colour-8x8-v1",
+    }
+
+
+def test_it_orders_results_exactly_as_a_brute_force_computation(api_client):
+    images = [add_image((i, 0, 0), vector=unit(i)) for i in range(40)]
+    query = np.asarray(FeatureVector.objects.get(image=images[0]).vector)
+
+    response = post(api_client, image_id=images[0].pk, k=25)
+
+    assert response.status_code == 200
+    assert response.json()["results"] == expected_results(query, images[1:], k=25)
+
+
+def test_it_returns_six_results_unless_asked_for_another_number(api_client):
+    images = [add_image((i, 0, 0), vector=unit(i)) for i in range(12)]
+
+    default = post(api_client, image_id=images[0].pk)
+    three = post(api_client, image_id=images[0].pk, k=3)
+
+    assert len(default.json()["results"]) == 6
+    assert len(three.json()["results"]) == 3
+
+
+def test_it_returns_at_most_100_results(api_client):
+    images = [add_image((i % 256, i // 256, 0), vector=unit(i)) for i in range(105)]
+
+    response = post(api_client, image_id=images[0].pk, k=100)
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 100
+
+
+@pytest.mark.parametrize("kind, keep", [
+    ("original", lambda image: image.is_original),
+    ("upload", lambda image: not image.is_original),
+    ("all", lambda image: True),
+])
+def test_it_filters_by_originals_or_uploads(api_client, kind, keep):
+    images = [add_image((i, 0, 0), vector=unit(i), original=i % 3 == 0) for i in range(15)]
+    query = np.asarray(FeatureVector.objects.get(image=images[1]).vector)
+
+    response = post(api_client, image_id=images[1].pk, kind=kind, k=20)
+
+    assert response.status_code == 200
+    assert response.json()["results"] == expected_results(query, images[:1] + images[2:], k=20,
+                                                          keep=keep)
+
+
+def test_it_leaves_out_results_below_the_minimum_similarity(api_client):
+    red = add_image(RED)
+    dark_red = add_image(DARK_RED)
+    add_image(GREEN)
+    add_image(BLUE)
+    query = np.asarray(FeatureVector.objects.get(image=red).vector)
+
+    response = post(api_client, image_id=red.pk, min_similarity=0.9)
+
+    assert response.status_code == 200
+    assert response.json()["results"] == expected_results(query, [dark_red])
+
+
+def test_it_compares_only_vectors_of_the_current_extractor(api_client):
+    red = add_image(RED)
+    other = add_image(DARK_RED, with_vector=False)
+    add_vector(other, np.asarray(FeatureVector.objects.get(image=red).vector),
+               extractor="another-model-v1")
+
+    response = post(api_client, file=upload())
+
+    assert [item["id"] for item in response.json()["results"]] == [red.pk]
+
+
+def test_it_sees_added_and_deleted_images_at_once(api_client):
+    red = add_image(RED)
+    assert [r["id"] for r in post(api_client, file=upload()).json()["results"]] == [red.pk]
+
+    dark_red = add_image(DARK_RED)
+    assert [r["id"] for r in post(api_client, file=upload()).json()["results"]] == [
+        red.pk, dark_red.pk]
+
+    assert api_client.delete(f"/api/v1/images/{red.pk}/").status_code == 204
+    assert [r["id"] for r in post(api_client, file=upload()).json()["results"]] == [dark_red.pk]
+
+
+def test_it_says_to_generate_features_when_no_image_has_any(api_client):
+    add_image(RED, with_vector=False)
+    add_vector(add_image(GREEN, with_vector=False), unit(1), extractor="another-model-v1")
+
+    for response in (post(api_client, file=upload()),
+                     post(api_client, image_id=Image.objects.first().pk)):
+        assert response.status_code == 409
+        assert response.json() == {
+            "detail": "No image has features yet: generate features first.",
+            "code": "no_features",
+        }
+
+
+def test_it_says_when_the_query_image_has_no_features_yet(api_client):
+    add_image(RED)
+    pending = add_image(GREEN, with_vector=False, name="pending.png")
+
+    response = post(api_client, image_id=pending.pk)
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "pending.png has no features yet: generate features, then search again.",
+        "code": "query_has_no_features",
+    }
+
+
+def test_it_answers_503_when_the_model_cannot_load(api_client, monkeypatch):
+    add_image(RED)
+
+    def fail():
+        raise Unavailable("The model weights are missing: set FEATURE_WEIGHTS.",
+                          code="model_unavailable")
+
+    monkeypatch.setattr(get_extractor(), "load", fail)
+    response = post(api_client, file=upload())
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": "The model weights are missing: set FEATURE_WEIGHTS.",
+                               "code": "model_unavailable"}
+
+
+def test_it_answers_404_for_an_unknown_image(api_client):
+    add_image(RED)
+
+    response = post(api_client, image_id=999_999)
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No image 999999 in the library.", "code": "not_found"}
+
+
+@pytest.mark.parametrize("data, errors", [
+    ({}, {"file": ["Send a query: an image file in 'file', or a library image's id in "
+                   "'image_id'."]}),
+    ({"image_id": "abc"}, {"image_id": ["A valid integer is required."]}),
+    ({"image_id": 0}, {"image_id": ["Ensure this value is greater than or equal to 1."]}),
+    ({"image_id": 1, "k": 0}, {"k": ["Ensure this value is greater than or equal to 1."]}),
+    ({"image_id": 1, "k": 101}, {"k": ["Ensure this value is less than or equal to 100."]}),
+    ({"image_id": 1, "k": "six"}, {"k": ["A valid integer is required."]}),
+    ({"image_id": 1, "kind": "favourites"}, {"kind": ['"favourites" is not a valid choice.']}),
+    ({"image_id": 1, "min_similarity": 1.5},
+     {"min_similarity": ["Ensure this value is less than or equal to 1.0."]}),
+    ({"image_id": 1, "min_similarity": -0.1},
+     {"min_similarity": ["Ensure this value is greater than or equal to 0.0."]}),
+    ({"image_id": 1, "min_similarity": "nan"}, {"min_similarity": ["A valid number is required."]}),
+])
+def test_it_rejects_bad_options(api_client, data, errors):
+    add_image(RED)
+
+    response = post(api_client, **data)
+
+    assert response.status_code == 400
+    assert response.json() == errors
+
+
+def test_it_rejects_a_file_and_an_image_id_together(api_client):
+    red = add_image(RED)
+
+    response = post(api_client, file=upload(), image_id=red.pk)
+
+    assert response.status_code == 400
+    assert response.json() == {"file": ["Send either an image file or an image_id, not both."]}
+
+
+@pytest.mark.parametrize("data, status, body", [
+    (b"this is not an image", 400,
+     {"detail": "The file is not an image ImageSim can read.", "code": "not_an_image"}),
+    (make_image_bytes("JPEG")[:300], 400, None),
+])
+def test_it_rejects_a_file_that_is_not_a_whole_image(api_client, media_root, data, status, body):
+    add_image(RED)
+    files_before = stored_files(media_root)
+
+    response = post(api_client, file=upload(data))
+
+    assert response.status_code == status
+    if body is None:
+        assert response.json()["code"] == "corrupt_image"
+        assert response.json()["detail"].startswith("The image is corrupt or truncated")
+    else:
+        assert response.json() == body
+    assert stored_files(media_root) == files_before
+
+
+def test_it_rejects_an_empty_file(api_client):
+    add_image(RED)
+
+    response = post(api_client, file=upload(b""))
+
+    assert response.status_code == 400
+    assert response.json() == {"file": ["The submitted file is empty."]}
+
+
+def test_it_takes_its_options_as_json_too(api_client):
+    red = add_image(RED)
+    dark_red = add_image(DARK_RED)
+
+    response = api_client.post(URL, {"image_id": red.pk, "k": 1}, format="json")
+
+    assert response.status_code == 200
+    assert [item["id"] for item in response.json()["results"]] == [dark_red.pk]
