@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models import Q
 
 from features.fields import VectorField
 from gallery.models import Image
@@ -20,3 +21,91 @@ class FeatureVector(models.Model):
 
     def __str__(self):
         return f"{self.image} [{self.extractor}]"
+
+
+class FeatureJob(models.Model):
+    """One run of "generate features" for one extractor: its counters are the progress."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    ACTIVE = (State.QUEUED, State.RUNNING)
+
+    extractor = models.CharField(max_length=100, db_index=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    # total = done + failed + the job's tasks still queued (kept true by every write).
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    rate = models.FloatField("images per second", default=0.0)
+    error = models.TextField(blank=True, help_text="Why the job failed, if it did.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    progressed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # At most one job runs per extractor; a second request joins it.
+            models.UniqueConstraint(fields=["extractor"], condition=Q(state__in=["queued", "running"]),
+                                    name="one_active_job_per_extractor"),
+        ]
+
+    def __str__(self):
+        return f"Job {self.pk} ({self.state}, {self.done + self.failed}/{self.total})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in self.ACTIVE
+
+
+class FeatureTask(models.Model):
+    """An image waiting for its vector: the database is the queue.
+
+    A worker claims a task (``claimed_by``/``claimed_at``) in a short transaction
+    and deletes it in the same transaction that stores the vector, so a crash at
+    any moment leaves either the task (redone later) or the vector, never neither.
+    A claim older than FEATURE_CLAIM_TIMEOUT belongs to a dead worker and is taken over.
+    """
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="+")
+    extractor = models.CharField(max_length=100)
+    job = models.ForeignKey(FeatureJob, null=True, on_delete=models.SET_NULL, related_name="tasks")
+    claimed_by = models.CharField(max_length=200, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["image", "extractor"], name="one_task_per_extractor")
+        ]
+        indexes = [models.Index(fields=["extractor", "claimed_at"], name="task_claimable")]
+
+    def __str__(self):
+        return f"Task {self.pk} image {self.image_id}"
+
+
+class FeatureFailure(models.Model):
+    """An image the extractor could not read, and why (a new job tries it again)."""
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="feature_failures")
+    extractor = models.CharField(max_length=100)
+    job = models.ForeignKey(FeatureJob, null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="failures")
+    filename = models.CharField(max_length=150)
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["image", "extractor"], name="one_failure_per_extractor")
+        ]
+
+    def __str__(self):
+        return f"{self.filename}: {self.reason}"

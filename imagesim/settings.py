@@ -144,6 +144,17 @@ FEATURE_BATCH_SIZE = env_int("FEATURE_BATCH_SIZE", 16)
 # The embedded worker runs inside the web process; turn it off when featureworker
 # processes do the extraction.
 FEATURE_EMBEDDED_WORKER = env_bool("FEATURE_EMBEDDED_WORKER", "true")
+# Threads that read and decode images while the model runs the previous batch.
+FEATURE_DECODE_THREADS = env_int("FEATURE_DECODE_THREADS", 2)
+# A claim older than this (seconds) belongs to a dead worker; its images are redone.
+FEATURE_CLAIM_TIMEOUT = env_int("FEATURE_CLAIM_TIMEOUT", 120)
+# How often an idle featureworker looks for new work (seconds).
+FEATURE_POLL_SECONDS = env_int("FEATURE_POLL_SECONDS", 2)
+# The shipped originals and their precomputed vectors (manage.py precompute_originals).
+FEATURE_ORIGINALS_DIR = Path(env_str("FEATURE_ORIGINALS_DIR") or BASE_DIR / "fixtures" / "originals")
+FEATURE_ORIGINALS_FILE = Path(
+    env_str("FEATURE_ORIGINALS_FILE") or BASE_DIR / "fixtures" / "original_features.npz"
+)
 
 # Search.
 SEARCH_DEFAULT_K = 6

@@ -23,6 +23,10 @@ class Extractor(ABC):
     def load(self) -> None:
         """Make the model ready; raise imagesim.errors.Unavailable if it cannot be."""
 
+    def check_available(self) -> None:
+        """Raise imagesim.errors.Unavailable if the model cannot load (cheaply where possible)."""
+        self.load()
+
     @abstractmethod
     def preprocess(self, data: bytes) -> np.ndarray:
         """Decode one image file and shape it for the model; raise InvalidInput if unreadable."""

@@ -1,0 +1,29 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from features import embedded, services
+from features.api.serializers import FeatureJobSerializer, FeatureStatusSerializer
+from features.extractors.loader import get_extractor
+from features.selectors import feature_status, job_as_dict
+
+
+@extend_schema(tags=["features"])
+class FeatureJobStartApi(APIView):
+    @extend_schema(request=None, responses={202: FeatureJobSerializer, 200: FeatureJobSerializer},
+                   summary="Generate features for every image without a vector",
+                   description="Starts a job (202), or returns the running one (200). "
+                               "503 when the model weights are not available.")
+    def post(self, request):
+        job, created = services.job_start(extractor=get_extractor())
+        embedded.wake()
+        return Response(job_as_dict(job),
+                        status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
+
+
+@extend_schema(tags=["features"])
+class FeatureStatusApi(APIView):
+    @extend_schema(responses=FeatureStatusSerializer, summary="The current job and the counts")
+    def get(self, request):
+        return Response(feature_status(extractor=get_extractor().fingerprint))

@@ -1,0 +1,35 @@
+"""The progress websocket: joins the group, sends the current state, forwards events."""
+
+import asyncio
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from features import progress
+from features.extractors.loader import get_extractor
+from features.selectors import feature_status
+
+
+def _status() -> dict:
+    return feature_status(extractor=get_extractor().fingerprint)
+
+
+class FeatureProgressConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        progress.remember_loop(asyncio.get_running_loop())
+        await self.channel_layer.group_add(progress.GROUP, self.channel_name)
+        await self.accept()
+        # A page that connects late (or reconnects) learns where things stand at once.
+        await self.send_json({"type": "status", **await database_sync_to_async(_status)()})
+
+    async def disconnect(self, code):
+        await self.channel_layer.group_discard(progress.GROUP, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """The socket only talks; anything a client sends (JSON or not) is ignored."""
+
+    async def job_progress(self, event):
+        await self.send_json({"type": "progress", "job": event["job"]})
+
+    async def job_complete(self, event):
+        await self.send_json({"type": "complete", "job": event["job"], "counts": event["counts"]})

@@ -1,0 +1,153 @@
+"""ResNet50 (ImageNet weights, no classifier, global average pooling): 2048-d vectors.
+
+The only module that imports TensorFlow, and only when the model is first needed.
+
+Fingerprint: model name + weights identity + preprocessing version. Precision is
+deliberately NOT part of it: bfloat16 vectors stay within cosine 0.999 of float32
+ones, so a library extracted on a bfloat16 machine (or GPU) and queries made on a
+float32 one compare correctly, and scale-out workers on mixed hardware can share
+one index instead of each re-extracting the whole library.
+"""
+
+import hashlib
+import logging
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+
+from features.extractors.base import Extractor, l2_normalise
+from features.extractors.imaging import open_rgb
+from features.extractors.precision import choose_precision, cpu_has_native_bf16
+from imagesim.errors import Unavailable
+
+logger = logging.getLogger(__name__)
+
+INPUT_SIZE = (224, 224)
+# Bump when preprocess() changes what the model sees: old vectors become another extractor's.
+PREPROCESS_VERSION = "rgb-exif-draft-bilinear224-caffe-v1"
+# resnet50.preprocess_input ("caffe" mode): RGB -> BGR, minus the ImageNet channel means.
+_BGR_MEANS = np.array([103.939, 116.779, 123.68], dtype=np.float32)
+_MB = 1024 * 1024
+# The shared converted copy of the Keras ImageNet weights holds the same tensor values as
+# the file Keras downloads (see ../shared/data/README.md), so both get one identity and
+# precomputed vectors move between machines with and without internet.
+KNOWN_WEIGHTS = {"94760440:8a14391596d604a5efde080585746464c3060550": "imagenet"}
+
+_identity_cache: dict[tuple, str] = {}
+NO_WEIGHTS_HELP = (
+    "Set FEATURE_WEIGHTS to the path of a local ResNet50 weights file "
+    "(resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5), or to 'imagenet' on a "
+    "machine with internet access, and restart ImageSim."
+)
+
+
+def weights_identity(weights: str) -> str:
+    """'imagenet', or size + SHA-256 of the first and last MB of the file (cached)."""
+    if weights == "imagenet":
+        return "imagenet"
+    path = Path(weights).expanduser()
+    try:
+        stat = path.stat()
+    except OSError:
+        return f"missing:{weights}"
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _identity_cache:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            digest.update(handle.read(_MB))
+            handle.seek(max(0, stat.st_size - _MB))
+            digest.update(handle.read(_MB))
+        identity = f"{stat.st_size}:{digest.hexdigest()[:40]}"
+        _identity_cache[key] = KNOWN_WEIGHTS.get(identity, identity)
+    return _identity_cache[key]
+
+
+class ResNet50Extractor(Extractor):
+    name = "resnet50"
+    dim = 2048
+
+    def __init__(self, *, weights: str | None = None, precision: str | None = None):
+        self.weights = weights if weights is not None else settings.FEATURE_WEIGHTS
+        self.precision_setting = precision or settings.FEATURE_PRECISION
+        self.precision: str | None = None  # decided at load
+        self._lock = threading.Lock()
+        self._infer = None
+        self._error: Unavailable | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        recipe = f"ResNet50|{weights_identity(self.weights)}|{PREPROCESS_VERSION}"
+        return "resnet50-" + hashlib.sha256(recipe.encode()).hexdigest()[:16]
+
+    def load(self) -> None:
+        """Build the model once per process (thread-safe); Unavailable if there are no weights."""
+        if self._infer is not None:
+            return
+        with self._lock:
+            if self._error is not None:
+                raise self._error
+            if self._infer is None:
+                try:
+                    self._infer = self._build()
+                except Unavailable as exc:
+                    self._error = exc
+                    raise
+
+    def check_available(self) -> None:
+        """A missing weights file is known without building the model (web processes
+        of a scale-out deployment never load it); 'imagenet' needs a real try."""
+        if self._error is not None:
+            raise self._error
+        if self.weights != "imagenet" and self._infer is None:
+            if not os.path.isfile(os.path.expanduser(self.weights)):
+                raise Unavailable(f"The ResNet50 weights file {self.weights} does not exist. "
+                                  + NO_WEIGHTS_HELP, code="no_weights")
+            return
+        self.load()
+
+    def _build(self):
+        weights = self.weights
+        if weights != "imagenet":
+            weights = os.path.expanduser(weights)
+            if not os.path.isfile(weights):
+                raise Unavailable(f"The ResNet50 weights file {self.weights} does not exist. "
+                                  + NO_WEIGHTS_HELP, code="no_weights")
+        import keras
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        capabilities = [tuple(tf.config.experimental.get_device_details(gpu).get(
+            "compute_capability", (0, 0))) for gpu in gpus]
+        self.precision = choose_precision(self.precision_setting, cpu_bf16=cpu_has_native_bf16(),
+                                          gpu_capabilities=capabilities)
+        policy = keras.config.dtype_policy()
+        try:
+            # The policy is global in Keras: set it only while this model is built.
+            keras.config.set_dtype_policy(
+                "mixed_bfloat16" if self.precision == "bfloat16" else "float32")
+            model = keras.applications.ResNet50(weights=weights, include_top=False,
+                                                pooling="avg", input_shape=(*INPUT_SIZE, 3))
+        except Exception as exc:  # Keras raises many kinds: download, HDF5, shape errors.
+            logger.warning("Could not load ResNet50 weights %s: %s", self.weights, exc)
+            raise Unavailable(f"The ResNet50 weights could not be loaded ({exc}). "
+                              + NO_WEIGHTS_HELP, code="no_weights") from None
+        finally:
+            keras.config.set_dtype_policy(policy)
+
+        @tf.function(input_signature=[tf.TensorSpec([None, *INPUT_SIZE, 3], tf.float32)])
+        def infer(batch):
+            return tf.cast(model(batch, training=False), tf.float32)
+
+        logger.info("ResNet50 loaded (%s, %s)", self.weights, self.precision)
+        return infer
+
+    def preprocess(self, data: bytes) -> np.ndarray:
+        picture = np.asarray(open_rgb(data, size=INPUT_SIZE), dtype=np.float32)
+        return picture[..., ::-1] - _BGR_MEANS
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        self.load()
+        return l2_normalise(self._infer(np.ascontiguousarray(batch, dtype=np.float32)).numpy())

@@ -1,0 +1,80 @@
+"""Import a folder of images as originals, extract their vectors and write the features file."""
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from features.extractors.loader import get_extractor
+from features.models import FeatureVector
+from features.originals import (FeaturesFileError, features_file_load, features_file_write,
+                                originals_import, vectors_store)
+from imagesim.errors import ImageSimError
+
+
+class Command(BaseCommand):
+    help = ("Import DIR (default fixtures/originals/) as original images, extract their vectors "
+            "in batches and write them to the features file; --load seeds from that file instead.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("folder", nargs="?", type=Path, default=None)
+        parser.add_argument("--load", action="store_true",
+                            help="Load the vectors from the features file; never runs the model.")
+        parser.add_argument("--output", type=Path, default=None,
+                            help="The features file (default: FEATURE_ORIGINALS_FILE).")
+
+    def handle(self, *args, folder, load, output, **options):
+        folder = folder or settings.FEATURE_ORIGINALS_DIR
+        output = output or settings.FEATURE_ORIGINALS_FILE
+        if not folder.is_dir():
+            raise CommandError(f"No folder {folder}.")
+        result = originals_import(folder=folder)
+        self.stdout.write(f"Originals: {len(result.images)} in {folder}, {result.added} added.")
+        extractor = get_extractor()
+        if load:
+            try:
+                added = features_file_load(path=output, extractor=extractor.fingerprint)
+            except FeaturesFileError as exc:
+                raise CommandError(str(exc)) from None
+            self.stdout.write(f"Original vectors: {added} loaded from {output}.")
+            return
+        try:
+            extractor.load()
+        except ImageSimError as exc:
+            raise CommandError(exc.message) from None
+        vectors = self._vectors(extractor, result.images)
+        features_file_write(path=output, extractor=extractor.fingerprint, images=result.images,
+                            vectors=vectors)
+        self.stdout.write(f"Wrote {len(result.images)} vectors ({extractor.fingerprint}) to {output}.")
+
+    def _vectors(self, extractor, images) -> np.ndarray:
+        """Vectors for every image: those in the database are reused, the rest extracted."""
+        fingerprint = extractor.fingerprint
+        known = dict(FeatureVector.objects.filter(extractor=fingerprint, image__in=images)
+                     .values_list("image_id", "vector"))
+        missing = [image for image in images if image.pk not in known]
+        batch_size = settings.FEATURE_BATCH_SIZE
+        with ThreadPoolExecutor(max(1, settings.FEATURE_DECODE_THREADS)) as pool, \
+                tqdm(total=len(missing), unit="image", desc="Extracting",
+                     disable=not missing) as bar:
+            for start in range(0, len(missing), batch_size):
+                batch = missing[start:start + batch_size]
+                try:
+                    arrays = list(pool.map(lambda im: extractor.preprocess(_read(im)), batch))
+                except ImageSimError as exc:
+                    raise CommandError(f"An original cannot be read: {exc.message}") from None
+                rows = extractor.infer(np.stack(arrays))
+                vectors_store(extractor=fingerprint,
+                              vectors={image.pk: row for image, row in zip(batch, rows)})
+                known.update({image.pk: row for image, row in zip(batch, rows)})
+                bar.update(len(batch))
+        return np.stack([known[image.pk] for image in images]) if images else \
+            np.zeros((0, extractor.dim), dtype=np.float32)
+
+
+def _read(image) -> bytes:
+    with image.file.open("rb") as handle:
+        return handle.read()

@@ -1,0 +1,34 @@
+"""Seed the shipped originals and their precomputed vectors (bin/serve runs it on every start).
+
+Idempotent and fast: known images are recognised by content hash, the model never runs.
+It never stops the server from starting: problems are reported and skipped.
+"""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from features.extractors.loader import get_extractor
+from features.originals import FeaturesFileError, features_file_load, originals_import
+
+
+class Command(BaseCommand):
+    help = "Import fixtures/originals/ as original images and load their precomputed vectors."
+
+    def handle(self, *args, **options):
+        folder, features_file = settings.FEATURE_ORIGINALS_DIR, settings.FEATURE_ORIGINALS_FILE
+        if not folder.is_dir():
+            self.stdout.write(f"No originals folder at {folder}: nothing to seed.")
+            return
+        result = originals_import(folder=folder)
+        self.stdout.write(f"Originals: {len(result.images)} in {folder}, {result.added} added.")
+        if not features_file.is_file():
+            self.stdout.write(
+                f"No features file at {features_file}: originals have no precomputed vectors "
+                "(run 'manage.py precompute_originals', or generate features in the app).")
+            return
+        try:
+            added = features_file_load(path=features_file, extractor=get_extractor().fingerprint)
+        except FeaturesFileError as exc:
+            self.stderr.write(f"Original vectors not loaded: {exc}")
+            return
+        self.stdout.write(f"Original vectors: {added} loaded from {features_file}.")

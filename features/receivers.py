@@ -1,0 +1,24 @@
+"""Reacting to the library: new uploads are queued for extraction automatically."""
+
+import logging
+
+from django.dispatch import receiver
+
+from features import embedded, services
+from features.extractors.loader import get_extractor
+from gallery.signals import images_added
+
+logger = logging.getLogger(__name__)
+
+
+@receiver(images_added, dispatch_uid="features-queue-uploads")
+def queue_new_images(sender, images, **kwargs):
+    # Runs after the upload committed: a failure here must not fail the upload. The
+    # image then simply has no vector yet, and "Generate features" picks it up.
+    try:
+        services.images_enqueue(image_ids=[image.pk for image in images],
+                                extractor=get_extractor().fingerprint)
+    except Exception:
+        logger.exception("Could not queue new images for feature extraction")
+        return
+    embedded.wake()

@@ -1,0 +1,97 @@
+"""The save step: vectors and failures in, tasks out, job counters up, in one transaction."""
+
+import logging
+
+import numpy as np
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from features.extractors.base import Extractor
+from features.models import FeatureFailure, FeatureJob, FeatureTask, FeatureVector
+from features.services import job_finish
+from gallery.models import Image
+
+logger = logging.getLogger(__name__)
+
+# A gap longer than this between two saves (a restart) is not a measure of speed.
+RATE_GAP_SECONDS = 60.0
+
+
+def batch_save(*, worker: str, extractor: Extractor, claimed: list, vectors: dict[int, np.ndarray],
+               failures: dict[int, str], elapsed: float) -> list[FeatureJob]:
+    """Store one batch's results; return its jobs, updated (done ones are finished).
+
+    Tasks no longer claimed by this worker (their image was deleted, or a claim
+    that timed out went to another worker) are skipped, so nothing is stored twice
+    and nothing is stored for an image that is gone.
+    """
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                return _save(worker, extractor, claimed, vectors, failures, elapsed)
+        except IntegrityError:
+            # On PostgreSQL an image deleted at this very moment fails its vector's
+            # foreign key: save again without it.
+            if attempt:
+                raise
+            logger.info("An image of the batch was deleted while saving; saving the rest")
+    return []
+
+
+def _save(worker, extractor, claimed, vectors, failures, elapsed) -> list[FeatureJob]:
+    fingerprint = extractor.fingerprint
+    job_ids = sorted({c.job_id for c in claimed})
+    jobs = {job.pk: job for job in FeatureJob.objects.select_for_update().filter(pk__in=job_ids)
+            .order_by("pk")}
+    tasks = FeatureTask.objects.filter(pk__in=[c.task_id for c in claimed], claimed_by=worker)
+    if connection.features.has_select_for_update:
+        tasks = tasks.select_for_update()
+    live = {pk: job_id for pk, job_id in tasks.values_list("pk", "job_id")}
+    existing = set(Image.objects.filter(pk__in=[c.image_id for c in claimed])
+                   .values_list("pk", flat=True))
+    mine = [c for c in claimed if c.task_id in live and c.image_id in existing]
+
+    done = [c for c in mine if c.task_id in vectors]
+    failed = [c for c in mine if c.task_id not in vectors]
+    FeatureVector.objects.bulk_create(
+        [FeatureVector(image_id=c.image_id, extractor=fingerprint, dim=extractor.dim,
+                       vector=np.asarray(vectors[c.task_id], dtype=np.float32)) for c in done],
+        ignore_conflicts=True,
+    )
+    FeatureFailure.objects.filter(extractor=fingerprint,
+                                  image_id__in=[c.image_id for c in done]).delete()
+    for c in failed:
+        FeatureFailure.objects.update_or_create(
+            image_id=c.image_id, extractor=fingerprint,
+            defaults={"job_id": live[c.task_id], "filename": c.filename,
+                      "reason": failures.get(c.task_id, "The image could not be processed.")},
+        )
+    FeatureTask.objects.filter(pk__in=[c.task_id for c in mine]).delete()
+
+    now = timezone.now()
+    updated = []
+    for job in jobs.values():
+        n_done = sum(1 for c in done if live[c.task_id] == job.pk)
+        n_failed = sum(1 for c in failed if live[c.task_id] == job.pk)
+        remaining = FeatureTask.objects.filter(job=job).count()
+        job.done += n_done
+        job.failed += n_failed
+        job.total = job.done + job.failed + remaining
+        job.rate = _rate(job, n_done + n_failed, elapsed, now)
+        job.progressed_at = now
+        job.save(update_fields=["done", "failed", "total", "rate", "progressed_at"])
+        if remaining == 0:
+            job_finish(job)
+        updated.append(job)
+    return updated
+
+
+def _rate(job: FeatureJob, count: int, elapsed: float, now) -> float:
+    """Images per second, smoothed; the gap since the job's last save counts every worker."""
+    if count == 0:
+        return job.rate
+    since = job.progressed_at or job.started_at
+    gap = (now - since).total_seconds() if since else 0.0
+    seconds = gap if 0 < gap < RATE_GAP_SECONDS else elapsed
+    current = count / max(seconds, 1e-3)
+    return current if job.rate == 0 else 0.5 * job.rate + 0.5 * current

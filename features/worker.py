@@ -1,0 +1,204 @@
+"""The extraction worker, made of small steps: claim a batch, prepare it (read and
+decode, in threads), infer, save, report.
+
+The next batch is claimed and decoded while the model runs the current one.
+Claims are row locks on PostgreSQL (``SELECT ... FOR UPDATE SKIP LOCKED``), so any
+number of workers on any machines never take the same image; a claim older than
+FEATURE_CLAIM_TIMEOUT is a dead worker's and is taken over.
+"""
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from features import progress, services
+from features.extractors.base import Extractor
+from features.extractors.loader import get_extractor
+from features.models import FeatureJob, FeatureTask
+from features.saving import batch_save
+from gallery.models import Image
+from imagesim.errors import ImageSimError, Unavailable
+
+logger = logging.getLogger(__name__)
+
+# A task claimed this many times was in flight whenever its worker died: give up on it.
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Claimed:
+    task_id: int
+    image_id: int
+    job_id: int
+    filename: str
+    file_name: str
+    attempts: int
+
+
+@dataclass
+class Prepared:
+    claimed: Claimed
+    array: np.ndarray | None = None
+    reason: str = ""
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def batch_claim(*, worker: str, extractor: str, size: int) -> list[Claimed]:
+    """Take up to ``size`` queued images of running jobs for this worker."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.FEATURE_CLAIM_TIMEOUT)
+    with transaction.atomic():
+        tasks = (FeatureTask.objects.filter(extractor=extractor, job__state__in=FeatureJob.ACTIVE)
+                 .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale)).order_by("id"))
+        if connection.features.has_select_for_update_skip_locked:
+            tasks = tasks.select_for_update(skip_locked=True, of=("self",))
+        rows = list(tasks.values_list("pk", "image_id", "job_id", "attempts")[:size])
+        if not rows:
+            return []
+        FeatureTask.objects.filter(pk__in=[row[0] for row in rows]).update(
+            claimed_by=worker, claimed_at=now, attempts=F("attempts") + 1)
+        FeatureJob.objects.filter(pk__in={row[2] for row in rows},
+                                  state=FeatureJob.State.QUEUED).update(
+            state=FeatureJob.State.RUNNING, started_at=now)
+    files = {pk: (filename, file) for pk, filename, file in
+             Image.objects.filter(pk__in=[row[1] for row in rows])
+             .values_list("pk", "filename", "file")}
+    return [Claimed(pk, image_id, job_id, *files[image_id], attempts + 1)
+            for pk, image_id, job_id, attempts in rows if image_id in files]
+
+
+def batch_release(*, worker: str, claimed: list[Claimed]) -> None:
+    """Give claimed images back to the queue at once (stopping, or no model)."""
+    FeatureTask.objects.filter(pk__in=[c.task_id for c in claimed], claimed_by=worker).update(
+        claimed_by="", claimed_at=None, attempts=0)
+
+
+def image_prepare(claimed: Claimed, extractor: Extractor) -> Prepared:
+    """Read and preprocess one image; a failure becomes a reason, never an exception."""
+    if claimed.attempts > MAX_ATTEMPTS:
+        return Prepared(claimed, reason=f"Extraction stopped {MAX_ATTEMPTS} times on this "
+                                        "image (the worker died while reading it).")
+    try:
+        with default_storage.open(claimed.file_name, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return Prepared(claimed, reason="The image file is missing from storage.")
+    try:
+        return Prepared(claimed, array=extractor.preprocess(data))
+    except ImageSimError as exc:
+        return Prepared(claimed, reason=exc.message)
+    except Exception as exc:  # a decoder bug must not stop the job
+        return Prepared(claimed, reason=f"The image could not be decoded ({exc}).")
+
+
+def batch_infer(prepared: list[Prepared], extractor: Extractor) -> tuple[dict, dict]:
+    """Vectors by task id, and failure reasons by task id."""
+    failures = {p.claimed.task_id: p.reason for p in prepared if p.array is None}
+    ready = [p for p in prepared if p.array is not None]
+    if not ready:
+        return {}, failures
+    try:
+        rows = extractor.infer(np.stack([p.array for p in ready]))
+        return {p.claimed.task_id: row for p, row in zip(ready, rows)}, failures
+    except Unavailable:
+        raise
+    except Exception:
+        logger.exception("A batch failed; trying its images one at a time")
+    vectors = {}
+    for p in ready:
+        try:
+            vectors[p.claimed.task_id] = extractor.infer(p.array[None])[0]
+        except Exception as exc:
+            failures[p.claimed.task_id] = f"The model could not process this image ({exc})."
+    return vectors, failures
+
+
+class Worker:
+    """Processes queued images until told to stop; each step is a method to test alone."""
+
+    def __init__(self, *, extractor: Extractor | None = None, name: str | None = None,
+                 batch_size: int | None = None, publish: Callable = progress.publish,
+                 stop: threading.Event | None = None, wake: threading.Event | None = None):
+        self.extractor = extractor or get_extractor()
+        self.name = name or worker_name()
+        self.batch_size = batch_size or settings.FEATURE_BATCH_SIZE
+        self.publish = publish
+        self.stop = stop or threading.Event()
+        self.wake = wake or threading.Event()
+        self.pool = ThreadPoolExecutor(max(1, settings.FEATURE_DECODE_THREADS),
+                                       thread_name_prefix="feature-decode")
+
+    def claim(self) -> list[Claimed]:
+        return batch_claim(worker=self.name, extractor=self.extractor.fingerprint,
+                           size=self.batch_size)
+
+    def submit(self, claimed: list[Claimed]) -> list[Future]:
+        return [self.pool.submit(image_prepare, c, self.extractor) for c in claimed]
+
+    def run_until_idle(self) -> int:
+        """Process batches until no work is left (or stop is set); return images processed."""
+        fingerprint = self.extractor.fingerprint
+        services.tasks_adopt(extractor=fingerprint)
+        claimed = self.claim()
+        if not claimed:
+            return 0
+        try:
+            self.extractor.load()
+        except Unavailable as exc:
+            batch_release(worker=self.name, claimed=claimed)
+            job = services.job_fail_active(extractor=fingerprint, reason=exc.message)
+            logger.error("Feature extraction cannot run: %s", exc.message)
+            if job:
+                self.publish(job)
+            return 0
+        processed, futures = 0, self.submit(claimed)
+        while claimed:
+            started = time.monotonic()
+            following = [] if self.stop.is_set() else self.claim()
+            following_futures = self.submit(following)
+            vectors, failures = batch_infer([f.result() for f in futures], self.extractor)
+            jobs = batch_save(worker=self.name, extractor=self.extractor, claimed=claimed,
+                              vectors=vectors, failures=failures,
+                              elapsed=time.monotonic() - started)
+            for job in jobs:
+                self.publish(job)
+            processed += len(claimed)
+            claimed, futures = following, following_futures
+            if self.stop.is_set() and claimed:
+                for future in futures:
+                    future.cancel()
+                batch_release(worker=self.name, claimed=claimed)
+                break
+        return processed
+
+    def run_forever(self, *, poll: float | None = None) -> None:
+        poll = settings.FEATURE_POLL_SECONDS if poll is None else poll
+        logger.info("Feature worker %s started (%s)", self.name, self.extractor.fingerprint)
+        while not self.stop.is_set():
+            close_old_connections()
+            try:
+                self.run_until_idle()
+            except Exception:
+                logger.exception("Feature worker step failed; retrying")
+                self.stop.wait(poll)
+            self.wake.wait(poll)
+            self.wake.clear()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        connection.close()
