@@ -1,0 +1,209 @@
+"""The worker's steps and loop: every image done once, failures recorded, deletes safe."""
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from django.utils import timezone
+
+from features import services
+from features.extractors.loader import get_extractor
+from features.models import FeatureFailure, FeatureJob, FeatureTask, FeatureVector
+from features.worker import MAX_ATTEMPTS, batch_claim, batch_release
+from gallery.models import Image
+from tests.conftest import make_image_bytes
+from tests.features.conftest import RecordingExtractor
+
+pytestmark = pytest.mark.django_db
+
+
+def start_job():
+    return services.job_start(extractor=get_extractor())[0]
+
+
+def test_it_extracts_every_image_once_in_batches(add_image, make_worker, fingerprint):
+    images = [add_image(f"photo-{n}.jpg") for n in range(5)]
+    job = start_job()
+    extractor = RecordingExtractor()
+    published = []
+
+    processed = make_worker(extractor=extractor, batch_size=2,
+                            publish=lambda j: published.append((j.state, j.done))).run_until_idle()
+
+    job.refresh_from_db()
+    assert processed == 5
+    assert extractor.batches == [2, 2, 1]
+    assert sorted(FeatureVector.objects.filter(extractor=fingerprint)
+                  .values_list("image_id", flat=True)) == sorted(i.pk for i in images)
+    assert (job.state, job.total, job.done, job.failed) == ("done", 5, 5, 0)
+    assert job.started_at and job.finished_at and job.rate > 0
+    assert published == [("running", 2), ("running", 4), ("done", 5)]
+    assert not FeatureTask.objects.exists()
+
+
+def test_its_vectors_are_the_extractors_vectors(add_image, make_worker, fingerprint):
+    data = make_image_bytes(color=(12, 200, 99))
+    image = add_image(data=data)
+    start_job()
+
+    make_worker().run_until_idle()
+
+    stored = FeatureVector.objects.get(image=image, extractor=fingerprint)
+    assert stored.dim == get_extractor().dim
+    assert np.allclose(stored.vector, get_extractor().extract([data])[0])
+
+
+def test_a_corrupt_image_fails_with_its_reason_and_the_job_goes_on(add_image, make_worker,
+                                                                   media_root):
+    good = add_image("good.jpg")
+    bad = add_image("bad.jpg")
+    (media_root / bad.file.name).write_bytes(b"\xff\xd8\xff garbage, not a JPEG any more")
+    job = start_job()
+
+    make_worker().run_until_idle()
+
+    job.refresh_from_db()
+    assert (job.state, job.total, job.done, job.failed) == ("done", 2, 1, 1)
+    assert FeatureVector.objects.filter(image=good).exists()
+    failure = FeatureFailure.objects.get()
+    assert (failure.image_id, failure.job_id, failure.filename) == (bad.pk, job.pk, bad.filename)
+    assert failure.reason == "The file is not an image ImageSim can read."
+
+
+def test_a_missing_file_fails_that_image_only(add_image, make_worker, media_root):
+    add_image("kept.jpg")
+    gone = add_image("gone.jpg")
+    (media_root / gone.file.name).unlink()
+    job = start_job()
+
+    make_worker().run_until_idle()
+
+    job.refresh_from_db()
+    assert (job.done, job.failed) == (1, 1)
+    assert FeatureFailure.objects.get().reason == "The image file is missing from storage."
+
+
+def test_a_new_job_tries_failed_images_again(add_image, make_worker, media_root):
+    image = add_image("flaky.jpg")
+    stored = media_root / image.file.name
+    good_bytes = stored.read_bytes()
+    stored.write_bytes(b"broken")
+    start_job()
+    make_worker().run_until_idle()
+    stored.write_bytes(good_bytes)
+
+    job = start_job()
+    make_worker().run_until_idle()
+
+    job.refresh_from_db()
+    assert (job.total, job.done, job.failed) == (1, 1, 0)
+    assert not FeatureFailure.objects.exists()
+
+
+def test_deleting_an_image_mid_job_shrinks_the_job(add_image, make_worker):
+    images = [add_image(f"photo-{n}.jpg") for n in range(4)]
+    job = start_job()
+    worker = make_worker(batch_size=2)
+    claimed = worker.claim()
+    queued = [i for i in images if i.pk not in {c.image_id for c in claimed}]
+    Image.objects.filter(pk=claimed[0].image_id).delete()  # deleted while in the worker's hands
+    Image.objects.filter(pk=queued[0].pk).delete()  # deleted while still queued
+    batch_release(worker=worker.name, claimed=claimed)
+
+    worker.run_until_idle()
+
+    job.refresh_from_db()
+    assert (job.state, job.total, job.done, job.failed) == ("done", 2, 2, 0)
+    assert FeatureVector.objects.count() == 2
+
+
+def test_a_batch_saved_after_its_image_was_deleted_stores_nothing_for_it(add_image, make_worker):
+    from features.saving import batch_save
+    from features.worker import batch_infer, image_prepare
+
+    first, second = add_image("a.jpg"), add_image("b.jpg")
+    job = start_job()
+    worker = make_worker()
+    claimed = worker.claim()
+    vectors, failures = batch_infer([image_prepare(c, worker.extractor) for c in claimed],
+                                    worker.extractor)
+    first.delete()
+
+    (saved,) = batch_save(worker=worker.name, extractor=worker.extractor, claimed=claimed,
+                          vectors=vectors, failures=failures, elapsed=0.1)
+
+    assert list(FeatureVector.objects.values_list("image_id", flat=True)) == [second.pk]
+    assert (saved.pk, saved.state, saved.total, saved.done) == (job.pk, "done", 1, 1)
+
+
+def test_two_claims_never_share_an_image(add_image, fingerprint):
+    for n in range(5):
+        add_image(f"photo-{n}.jpg")
+    start_job()
+
+    first = batch_claim(worker="a", extractor=fingerprint, size=3)
+    second = batch_claim(worker="b", extractor=fingerprint, size=3)
+    third = batch_claim(worker="c", extractor=fingerprint, size=3)
+
+    assert len(first) == 3 and len(second) == 2 and third == []
+    assert not {c.image_id for c in first} & {c.image_id for c in second}
+
+
+def test_a_dead_workers_claim_is_taken_over_after_the_timeout(add_image, fingerprint, settings):
+    add_image()
+    start_job()
+    (lost,) = batch_claim(worker="dead", extractor=fingerprint, size=5)
+    assert batch_claim(worker="alive", extractor=fingerprint, size=5) == []
+
+    FeatureTask.objects.update(
+        claimed_at=timezone.now() - timedelta(seconds=settings.FEATURE_CLAIM_TIMEOUT + 1))
+    (taken,) = batch_claim(worker="alive", extractor=fingerprint, size=5)
+
+    assert taken.image_id == lost.image_id
+    assert FeatureTask.objects.get().claimed_by == "alive"
+
+
+def test_an_image_that_keeps_killing_workers_is_given_up(add_image, make_worker, fingerprint):
+    image = add_image("poison.jpg")
+    job = start_job()
+    FeatureTask.objects.update(attempts=MAX_ATTEMPTS)
+
+    make_worker().run_until_idle()
+
+    job.refresh_from_db()
+    assert (job.done, job.failed) == (0, 1)
+    assert FeatureFailure.objects.get(image=image).reason.startswith(
+        f"Extraction stopped {MAX_ATTEMPTS} times on this image")
+
+
+def test_without_a_model_the_job_fails_and_its_images_stay_queued(add_image, make_worker,
+                                                                  tmp_path):
+    from features.extractors.resnet50 import ResNet50Extractor
+
+    add_image()
+    missing = ResNet50Extractor(weights=str(tmp_path / "none.h5"), precision="float32")
+    job = services.job_start(extractor=get_extractor())[0]
+    FeatureJob.objects.filter(pk=job.pk).update(extractor=missing.fingerprint)
+    FeatureTask.objects.update(extractor=missing.fingerprint)
+
+    assert make_worker(extractor=missing).run_until_idle() == 0
+
+    job.refresh_from_db()
+    assert job.state == "failed"
+    assert "FEATURE_WEIGHTS" in job.error
+    task = FeatureTask.objects.get()
+    assert (task.claimed_by, task.claimed_at, task.attempts) == ("", None, 0)
+
+
+def test_a_stopped_worker_gives_its_prefetched_batch_back(add_image, make_worker):
+    for n in range(4):
+        add_image(f"photo-{n}.jpg")
+    job = start_job()
+    worker = make_worker(batch_size=2)
+    worker.publish = lambda j: worker.stop.set()  # asked to stop after its first batch
+
+    assert worker.run_until_idle() == 2
+
+    job.refresh_from_db()
+    assert (job.state, job.done) == ("running", 2)
+    assert list(FeatureTask.objects.values_list("claimed_by", flat=True)) == ["", ""]
