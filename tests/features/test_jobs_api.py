@@ -1,0 +1,153 @@
+"""POST /api/v1/features/jobs/ and GET /api/v1/features/status/."""
+
+import pytest
+from django.urls import reverse
+
+from features.extractors.resnet50 import ResNet50Extractor
+from features.models import FeatureJob, FeatureTask
+from tests.features.conftest import RecordingExtractor
+
+pytestmark = pytest.mark.django_db
+JOBS = reverse("api-features-jobs")
+STATUS = reverse("api-features-status")
+
+
+def iso(value):
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def test_it_starts_a_job_over_every_image_without_a_vector(api_client, add_image):
+    add_image("a.jpg")
+    add_image("b.jpg", is_original=True)
+
+    response = api_client.post(JOBS)
+
+    job = FeatureJob.objects.get()
+    assert response.status_code == 202
+    assert response.json() == {
+        "id": job.pk, "state": "queued", "total": 2, "done": 0, "failed": 0, "percent": 0.0,
+        "rate": 0.0, "eta_seconds": None, "failures": [], "created_at": iso(job.created_at),
+        "started_at": None, "finished_at": None,
+    }
+    assert FeatureTask.objects.filter(job=job).count() == 2
+
+
+def test_a_second_request_while_one_runs_returns_the_running_job(api_client, add_image):
+    add_image()
+    first = api_client.post(JOBS)
+
+    second = api_client.post(JOBS)
+
+    assert second.status_code == 200
+    assert second.json() == first.json()
+    assert FeatureJob.objects.count() == 1
+
+
+def test_a_job_with_nothing_to_do_is_done_at_once(api_client):
+    response = api_client.post(JOBS)
+
+    body = response.json()
+    assert response.status_code == 202
+    assert (body["state"], body["total"], body["percent"], body["eta_seconds"]) == (
+        "done", 0, 100.0, 0)
+
+
+def test_without_weights_it_answers_503_saying_how_to_provide_them(api_client, add_image,
+                                                                   monkeypatch, tmp_path):
+    add_image()
+    missing = ResNet50Extractor(weights=str(tmp_path / "none.h5"), precision="float32")
+    monkeypatch.setattr("features.api.views.get_extractor", lambda: missing)
+
+    response = api_client.post(JOBS)
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "detail": f"The ResNet50 weights file {tmp_path / 'none.h5'} does not exist. Set "
+                  "FEATURE_WEIGHTS to the path of a local ResNet50 weights file "
+                  "(resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5), or to 'imagenet' on "
+                  "a machine with internet access, and restart ImageSim.",
+        "code": "no_weights",
+    }
+    assert not FeatureJob.objects.exists()
+
+
+def test_status_without_any_job(api_client, add_image, fingerprint):
+    add_image()
+
+    response = api_client.get(STATUS)
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "job": None,
+        "counts": {"images": 1, "with_vectors": 0, "pending": 1, "failed": 0,
+                   "original_vectors": 0, "user_vectors": 0},
+        "extractor": fingerprint,
+    }
+
+
+def test_status_after_a_job_counts_vectors_and_failures(api_client, add_image, make_worker,
+                                                        media_root, fingerprint):
+    add_image("a.jpg")
+    add_image("b.jpg", is_original=True)
+    broken = add_image("broken.jpg")
+    (media_root / broken.file.name).write_bytes(b"not an image")
+    api_client.post(JOBS)
+    make_worker(extractor=RecordingExtractor()).run_until_idle()
+
+    response = api_client.get(STATUS)
+
+    job = FeatureJob.objects.get()
+    assert response.json() == {
+        "job": {
+            "id": job.pk, "state": "done", "total": 3, "done": 2, "failed": 1,
+            "percent": 100.0, "rate": round(job.rate, 2), "eta_seconds": 0,
+            "failures": [{"image_id": broken.pk, "filename": broken.filename,
+                          "reason": "The file is not an image ImageSim can read."}],
+            "created_at": iso(job.created_at), "started_at": iso(job.started_at),
+            "finished_at": iso(job.finished_at),
+        },
+        "counts": {"images": 3, "with_vectors": 2, "pending": 0, "failed": 1,
+                   "original_vectors": 1, "user_vectors": 1},
+        "extractor": fingerprint,
+    }
+
+
+def test_a_running_job_reports_percent_rate_and_eta(api_client, add_image):
+    for n in range(4):
+        add_image(f"{n}.jpg")
+    job_id = api_client.post(JOBS).json()["id"]
+    FeatureJob.objects.filter(pk=job_id).update(state="running", done=1, rate=0.5)
+
+    body = api_client.get(STATUS).json()["job"]
+
+    assert (body["state"], body["total"], body["done"], body["percent"], body["rate"],
+            body["eta_seconds"]) == ("running", 4, 1, 25.0, 0.5, 6)
+
+
+def test_uploads_are_queued_automatically(api_client, django_capture_on_commit_callbacks):
+    from tests.conftest import make_image_bytes
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(reverse("api-images"),
+                                   {"file": [_named(make_image_bytes(), "new.jpg")]})
+
+    image_id = response.json()["results"][0]["image"]["id"]
+    job = FeatureJob.objects.get()
+    assert (job.state, job.total) == ("queued", 1)
+    assert list(FeatureTask.objects.values_list("image_id", "job_id")) == [(image_id, job.pk)]
+
+
+def test_uploads_during_a_job_join_it(api_client, add_image, django_capture_on_commit_callbacks):
+    add_image()
+    job_id = api_client.post(JOBS).json()["id"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        add_image("late.jpg")
+
+    assert list(FeatureJob.objects.values_list("pk", "total")) == [(job_id, 2)]
+
+
+def _named(data, name):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data, content_type="image/jpeg")
