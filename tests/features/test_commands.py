@@ -11,7 +11,7 @@ from features.models import FeatureJob, FeatureTask, FeatureVector
 from gallery.models import Image
 from tests.conftest import make_image_bytes
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.both_databases]
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from features.extractors.resnet50 import ResNet50Extractor
 from features.models import FeatureJob, FeatureTask
 from tests.features.conftest import RecordingExtractor
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 JOBS = reverse("api-features-jobs")
 STATUS = reverse("api-features-status")
 

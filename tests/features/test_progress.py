@@ -19,7 +19,7 @@ from features.selectors import feature_status, job_as_dict
 from imagesim.asgi import application
 from tests.features.conftest import RecordingExtractor
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.both_databases]
 
 
 def communicator():

@@ -14,7 +14,7 @@ from gallery.models import Image
 from tests.conftest import make_image_bytes
 from tests.features.conftest import RecordingExtractor
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 
 def start_job():
