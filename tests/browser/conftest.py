@@ -1,0 +1,100 @@
+"""Fixtures of the browser tests: a live ImageSim, Debian's Chromium, and pages that
+save a screenshot when their test ends (test-artifacts/browser/<test>.png)."""
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.browser.server import ROOT, collect_static, start_server
+
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 740}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("static")
+    collect_static(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, static_root):
+    """The real app with the 50 shipped originals, shared by the session's tests."""
+    server = start_server(tmp_path_factory.mktemp("library"), static_root=static_root,
+                          log_dir=ARTIFACTS, seed_originals=True)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def empty_server(tmp_path_factory, static_root):
+    """A fresh app with an empty library, for the tests that need one."""
+    server = start_server(tmp_path_factory.mktemp("empty"), static_root=static_root,
+                          log_dir=ARTIFACTS, seed_originals=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (bin/test does).")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_page(browser, request):
+    """open_page(server, viewport=DESKTOP, color_scheme="light") -> a Playwright page at "/".
+
+    Each page saves a screenshot when the test ends, and a JavaScript error on
+    the page fails the test.
+    """
+    contexts, pages = [], []
+
+    def _open(server, *, viewport=DESKTOP, color_scheme="light", path="/"):
+        context = browser.new_context(viewport=viewport, color_scheme=color_scheme,
+                                      base_url=server.url)
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        page.js_errors = []
+        page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+        page.on("console", lambda msg: msg.type == "error" and page.js_errors.append(
+            f"console: {msg.text}"))
+        page.goto(path)
+        page.wait_for_selector("html[data-ready=true]")
+        contexts.append(context)
+        pages.append(page)
+        return page
+
+    yield _open
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
+    errors = []
+    for number, page in enumerate(pages):
+        suffix = "" if number == 0 else f"-{number + 1}"
+        if not page.is_closed():
+            page.screenshot(path=str(ARTIFACTS / f"{name}{suffix}.png"))
+        errors += page.js_errors
+    for context in contexts:
+        context.close()
+    # A 4xx answer logs "Failed to load resource"; the tests check what the page shows of it.
+    unexpected = [e for e in errors if not e.startswith("console: Failed to load resource")]
+    assert not unexpected, f"JavaScript errors on the page: {unexpected}"

@@ -1,0 +1,114 @@
+"""A live ImageSim for the browser tests: the real app under daphne, in its own process.
+
+Why a subprocess rather than Channels' ChannelsLiveServerTestCase: the page needs the
+whole production stack (ASGI with websockets, WhiteNoise serving collected static
+files, the embedded feature worker running in the server process), and a separate
+process gets exactly that, with its own SQLite file and media folder, without
+sharing a database connection or an event loop with the test process.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ORIGINALS = ROOT.parent / "shared" / "data" / "originals"
+SEED_ORIGINALS = """
+import sys
+from pathlib import Path
+from gallery.services import image_create
+folder = Path(sys.argv[1])
+for path in sorted(folder.glob("*.jpg")):
+    image_create(name=path.name, data=path.read_bytes(), is_original=True, filename=path.name)
+"""
+
+
+@dataclass
+class LiveServer:
+    url: str
+    folder: Path
+    log_path: Path
+    process: subprocess.Popen = field(repr=False)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(folder: Path, static_root: Path) -> dict:
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "imagesim.settings",
+        "SECRET_KEY": "browser-tests-only-" + "x" * 40,
+        "DEBUG": "false",
+        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
+        "MEDIA_ROOT": str(folder / "media"),
+        "STATIC_ROOT": str(static_root),
+        "FEATURE_EXTRACTOR": "features.extractors.fake.FakeExtractor",
+        "FEATURE_EMBEDDED_WORKER": "true",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    })
+    return env
+
+
+def _manage(env: dict, *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+
+
+def collect_static(static_root: Path) -> None:
+    env = server_env(static_root.parent, static_root)
+    _manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+
+
+def start_server(folder: Path, *, static_root: Path, log_dir: Path, seed_originals: bool) -> LiveServer:
+    """Migrate a fresh database, optionally add the shipped originals, and serve it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    env = server_env(folder, static_root)
+    _manage(env, "migrate", "--noinput", "--verbosity", "0")
+    if seed_originals:
+        _manage(env, "shell", "-c", SEED_ORIGINALS.replace("sys.argv[1]", repr(str(ORIGINALS))))
+
+    port = _free_port()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"server-{folder.name}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - the server process owns it until it stops
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+         "imagesim.asgi:application"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    server = LiveServer(url=f"http://127.0.0.1:{port}", folder=folder, log_path=log_path,
+                        process=process)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"The server exited early:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(server.url + "/", timeout=2) as response:
+                if response.status == 200:
+                    return server
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    server.stop()
+    raise RuntimeError(f"The server did not answer in time:\n{log_path.read_text()[-3000:]}")
