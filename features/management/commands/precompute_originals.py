@@ -41,10 +41,6 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from None
             self.stdout.write(f"Original vectors: {added} loaded from {output}.")
             return
-        try:
-            extractor.load()
-        except ImageSimError as exc:
-            raise CommandError(exc.message) from None
         vectors = self._vectors(extractor, result.images)
         features_file_write(path=output, extractor=extractor.fingerprint, images=result.images,
                             vectors=vectors)
@@ -56,6 +52,11 @@ class Command(BaseCommand):
         known = dict(FeatureVector.objects.filter(extractor=fingerprint, image__in=images)
                      .values_list("image_id", "vector"))
         missing = [image for image in images if image.pk not in known]
+        if missing:
+            try:
+                extractor.load()
+            except ImageSimError as exc:
+                raise CommandError(exc.message) from None
         batch_size = settings.FEATURE_BATCH_SIZE
         with ThreadPoolExecutor(max(1, settings.FEATURE_DECODE_THREADS)) as pool, \
                 tqdm(total=len(missing), unit="image", desc="Extracting",

@@ -1,0 +1,132 @@
+"""Feature extraction benchmark: end-to-end throughput against the original app's loop.
+
+    .venv/bin/python bench/extract.py                 # 96 devset photos
+    .venv/bin/python bench/extract.py --n 300 --precision bfloat16
+
+Both sides run in this one process, on the same photos (../shared/data/devset/images),
+already in the library (stored files, as after an upload), in a scratch SQLite database:
+
+- ImageSim: a generation job, then ``Worker.run_until_idle``: JPEG files read from
+  storage and decoded in threads while the model runs the previous batch, batched
+  inference, vectors saved to the database per batch;
+- the original app's loop: for each file ``keras.utils.load_img(target_size=224x224)``,
+  ``img_to_array``, ``preprocess_input``, ``model.predict`` on one image, the vector
+  saved to the database.
+
+The model is loaded (and warmed up with one call) before either clock starts. The
+weights come from FEATURE_WEIGHTS or ../shared/models.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+sys.path.insert(0, str(ROOT))
+
+
+def configure(scratch: Path, precision: str, batch_size: int) -> None:
+    os.environ.update({
+        "DJANGO_SETTINGS_MODULE": "imagesim.settings",
+        "SECRET_KEY": "bench-only-secret-key-0123456789-0123456789-0123456789",
+        "DATABASE_URL": f"sqlite:///{scratch / 'bench.sqlite3'}",
+        "MEDIA_ROOT": str(scratch / "media"),
+        "FEATURE_EXTRACTOR": "features.extractors.resnet50.ResNet50Extractor",
+        "FEATURE_EMBEDDED_WORKER": "false",
+        "FEATURE_PRECISION": precision,
+        "FEATURE_BATCH_SIZE": str(batch_size),
+        "LOG_LEVEL": "WARNING",
+    })
+    os.environ.setdefault("FEATURE_WEIGHTS", str(
+        SHARED / "models" / "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def add_photos(paths: list[Path]) -> list:
+    from gallery.services import image_create
+
+    return [image_create(name=path.name, data=path.read_bytes()).image for path in paths]
+
+
+def run_imagesim() -> tuple[float, int]:
+    from features import services
+    from features.extractors.loader import get_extractor
+    from features.models import FeatureVector
+    from features.worker import Worker
+
+    extractor = get_extractor()
+    worker = Worker(extractor=extractor, publish=lambda job: None)
+    start = time.perf_counter()
+    services.job_start(extractor=extractor)
+    worker.run_until_idle()
+    seconds = time.perf_counter() - start
+    return seconds, FeatureVector.objects.filter(extractor=extractor.fingerprint).count()
+
+
+def run_naive(images, model) -> tuple[float, int]:
+    """The original app's generate-features loop, one image at a time."""
+    import numpy as np
+    from keras.applications.resnet50 import preprocess_input
+    from keras.utils import img_to_array, load_img
+
+    from features.models import FeatureVector
+
+    start = time.perf_counter()
+    for image in images:
+        picture = load_img(image.file.path, target_size=(224, 224))
+        x = preprocess_input(np.expand_dims(img_to_array(picture), axis=0))
+        vector = model.predict(x, verbose=0).flatten()
+        vector = vector / np.linalg.norm(vector)
+        FeatureVector.objects.create(image=image, extractor="naive-loop", dim=vector.size,
+                                     vector=vector)
+    seconds = time.perf_counter() - start
+    return seconds, FeatureVector.objects.filter(extractor="naive-loop").count()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=96, help="how many devset photos")
+    parser.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"])
+    parser.add_argument("--batch-size", type=int, default=16)
+    args = parser.parse_args()
+
+    photos = sorted((SHARED / "data" / "devset" / "images").glob("*.jpg"))[:args.n]
+    with tempfile.TemporaryDirectory(prefix="imagesim-bench-") as scratch:
+        configure(Path(scratch), args.precision, args.batch_size)
+        images = add_photos(photos)
+        for image in images:  # both sides read from a warm page cache
+            image.file.open("rb").read()
+
+        from features.extractors.loader import get_extractor
+
+        extractor = get_extractor()
+        extractor.extract([photos[0].read_bytes()])  # load and trace before the clock
+        import keras
+
+        naive_model = keras.applications.ResNet50(
+            weights=extractor.weights, include_top=False, pooling="avg")
+        naive_model.predict(extractor.preprocess(photos[0].read_bytes())[None], verbose=0)
+
+        naive_s, naive_n = run_naive(images, naive_model)
+        ours_s, ours_n = run_imagesim()
+
+    import os as _os
+
+    print(f"photos: {len(photos)} (../shared/data/devset/images), cores: {_os.cpu_count()}, "
+          f"precision: {extractor.precision}, batch: {args.batch_size}")
+    print(f"original app loop: {naive_n / naive_s:7.2f} images/s ({naive_s:.1f} s)")
+    print(f"ImageSim worker  : {ours_n / ours_s:7.2f} images/s ({ours_s:.1f} s)")
+    print(f"speed-up         : {(ours_n / ours_s) / (naive_n / naive_s):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
