@@ -1,31 +1,41 @@
 """The exact in-process index: one normalised float32 matrix per extractor.
 
-The matrix is loaded from the database once and then kept in step with it
-incrementally. Before every search one cheap aggregate query (row count, largest
-id and sum of ids for the extractor) is compared with the same three figures of
-the rows held; only when they differ are rows loaded or dropped:
+A matrix is loaded from the database once, on the first search for its extractor,
+and then kept in step incrementally. Database triggers (migration search/0002)
+append the id of every vector row written, by anyone, to ``VectorChange``. Before
+each search the index reads ``max(id)`` of that log (one primary-key lookup); only
+if it moved does it read the new entries and then exactly those vector rows: a row
+that still exists is (re)loaded, one that is gone is dropped. So rows written by a
+feature worker, the admin or a second web process are seen by the next query, and
+nothing that did not change is read again. If the log went backwards (it was
+emptied), everything is reloaded.
 
-- ids above the largest held are new rows: only those are read;
-- if the figures still differ, rows were deleted (or committed out of id order):
-  the id list alone is read and the difference applied.
+The log is read in id order, which is commit order on SQLite (writes are
+serialised), the database this index serves by default.
 
-So rows written by any process (a feature worker, the admin, a second web
-process) are seen at the next query, and nothing is re-read that did not change.
-Vectors are written once per (image, extractor) and never updated in place.
+One lock guards the matrices: a search never sees a half-applied change. Scans are
+bound by memory bandwidth, so running them one at a time costs no throughput.
 
-One lock guards each extractor's matrix: a search never sees a half-applied
-change. Scans are bound by memory bandwidth, so running them one at a time costs
-no throughput.
+A scan is split over a small pool of threads (one per core, SEARCH_SCAN_THREADS)
+and the BLAS library is kept to one thread per call. Left to itself, OpenBLAS
+keeps its own threads spinning for a while after each call, and on a small
+machine that spinning takes the cores from the next request's model inference
+(ResNet50 ran 2.5x slower right after a scan). Python's pool threads sleep instead.
 """
 
 import logging
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from django.db.models import Count, Max, Sum
+from django.conf import settings
+from django.db.models import Max
+from threadpoolctl import threadpool_limits
 
 from features.models import FeatureVector
 from search.index.base import Hit, VectorIndex, only_originals
+from search.models import VectorChange
 from search.similarity import VectorMatrix
 
 logger = logging.getLogger(__name__)
@@ -39,14 +49,17 @@ class ExactIndex(VectorIndex):
     def __init__(self):
         self._lock = threading.Lock()
         self._matrices: dict[str, VectorMatrix] = {}
+        self._applied = 0  # the last change-log id applied to every loaded matrix
+        self._parts = max(1, settings.SEARCH_SCAN_THREADS or os.cpu_count() or 1)
+        self._pool = ThreadPoolExecutor(self._parts, thread_name_prefix="search-scan")
+        _one_blas_thread()
 
     def has_vectors(self, *, extractor: str) -> bool:
-        return self.size(extractor=extractor) > 0
+        return FeatureVector.objects.filter(extractor=extractor).exists()
 
     def size(self, *, extractor: str) -> int:
-        state = _database_state(extractor)
         with self._lock:
-            return self._synced(extractor, state).size
+            return self._synced(extractor).size
 
     def memory_bytes(self, *, extractor: str) -> int:
         with self._lock:
@@ -55,46 +68,47 @@ class ExactIndex(VectorIndex):
 
     def search(self, *, extractor, query, k, kind="all", min_similarity=None,
                exclude_image_id=None) -> list[Hit]:
-        state = _database_state(extractor)
         with self._lock:
-            matrix = self._synced(extractor, state)
-            if matrix.size and matrix.dim != query.size:
+            matrix = self._synced(extractor)
+            if matrix.size == 0 or matrix.dim != query.size:
                 return []
             found = matrix.search(query, k, only_flag=only_originals(kind),
                                   exclude_item=exclude_image_id, min_similarity=min_similarity)
         return [Hit(image_id, score) for image_id, score in found]
 
-    def _synced(self, extractor: str, state: tuple[int, int, int]) -> VectorMatrix:
-        """The extractor's matrix, brought in step with ``state`` (called under the lock)."""
-        matrix = self._matrices.get(extractor)
-        count, _, _ = state
-        if matrix is None or matrix.dim == 0:
-            # The first load: room for every row now (plus a little), so it never copies.
-            matrix = VectorMatrix(_dim_of(extractor), capacity=count + count // 16 + 64)
-            if matrix.dim:
-                self._matrices[extractor] = matrix
-        if _held_state(matrix) == state:
-            return matrix
-        _load(matrix, _rows(extractor).filter(id__gt=matrix.max_key))
-        if _held_state(matrix) != state:
-            _reconcile(matrix, extractor)
-        return matrix
+    def _synced(self, extractor: str) -> VectorMatrix:
+        """The extractor's matrix with every logged change applied (called under the lock)."""
+        latest = VectorChange.objects.aggregate(latest=Max("id"))["latest"] or 0
+        if latest < self._applied:
+            logger.info("The vector change log was reset; reloading the index")
+            self._matrices.clear()
+        elif latest > self._applied:
+            self._apply_changes(self._applied, latest)
+        self._applied = latest
+        if extractor not in self._matrices or self._matrices[extractor].dim == 0:
+            matrix = self._matrices[extractor] = _load_all(extractor)
+            matrix.pool, matrix.parts = self._pool, self._parts
+        return self._matrices[extractor]
+
+    def _apply_changes(self, after: int, upto: int) -> None:
+        changed: dict[str, set[int]] = {}
+        entries = (VectorChange.objects.filter(id__gt=after, id__lte=upto)
+                   .values_list("extractor", "vector_id").iterator(chunk_size=10_000))
+        for extractor, vector_id in entries:
+            if extractor in self._matrices:
+                changed.setdefault(extractor, set()).add(vector_id)
+        for extractor, vector_ids in changed.items():
+            _reload_rows(self._matrices[extractor], extractor, sorted(vector_ids))
 
 
-def _database_state(extractor: str) -> tuple[int, int, int]:
-    figures = FeatureVector.objects.filter(extractor=extractor).aggregate(
-        count=Count("id"), top=Max("id"), total=Sum("id")
-    )
-    return figures["count"], int(figures["top"] or 0), int(figures["total"] or 0)
+_blas_limit = None
 
 
-def _held_state(matrix: VectorMatrix) -> tuple[int, int, int]:
-    return matrix.size, matrix.max_key, matrix.key_sum
-
-
-def _dim_of(extractor: str) -> int:
-    row = FeatureVector.objects.filter(extractor=extractor).values_list("dim", flat=True).first()
-    return int(row or 0)
+def _one_blas_thread() -> None:
+    """Keep BLAS calls to one thread, for the whole process (see the module notes)."""
+    global _blas_limit
+    if _blas_limit is None:
+        _blas_limit = threadpool_limits(limits=1, user_api="blas")
 
 
 def _rows(extractor: str):
@@ -102,9 +116,25 @@ def _rows(extractor: str):
             .values_list("id", "image_id", "image__is_original", "vector"))
 
 
+def _load_all(extractor: str) -> VectorMatrix:
+    count = FeatureVector.objects.filter(extractor=extractor).count()
+    dim = FeatureVector.objects.filter(extractor=extractor).values_list("dim", flat=True).first()
+    # Room for every row now (and a little more), so loading never copies the matrix.
+    matrix = VectorMatrix(int(dim or 0), capacity=count + count // 16 + 64)
+    _load(matrix, _rows(extractor).order_by("id"))
+    return matrix
+
+
+def _reload_rows(matrix: VectorMatrix, extractor: str, vector_ids: list[int]) -> None:
+    """Drop the given rows, then load those of them that still exist."""
+    matrix.remove(vector_ids)
+    for start in range(0, len(vector_ids), ID_CHUNK):
+        _load(matrix, _rows(extractor).filter(id__in=vector_ids[start:start + ID_CHUNK]))
+
+
 def _load(matrix: VectorMatrix, rows) -> None:
     batch = []
-    for row in rows.order_by("id").iterator(chunk_size=CHUNK):
+    for row in rows.iterator(chunk_size=CHUNK):
         batch.append(row)
         if len(batch) == CHUNK:
             _add(matrix, batch)
@@ -113,8 +143,6 @@ def _load(matrix: VectorMatrix, rows) -> None:
 
 
 def _add(matrix: VectorMatrix, batch: list) -> None:
-    if not batch:
-        return
     good = [row for row in batch if len(row[3]) == matrix.dim]
     if len(good) != len(batch):
         logger.warning("Skipped %d vectors whose length is not %d", len(batch) - len(good),
@@ -122,14 +150,3 @@ def _add(matrix: VectorMatrix, batch: list) -> None:
     if good:
         keys, items, flags, vectors = zip(*good)
         matrix.add(keys, items, flags, np.stack(vectors))
-
-
-def _reconcile(matrix: VectorMatrix, extractor: str) -> None:
-    """Apply deletions and late commits: compare id lists, read only missing rows."""
-    in_database = set(FeatureVector.objects.filter(extractor=extractor)
-                      .values_list("id", flat=True).iterator(chunk_size=10_000))
-    held = set(matrix.keys.tolist())
-    matrix.remove(held - in_database)
-    missing = sorted(in_database - held)
-    for start in range(0, len(missing), ID_CHUNK):
-        _load(matrix, _rows(extractor).filter(id__in=missing[start:start + ID_CHUNK]))
