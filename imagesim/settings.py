@@ -160,6 +160,8 @@ FEATURE_ORIGINALS_FILE = Path(
 SEARCH_DEFAULT_K = 6
 SEARCH_MAX_K = 100
 SEARCH_HNSW_EF_SEARCH = env_int("SEARCH_HNSW_EF_SEARCH", 100)
+# Threads one exact scan is split over (0: one per CPU core).
+SEARCH_SCAN_THREADS = env_int("SEARCH_SCAN_THREADS", 0)
 
 # Channels: in-memory by default, Redis when REDIS_URL is set.
 REDIS_URL = env_str("REDIS_URL")
