@@ -53,4 +53,4 @@ class Command(BaseCommand):
         self.stdout.write(f"Images:    {result.images} ({ranking.queries} queries)")
         self.stdout.write(f"mAP:       {ranking.mean_average_precision:.4f}")
         for cutoff, value in ranking.precision_at.items():
-            self.stdout.write(f"P@{cutoff}:{' ' * (7 - len(str(cutoff)))}{value:.4f}")
+            self.stdout.write(f"{f'P@{cutoff}:':<11}{value:.4f}")
