@@ -1,11 +1,19 @@
 import numpy as np
 import pytest
+from django.db import connection
 
 from features.extractors.loader import get_extractor
 from features.models import FeatureVector
 from gallery.services import image_create
 from search.index import reset_index
 from tests.conftest import make_image_bytes
+
+
+@pytest.fixture(autouse=True)
+def postgres_only(request):
+    """Tests marked postgres need PostgreSQL: bin/test runs them through tests/with_postgres.py."""
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL with pgvector (run: python tests/with_postgres.py -m postgres)")
 
 
 @pytest.fixture(autouse=True)
