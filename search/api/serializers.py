@@ -54,6 +54,10 @@ class SearchResponseSerializer(serializers.Serializer):
     extractor = serializers.CharField()
 
 
+class LegacySearchRequestSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The query image (never stored).")
+
+
 class LegacySearchMatchSerializer(serializers.Serializer):
     filename = serializers.CharField(source="image.filename")
     similarity = serializers.FloatField()

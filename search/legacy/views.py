@@ -8,15 +8,17 @@ from gallery.uploads import upload_files
 from imagesim.errors import InvalidInput
 from imagesim.legacy import LegacyApiView
 from search import services
-from search.api.serializers import LegacySearchResponseSerializer
+from search.api.serializers import LegacySearchRequestSerializer, LegacySearchResponseSerializer
 
 
-@extend_schema(tags=["original app"], responses=LegacySearchResponseSerializer)
 class LegacySearchApi(LegacyApiView):
     """The 6 library images most similar to the uploaded one (multipart field "file")."""
 
     parser_classes = [MultiPartParser, FormParser]
 
+    @extend_schema(tags=["original app"],
+                   request={"multipart/form-data": LegacySearchRequestSerializer},
+                   responses=LegacySearchResponseSerializer)
     def post(self, request):
         files = upload_files(request)
         if len(files) != 1:
