@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.browser.server import ROOT, collect_static, start_server
+from tests.browser.server import ARTIFACTS, collect_static, start_server
 
-ARTIFACTS = ROOT / "test-artifacts" / "browser"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -20,8 +19,11 @@ PHONE = {"width": 375, "height": 740}
 
 
 def pytest_collection_modifyitems(items):
+    # This hook sees every collected test, not only this folder's: mark ours alone.
+    here = Path(__file__).resolve().parent
     for item in items:
-        item.add_marker(pytest.mark.browser)
+        if here in Path(item.fspath).resolve().parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
@@ -32,9 +34,18 @@ def static_root(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory, static_root):
+def app_server(tmp_path_factory, static_root):
     """The real app with the 50 shipped originals, shared by the session's tests."""
     server = start_server(tmp_path_factory.mktemp("library"), static_root=static_root,
+                          log_dir=ARTIFACTS, seed_originals=True)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fresh_library(tmp_path_factory, static_root):
+    """A fresh app with the originals and no vectors yet, for tests that need that state."""
+    server = start_server(tmp_path_factory.mktemp("fresh"), static_root=static_root,
                           log_dir=ARTIFACTS, seed_originals=True)
     yield server
     server.stop()
@@ -61,17 +72,19 @@ def browser():
 
 @pytest.fixture
 def open_page(browser, request):
-    """open_page(server, viewport=DESKTOP, color_scheme="light") -> a Playwright page at "/".
+    """open_page(server, viewport=DESKTOP, color_scheme="light", ws_refused=False) -> a page at "/".
 
     Each page saves a screenshot when the test ends, and a JavaScript error on
     the page fails the test.
     """
     contexts, pages = [], []
 
-    def _open(server, *, viewport=DESKTOP, color_scheme="light", path="/"):
+    def _open(server, *, viewport=DESKTOP, color_scheme="light", path="/", ws_refused=False):
         context = browser.new_context(viewport=viewport, color_scheme=color_scheme,
                                       base_url=server.url)
         context.set_default_timeout(15_000)
+        if ws_refused:
+            context.route_web_socket(re.compile(r"/ws/features/$"), lambda ws: ws.close())
         page = context.new_page()
         page.js_errors = []
         page.on("pageerror", lambda error: page.js_errors.append(str(error)))

@@ -18,11 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
 ORIGINALS = ROOT.parent / "shared" / "data" / "originals"
+# The originals go in without vectors and without being queued (as in a library made
+# before features existed), so "Generate features" has work to do.
 SEED_ORIGINALS = """
 import sys
 from pathlib import Path
 from gallery.services import image_create
+from gallery.signals import images_added
+assert images_added.disconnect(dispatch_uid="features-queue-uploads")
 folder = Path(sys.argv[1])
 for path in sorted(folder.glob("*.jpg")):
     image_create(name=path.name, data=path.read_bytes(), is_original=True, filename=path.name)

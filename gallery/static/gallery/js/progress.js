@@ -44,19 +44,23 @@ export class FeatureProgress {
       return;
     }
     this.socket = socket;
-    socket.addEventListener("open", () => {
-      this.retryMs = 1000;
-      this.q("connection").hidden = true;
-      this.stopPolling();
-    });
+    this.connected = false;
     socket.addEventListener("message", (event) => {
       let message;
       try { message = JSON.parse(event.data); } catch { return; }
+      if (!this.connected) {
+        // The server greets every connection with the status: only then is it live.
+        this.connected = true;
+        this.retryMs = 1000;
+        this.q("connection").hidden = true;
+        this.stopPolling();
+      }
       this.handle(message);
     });
     socket.addEventListener("close", () => {
       if (this.socket !== socket) return;
       this.socket = null;
+      this.connected = false;
       this.q("connection").hidden = false;
       this.poll();
       this.retry();
@@ -68,7 +72,7 @@ export class FeatureProgress {
     this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs * 2);
   }
 
-  get live() { return this.socket?.readyState === WebSocket.OPEN; }
+  get live() { return this.connected && this.socket?.readyState === WebSocket.OPEN; }
 
   // The REST fallback: poll while a job runs and the socket is down.
   poll() {
@@ -98,7 +102,7 @@ export class FeatureProgress {
   handle(message) {
     const wasActive = this.active;
     const previousJob = this.job;
-    if (message.job !== undefined) this.job = message.job;
+    if (message.job !== undefined && !this.isStale(message.job)) this.job = message.job;
     if (message.counts) this.counts = message.counts;
     const finished = message.type === "complete" ||
       (wasActive && this.job && !ACTIVE.has(this.job.state) && previousJob?.id === this.job.id);
@@ -110,6 +114,15 @@ export class FeatureProgress {
     if (this.active && !this.live) this.poll();
     this.render();
     for (const fn of this.listeners) fn(this);
+  }
+
+  // The websocket, a REST answer and the POST's reply race each other: never go back.
+  isStale(job) {
+    const current = this.job;
+    if (!job || !current || job.id !== current.id) return false;
+    const rank = (state) => ({ queued: 0, running: 1 })[state] ?? 2;
+    if (rank(job.state) !== rank(current.state)) return rank(job.state) < rank(current.state);
+    return job.done < current.done;
   }
 
   announce(job) {

@@ -1,0 +1,55 @@
+"""Generating features from the page: the progress bar, over the websocket or without it."""
+
+from playwright.sync_api import expect
+
+from tests.browser.helpers import snap, toast
+
+
+def _generate_and_watch(page):
+    status = page.locator("[data-features-status]")
+    expect(status).to_have_text("0 of 50 images have features; 50 pending.")
+    page.get_by_role("button", name="Generate features").click()
+
+    bar = page.get_by_role("progressbar", name="Feature generation")
+    expect(bar).to_be_visible()
+    expect(bar).to_have_attribute("aria-valuenow", "100", timeout=60_000)
+    expect(page.locator("[data-features-percent]")).to_have_text("100%")
+    expect(page.locator("[data-features-counts]")).to_have_text("50 / 50 images")
+    expect(page.locator("[data-features-eta]")).to_have_text("Done")
+    expect(page.locator("[data-features-rate]")).to_contain_text("images/s")
+    expect(toast(page, "success", "Features generated for 50 images.")).to_be_visible()
+    expect(status).to_have_text("All 50 images have features. Search is ready.")
+    expect(page.get_by_role("button", name="Features up to date")).to_be_disabled()
+
+
+def test_it_generates_features_and_the_bar_reaches_100_percent(fresh_library, open_page):
+    page = open_page(fresh_library)
+    # Record every percentage the bar shows, to see it move rather than jump.
+    page.evaluate("""() => {
+        window.seenPercents = [];
+        const bar = document.querySelector("[data-features-bar]");
+        new MutationObserver(() => window.seenPercents.push(Number(bar.getAttribute("aria-valuenow"))))
+            .observe(bar, { attributes: true, attributeFilter: ["aria-valuenow"] });
+    }""")
+
+    _generate_and_watch(page)
+
+    seen = page.evaluate("window.seenPercents")
+    assert seen[-1] == 100 and seen == sorted(seen), seen
+    snap(page, "features-done")
+
+    # A reload finds the finished job and the clear "all done" state again.
+    page.reload()
+    expect(page.get_by_role("progressbar", name="Feature generation")).to_have_attribute(
+        "aria-valuenow", "100")
+    expect(page.locator("[data-features-status]")).to_have_text(
+        "All 50 images have features. Search is ready.")
+
+
+def test_it_follows_the_job_without_the_websocket(fresh_library, open_page):
+    # Every websocket to the progress endpoint is refused: the page falls back to polling.
+    page = open_page(fresh_library, ws_refused=True)
+    expect(page.locator("[data-connection]")).to_be_visible()
+    expect(page.locator("[data-connection]")).to_have_text("Live updates reconnecting…")
+
+    _generate_and_watch(page)

@@ -1,0 +1,230 @@
+"""The Gallery tab in Chromium: uploads, deletes, originals, the viewer, the windowed grid."""
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PHONE
+from tests.browser.helpers import (
+    api_images,
+    drop_files,
+    image_files,
+    no_horizontal_scroll,
+    snap,
+    tile,
+    toast,
+    upload_via_api,
+)
+
+
+def test_it_shows_originals_with_a_badge_and_no_way_to_delete_them(app_server, open_page):
+    page = open_page(app_server)
+    page.get_by_label("Show").select_option("original")
+    expect(page.locator("[data-gallery-count]")).to_have_text("50 images match")
+    original = tile(page, "t-shirt_5.jpg")  # the newest original comes first
+    expect(original.locator(".badge--original")).to_have_text("Original")
+    expect(original.locator("img")).to_have_attribute("alt", "t-shirt_5.jpg")
+    expect(page.locator(".tile--original .tile__delete")).to_have_count(0)
+
+    # In select mode an original cannot be picked for deletion.
+    page.get_by_role("button", name="Select").click()
+    original.locator(".tile__open").click(force=True)  # aria-disabled: a click does nothing
+    expect(page.locator("[data-selection-count]")).to_have_text("0 selected")
+    expect(page.get_by_role("button", name="Delete selected")).to_be_disabled()
+    expect(original.locator(".tile__open")).to_have_attribute("aria-disabled", "true")
+
+    # And the server refuses too, should anyone ask it directly.
+    image_id = original.get_attribute("data-id")
+    response = page.request.delete(f"/api/v1/images/{image_id}/")
+    assert response.status == 403
+    assert response.json()["detail"] == (
+        "Original images are protected and cannot be deleted: t-shirt_5.jpg")
+
+
+def test_it_uploads_several_picked_files_and_shows_each_one(app_server, open_page, tmp_path):
+    page = open_page(app_server)
+    before = api_images(page)["count"]
+    files = image_files(tmp_path, ["red-sofa.png", "blue-chair.jpg", "green-lamp.gif"])
+
+    page.locator("[data-upload-input]").set_input_files(files)
+
+    for name in ("red-sofa.png", "blue-chair.jpg", "green-lamp.gif"):
+        expect(toast(page, "success", f"“{name}” was added to the library.")).to_be_visible()
+        expect(tile(page, name)).to_be_visible()
+        expect(tile(page, name).locator("img")).to_have_attribute(
+            "src", re.compile(r"^/images/thumb/"))
+        expect(tile(page, name).locator(".tile__delete")).to_have_count(1)
+    expect(page.locator("[data-gallery-count]")).to_have_text(f"{before + 3} images")
+
+
+def test_it_uploads_files_dropped_on_the_upload_area(app_server, open_page, tmp_path):
+    page = open_page(app_server)
+    files = image_files(tmp_path, ["dropped-1.png", "dropped-2.png"])
+
+    drop_files(page, "[data-dropzone=gallery]", files)
+
+    expect(toast(page, "success", "“dropped-1.png” was added to the library.")).to_be_visible()
+    expect(toast(page, "success", "“dropped-2.png” was added to the library.")).to_be_visible()
+    expect(tile(page, "dropped-1.png")).to_be_visible()
+    expect(tile(page, "dropped-2.png")).to_be_visible()
+
+
+def test_it_shows_the_servers_reason_when_a_file_is_not_an_image(app_server, open_page, tmp_path):
+    page = open_page(app_server)
+    fake = tmp_path / "holiday.png"
+    fake.write_text("these are notes, not a picture")
+    good, = image_files(tmp_path, ["fine.png"])
+
+    page.locator("[data-upload-input]").set_input_files([fake, good])
+
+    expect(toast(page, "error", "“holiday.png” was not uploaded: "
+                 "The file is not an image ImageSim can read.")).to_be_visible()
+    expect(page.locator('.upload[data-name="holiday.png"]')).to_have_attribute("data-state", "failed")
+    # Each file is its own upload: the good one still lands.
+    expect(tile(page, "fine.png")).to_be_visible()
+    expect(tile(page, "holiday.png")).to_have_count(0)
+    snap(page, "upload-error-toast")
+
+
+def test_it_deletes_one_image_after_a_confirmation(app_server, open_page, tmp_path):
+    page = open_page(app_server)
+    page.locator("[data-upload-input]").set_input_files(image_files(tmp_path, ["unwanted.png"]))
+    target = tile(page, "unwanted.png")
+    expect(target).to_be_visible()
+
+    # Cancelling changes nothing.
+    target.hover()
+    target.get_by_role("button", name="Delete unwanted.png").click()
+    dialog = page.locator("#confirm")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#confirm-message")).to_contain_text("“unwanted.png” will be removed")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(target).to_be_visible()
+
+    target.hover()
+    target.get_by_role("button", name="Delete unwanted.png").click()
+    dialog.get_by_role("button", name="Delete").click()
+
+    expect(toast(page, "success", "Deleted “unwanted.png”.")).to_be_visible()
+    expect(target).to_have_count(0)
+    assert api_images(page, q="unwanted.png")["count"] == 0
+
+
+def test_it_deletes_several_selected_images_in_one_go(app_server, open_page, tmp_path):
+    page = open_page(app_server)
+    names = ["batch-a.png", "batch-b.png", "batch-c.png"]
+    page.locator("[data-upload-input]").set_input_files(image_files(tmp_path, names))
+    for name in names:
+        expect(tile(page, name)).to_be_visible()
+    before = api_images(page)["count"]
+
+    page.get_by_role("button", name="Select").click()
+    for name in names:
+        tile(page, name).get_by_role("button", name=f"Select {name}").click()
+    expect(page.locator("[data-selection-count]")).to_have_text("3 selected")
+    expect(tile(page, "batch-b.png")).to_have_class(re.compile("tile--selected"))
+    page.get_by_role("button", name="Delete selected").click()
+    dialog = page.locator("#confirm")
+    expect(dialog.locator("#confirm-title")).to_have_text("Delete 3 images?")
+    snap(page, "batch-delete-confirmation")
+    dialog.get_by_role("button", name="Delete 3").click()
+
+    expect(toast(page, "success", "Deleted 3 images.")).to_be_visible()
+    for name in names:
+        expect(tile(page, name)).to_have_count(0)
+    expect(page.locator("[data-selection-bar]")).to_be_hidden()
+    expect(page.locator("[data-gallery-count]")).to_have_text(f"{before - 3} images")
+
+
+def test_it_shows_the_full_image_and_moves_with_the_keyboard(app_server, open_page):
+    page = open_page(app_server)
+    first = page.locator(".tile").nth(0)
+    second = page.locator(".tile").nth(1)
+    first_name, second_name = first.get_attribute("data-name"), second.get_attribute("data-name")
+
+    first.locator(".tile__open").focus()
+    page.keyboard.press("Enter")
+    viewer = page.locator("#viewer")
+    expect(viewer).to_be_visible()
+    expect(viewer.locator("#viewer-title")).to_have_text(first_name)
+    image_url = page.request.get(f"/api/v1/images/{first.get_attribute('data-id')}/").json()["url"]
+    expect(viewer.locator("[data-viewer-image]")).to_have_attribute("src", image_url)
+    expect(viewer.locator("[data-viewer-image]")).to_have_attribute("alt", first_name)
+    page.keyboard.press("ArrowRight")
+    expect(viewer.locator("#viewer-title")).to_have_text(second_name)
+    expect(viewer.locator("[data-viewer-counter]")).to_contain_text("2 / ")
+    snap(page, "viewer-second-image")
+    page.keyboard.press("ArrowLeft")
+    expect(viewer.locator("#viewer-title")).to_have_text(first_name)
+    page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
+    expect(first.locator(".tile__open")).to_be_focused()
+
+
+def test_it_keeps_the_grid_small_and_loads_pages_as_you_scroll(app_server, open_page):
+    page = open_page(app_server)
+    added = upload_via_api(page, 240, prefix="many")
+    try:
+        page.reload()
+        total = api_images(page)["count"]
+        expect(page.locator("[data-gallery-count]")).to_have_text(f"{total} images")
+        in_dom = page.locator(".tile").count()
+        assert 0 < in_dom < 80, in_dom
+
+        # The oldest image is last: scrolling down fetches the pages in between.
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        expect(tile(page, "dress_1.jpg")).to_be_visible()
+        expect(tile(page, "dress_1.jpg").locator("img")).to_have_attribute(
+            "src", "/images/thumb/dress_1.jpg")
+        assert page.locator(".tile").count() < 80
+        assert page.locator(".tile img[src]").count() < 80
+    finally:
+        response = page.request.post("/api/v1/images/bulk-delete/",
+                                     data={"ids": [image["id"] for image in added]})
+        assert response.status == 200, response.text()
+
+
+def test_it_fits_a_phone_screen_without_horizontal_scroll(app_server, open_page):
+    page = open_page(app_server, viewport=PHONE)
+    expect(page.locator(".tile img[src]").first).to_be_visible()
+    assert no_horizontal_scroll(page)
+    snap(page, "phone-gallery")
+
+    page.evaluate("window.scrollTo(0, 900)")
+    page.get_by_role("button", name="Select").click()
+    assert no_horizontal_scroll(page)
+    snap(page, "phone-gallery-select")
+    page.get_by_role("button", name="Cancel").click()
+
+    page.get_by_role("tab", name="Search").click()
+    assert no_horizontal_scroll(page)
+    snap(page, "phone-search-upload")
+    page.get_by_text("Choose from library").click()
+    expect(page.locator(".picker__item").first).to_be_visible()
+    assert no_horizontal_scroll(page)
+
+
+def test_it_follows_the_systems_dark_theme(app_server, open_page):
+    page = open_page(app_server, color_scheme="dark")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(15, 17, 23)"
+    light = open_page(app_server, color_scheme="light")
+    assert light.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(244, 245, 249)"
+
+
+def test_it_shows_how_to_begin_in_an_empty_library(empty_server, open_page):
+    page = open_page(empty_server)
+    expect(page.get_by_role("heading", name="Getting started")).to_be_visible()
+    expect(page.locator("[data-gallery-empty]")).to_have_text(
+        "The library is empty: upload a few images to begin.")
+    expect(page.locator("[data-features-status]")).to_have_text(
+        "No images yet: upload some, then generate their features.")
+    expect(page.get_by_role("button", name="Generate features")).to_be_disabled()
+
+    page.get_by_role("button", name="Hide getting started").click()
+    expect(page.get_by_role("heading", name="Getting started")).to_be_hidden()
+    page.reload()
+    expect(page.locator("[data-features-status]")).to_have_text(
+        "No images yet: upload some, then generate their features.")
+    expect(page.get_by_role("heading", name="Getting started")).to_be_hidden()
