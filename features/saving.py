@@ -90,8 +90,8 @@ def _rate(job: FeatureJob, count: int, elapsed: float, now) -> float:
     """Images per second, smoothed; the gap since the job's last save counts every worker."""
     if count == 0:
         return job.rate
-    since = job.progressed_at or job.started_at
-    gap = (now - since).total_seconds() if since else 0.0
+    # The first batch's own time: the gap since the job started would count the model load.
+    gap = (now - job.progressed_at).total_seconds() if job.progressed_at else 0.0
     seconds = gap if 0 < gap < RATE_GAP_SECONDS else elapsed
     current = count / max(seconds, 1e-3)
     return current if job.rate == 0 else 0.5 * job.rate + 0.5 * current

@@ -115,6 +115,10 @@ class ResNet50Extractor(Extractor):
             if not os.path.isfile(weights):
                 raise Unavailable(f"The ResNet50 weights file {self.weights} does not exist. "
                                   + NO_WEIGHTS_HELP, code="no_weights")
+        # oneDNN's convolutions: TensorFlow turns them on by itself only on CPUs with
+        # AVX512/AMX, yet they are faster on AVX2 ones too (about a quarter here). Only an
+        # environment variable read at import switches them, so set it before that.
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
         import keras
         import tensorflow as tf
 
