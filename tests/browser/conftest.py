@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.browser.helpers import settle
 from tests.browser.server import ARTIFACTS, collect_static, start_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -104,6 +105,7 @@ def open_page(browser, request):
     for number, page in enumerate(pages):
         suffix = "" if number == 0 else f"-{number + 1}"
         if not page.is_closed():
+            settle(page)
             page.screenshot(path=str(ARTIFACTS / f"{name}{suffix}.png"))
         errors += page.js_errors
     for context in contexts:

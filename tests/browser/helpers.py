@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PIL import Image as PILImage
 from playwright.sync_api import FormData, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.server import ARTIFACTS
 
@@ -96,9 +97,22 @@ def no_horizontal_scroll(page: Page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def settle(page: Page) -> None:
+    """Wait (briefly) until the images in view have loaded, for a faithful screenshot."""
+    try:
+        page.wait_for_function("""() => [...document.images].filter((img) => {
+            const box = img.getBoundingClientRect();
+            return img.src && box.bottom > 0 && box.top < innerHeight && box.width > 0;
+        }).every((img) => img.complete)""", timeout=3000)
+    except PlaywrightTimeout:
+        pass  # a screenshot with a missing image is still worth having
+    page.wait_for_timeout(350)  # let transitions (the progress bar's width) finish
+
+
 def snap(page: Page, name: str) -> None:
     """A screenshot of a moment inside a test (the fixture saves the last one)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 

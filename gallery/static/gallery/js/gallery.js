@@ -33,12 +33,14 @@ export class Gallery {
     this.selected = new Map(); // id -> image
     this.listeners = new Set();
     this.frame = 0;
+    this.seen = new Set(); // thumbnails already loaded: a re-rendered tile shows them at once
 
     this.lazy = new IntersectionObserver((entries) => {
       for (const entry of entries) {
         if (!entry.isIntersecting) continue;
         const img = entry.target;
         img.src = img.dataset.src;
+        this.seen.add(img.dataset.src);
         this.lazy.unobserve(img);
       }
     }, { rootMargin: "300px 0px" });
@@ -216,7 +218,8 @@ export class Gallery {
       class: "tile__img", alt: image.name, "data-src": image.thumbnail_url,
       width: 200, height: 200, decoding: "async", draggable: "false",
     });
-    this.lazy.observe(img);
+    if (this.seen.has(image.thumbnail_url)) img.src = image.thumbnail_url;
+    else this.lazy.observe(img);
     let label = `View ${image.name}`;
     if (this.selecting) label = selectable ? `Select ${image.name}` : `${image.name} is an original and cannot be deleted`;
     const open = el("button", {

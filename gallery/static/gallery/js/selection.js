@@ -15,6 +15,7 @@ export function initSelection(root, gallery, { onDeleted }) {
     gallery.setSelecting(on);
     browse.hidden = on;
     bar.hidden = !on;
+    root.querySelector("[data-gallery-head]").classList.toggle("gallery-head--selecting", on);
     (on ? bar.querySelector("[data-select-cancel]") : startButton).focus();
   };
 
