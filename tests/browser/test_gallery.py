@@ -1,6 +1,7 @@
 """The Gallery tab in Chromium: uploads, deletes, originals, the viewer, the windowed grid."""
 
 import re
+from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import expect
 
@@ -228,3 +229,51 @@ def test_it_shows_how_to_begin_in_an_empty_library(empty_server, open_page):
     expect(page.locator("[data-features-status]")).to_have_text(
         "No images yet: upload some, then generate their features.")
     expect(page.get_by_role("heading", name="Getting started")).to_be_hidden()
+
+
+def test_it_stays_small_with_fifty_thousand_images(app_server, open_page):
+    # The API is stood in for by the browser (a library this big takes long to build):
+    # what is tested is that the page fetches only the pages in view and keeps the DOM small.
+    total, page_size = 50_000, 60
+    requested = []
+
+    def fake_library(route):
+        params = parse_qs(urlparse(route.request.url).query)
+        if params.get("kind", ["all"]) != ["all"] or params.get("q"):
+            return route.continue_()
+        number = int(params.get("page", ["1"])[0])
+        requested.append(number)
+        start = (number - 1) * page_size
+        results = [{
+            "id": 1_000_000 + i, "filename": f"big-{i:05d}.jpg", "name": f"big-{i:05d}.jpg",
+            "is_original": False, "width": 400, "height": 533, "format": "JPEG",
+            "size_bytes": 20000, "sha256": f"{i:064x}", "uploaded_at": "2026-01-01T00:00:00Z",
+            "url": "/images/dress_1.jpg", "thumbnail_url": "/images/thumb/dress_1.jpg",
+        } for i in range(start, min(total, start + page_size))]
+        route.fulfill(json={"count": total, "next": None, "previous": None, "results": results})
+
+    page = open_page(app_server)
+    page.route(re.compile(r"/api/v1/images/\?"), fake_library)
+    page.reload()
+    expect(page.locator("[data-gallery-count]")).to_have_text("50,000 images")
+    expect(tile(page, "big-00000.jpg")).to_be_visible()
+    assert page.locator(".tile").count() < 80
+
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight / 2)")
+    middle = page.locator(".tile:not(.tile--loading)").filter(has=page.locator("img[src]")).first
+    expect(middle).to_have_attribute("data-name", re.compile(r"big-2\d{4}\.jpg"))
+    assert page.locator(".tile").count() < 80
+    # Only the pages in view were fetched, not the thousands in between.
+    assert len(set(requested)) <= 6 and max(requested) > 300, requested
+
+
+def test_it_moves_between_tabs_with_the_keyboard(app_server, open_page):
+    page = open_page(app_server)
+    page.get_by_role("tab", name="Gallery").focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("tab", name="Search")).to_be_focused()
+    expect(page.get_by_role("tab", name="Search")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("tabpanel", name="Search")).to_be_visible()
+    expect(page.get_by_role("tabpanel", name="Gallery")).to_be_hidden()
+    page.keyboard.press("ArrowLeft")
+    expect(page.get_by_role("tabpanel", name="Gallery")).to_be_visible()
