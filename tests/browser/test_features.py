@@ -53,3 +53,35 @@ def test_it_follows_the_job_without_the_websocket(fresh_library, open_page):
     expect(page.locator("[data-connection]")).to_have_text("Live updates reconnecting…")
 
     _generate_and_watch(page)
+
+
+def test_it_shows_a_running_job_found_after_a_reload(app_server, open_page):
+    # A job in the middle of its run, as the status endpoint reports it after a reload
+    # (stood in for by the browser: a real job of the fake extractor ends too soon to catch).
+    job = {
+        "id": 7, "state": "running", "total": 200, "done": 80, "failed": 1, "percent": 40.0,
+        "rate": 12.5, "eta_seconds": 10,
+        "failures": [{"image_id": 3, "filename": "broken.jpg",
+                      "reason": "The image is corrupt or truncated."}],
+        "created_at": "2026-01-01T00:00:00Z", "started_at": "2026-01-01T00:00:01Z",
+        "finished_at": None,
+    }
+    counts = {"images": 250, "with_vectors": 129, "pending": 120, "failed": 1,
+              "original_vectors": 50, "user_vectors": 79}
+    page = open_page(app_server, ws_refused=True)
+    page.route("**/api/v1/features/status/", lambda route: route.fulfill(
+        json={"job": job, "counts": counts, "extractor": "fake-colour-8x8-v1"}))
+    page.reload()
+
+    expect(page.get_by_role("progressbar", name="Feature generation")).to_have_attribute(
+        "aria-valuenow", "40")
+    expect(page.locator("[data-features-percent]")).to_have_text("40%")
+    expect(page.locator("[data-features-counts]")).to_have_text("80 / 200 images")
+    expect(page.locator("[data-features-rate]")).to_have_text("12.5 images/s")
+    expect(page.locator("[data-features-eta]")).to_have_text("ETA 10 s")
+    expect(page.locator("[data-features-status]")).to_have_text(
+        "129 of 250 images have features; 120 pending.")
+    expect(page.get_by_role("button", name="Generating…")).to_be_disabled()
+    page.get_by_text("1 image failed").click()
+    expect(page.locator("[data-features-failures-list] li")).to_have_text(
+        "broken.jpg The image is corrupt or truncated.")
