@@ -1,9 +1,10 @@
 // The Search tab: a query image from an upload (never stored) or from the library,
 // and the most similar images with their scores.
-import { ApiError, getJson, request, withQuery } from "./api.js";
+import { ApiError, request } from "./api.js";
 import { config } from "./config.js";
 import { el, icon } from "./icons.js";
 import { openViewer } from "./modal.js";
+import { Picker } from "./picker.js";
 import { toast } from "./toasts.js";
 import { dropZone } from "./uploads.js";
 
@@ -163,85 +164,4 @@ function resultCard(result, index) {
       ),
       el("button", { type: "button", class: "btn btn--ghost btn--small btn--block", "data-action": "search-with" },
         icon("image_search"), "Search with this image")));
-}
-
-// The library picker: a filterable, scrollable grid that loads pages as it scrolls.
-class Picker {
-  constructor(box, filter, onPick) {
-    this.box = box;
-    this.onPick = onPick;
-    this.filter = "";
-    this.started = false;
-    this.selectedId = null;
-    this.sentinel = el("div", { class: "picker__sentinel", "aria-hidden": "true" });
-    this.observer = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) this.more();
-    }, { root: box, rootMargin: "200px" });
-    let timer = 0;
-    filter.addEventListener("input", () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => { this.filter = filter.value.trim(); this.reset(); }, 250);
-    });
-    box.addEventListener("click", (event) => {
-      const option = event.target.closest("[data-id]");
-      if (option) this.onPick(option.image);
-    });
-  }
-
-  start() {
-    if (!this.started) { this.started = true; this.reset(); }
-  }
-
-  reset() {
-    this.epoch = (this.epoch || 0) + 1;
-    this.next = withQuery(config.imagesUrl, { q: this.filter, page: 1 });
-    this.loading = false;
-    this.box.replaceChildren(this.sentinel);
-    this.observer.observe(this.sentinel);
-    this.more();
-  }
-
-  async more() {
-    if (this.loading || !this.next) return;
-    this.loading = true;
-    const epoch = this.epoch;
-    try {
-      const body = await getJson(this.next);
-      if (epoch !== this.epoch) return;
-      this.next = body.next;
-      const options = body.results.map((image) => this.option(image));
-      this.sentinel.before(...options);
-      if (!body.count) {
-        this.sentinel.before(el("p", { class: "picker__empty", text: this.filter ? "No image matches." : "The library is empty." }));
-      }
-    } catch (error) {
-      toast(`Could not load the library: ${error.message}`, "error");
-    } finally {
-      if (epoch === this.epoch) this.loading = false;
-    }
-    // Keep filling while the sentinel is still visible (a tall box, a short page).
-    if (epoch === this.epoch && this.next) {
-      const box = this.box.getBoundingClientRect();
-      if (this.sentinel.getBoundingClientRect().top < box.bottom + 200) this.more();
-    }
-  }
-
-  option(image) {
-    const selected = image.id === this.selectedId;
-    const button = el("button", {
-      type: "button", class: `picker__item${selected ? " picker__item--selected" : ""}`,
-      role: "option", "aria-selected": String(selected), title: image.name, dataset: { id: image.id, name: image.name },
-    }, el("img", { src: image.thumbnail_url, alt: image.name, loading: "lazy", width: 96, height: 96 }));
-    button.image = image;
-    return button;
-  }
-
-  mark(id) {
-    this.selectedId = id;
-    for (const option of this.box.querySelectorAll("[data-id]")) {
-      const on = Number(option.dataset.id) === id;
-      option.classList.toggle("picker__item--selected", on);
-      option.setAttribute("aria-selected", String(on));
-    }
-  }
 }
