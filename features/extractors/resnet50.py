@@ -96,15 +96,20 @@ class ResNet50Extractor(Extractor):
                     self._error = exc
                     raise
 
+    def weights_problem(self) -> str:
+        """Why the weights cannot be used, if that is known without loading them ("" if not)."""
+        if self.weights != "imagenet" and not os.path.isfile(os.path.expanduser(self.weights)):
+            return f"The ResNet50 weights file {self.weights} does not exist. " + NO_WEIGHTS_HELP
+        return ""
+
     def check_available(self) -> None:
         """A missing weights file is known without building the model (web processes
         of a scale-out deployment never load it); 'imagenet' needs a real try."""
         if self._error is not None:
             raise self._error
         if self.weights != "imagenet" and self._infer is None:
-            if not os.path.isfile(os.path.expanduser(self.weights)):
-                raise Unavailable(f"The ResNet50 weights file {self.weights} does not exist. "
-                                  + NO_WEIGHTS_HELP, code="no_weights")
+            if problem := self.weights_problem():
+                raise Unavailable(problem, code="no_weights")
             return
         self.load()
 
@@ -112,9 +117,8 @@ class ResNet50Extractor(Extractor):
         weights = self.weights
         if weights != "imagenet":
             weights = os.path.expanduser(weights)
-            if not os.path.isfile(weights):
-                raise Unavailable(f"The ResNet50 weights file {self.weights} does not exist. "
-                                  + NO_WEIGHTS_HELP, code="no_weights")
+            if problem := self.weights_problem():
+                raise Unavailable(problem, code="no_weights")
         # oneDNN's convolutions: TensorFlow turns them on by itself only on CPUs with
         # AVX512/AMX, yet they are faster on AVX2 ones too (about a quarter here). Only an
         # environment variable read at import switches them, so set it before that.

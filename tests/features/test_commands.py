@@ -192,3 +192,23 @@ def test_seed_of_a_damaged_file_reports_it(originals, settings):
                           f"{settings.FEATURE_ORIGINALS_FILE} cannot be read")
 
 
+
+
+def test_seed_without_model_weights_says_how_to_provide_them(originals, settings, monkeypatch,
+                                                             tmp_path):
+    from features.extractors.resnet50 import ResNet50Extractor
+
+    run("precompute_originals")
+    Image.objects.all().delete()
+    missing = ResNet50Extractor(weights=str(tmp_path / "none.h5"), precision="float32")
+    monkeypatch.setattr("features.management.commands.seed_originals.get_extractor",
+                        lambda: missing)
+
+    out, err = run("seed_originals")
+
+    assert out == f"Originals: 3 in {originals}, 3 added.\n"
+    assert err == (f"Original vectors not loaded: The ResNet50 weights file {tmp_path / 'none.h5'}"
+                   " does not exist. Set FEATURE_WEIGHTS to the path of a local ResNet50 weights "
+                   "file (resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5), or to 'imagenet' "
+                   "on a machine with internet access, and restart ImageSim.\n")
+    assert Image.objects.count() == 3 and not FeatureVector.objects.exists()

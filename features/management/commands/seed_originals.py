@@ -26,8 +26,13 @@ class Command(BaseCommand):
                 f"No features file at {features_file}: originals have no precomputed vectors "
                 "(run 'manage.py precompute_originals', or generate features in the app).")
             return
+        extractor = get_extractor()
+        problem = getattr(extractor, "weights_problem", lambda: "")()
+        if problem:
+            self.stderr.write(f"Original vectors not loaded: {problem}")
+            return
         try:
-            added = features_file_load(path=features_file, extractor=get_extractor().fingerprint)
+            added = features_file_load(path=features_file, extractor=extractor.fingerprint)
         except FeaturesFileError as exc:
             self.stderr.write(f"Original vectors not loaded: {exc}")
             return
