@@ -15,6 +15,7 @@ from tests.browser.helpers import (
     tile,
     toast,
     upload_via_api,
+    wait_for_features,
 )
 
 
@@ -203,6 +204,16 @@ def test_it_fits_a_phone_screen_without_horizontal_scroll(app_server, open_page)
     snap(page, "phone-search-upload")
     page.get_by_text("Choose from library").click()
     expect(page.locator(".picker__item").first).to_be_visible()
+    assert no_horizontal_scroll(page)
+
+    wait_for_features(page)
+    page.locator('.picker__item[data-name="pants_1.jpg"]').click()
+    page.locator("[data-search-run]").click()
+    expect(page.locator(".result")).to_have_count(6)
+    assert no_horizontal_scroll(page)
+    snap(page, "phone-search-results")
+    page.locator(".result").first.get_by_role("button", name=re.compile("full size")).click()
+    expect(page.locator("#viewer")).to_be_visible()
     assert no_horizontal_scroll(page)
 
 

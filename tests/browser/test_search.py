@@ -46,7 +46,7 @@ def test_it_finds_six_scored_results_for_an_image_from_the_library(search_page):
     option = page.locator('.picker__item[data-name="shoes_2.jpg"]')
     expect(page.locator(".picker__item")).to_have_count(1)
     option.click()
-    expect(option).to_have_attribute("aria-selected", "true")
+    expect(option).to_have_attribute("aria-pressed", "true")
     expect(page.locator("[data-query-name]")).to_have_text("shoes_2.jpg")
     page.locator("[data-search-run]").click()
 

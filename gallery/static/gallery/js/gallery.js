@@ -85,13 +85,14 @@ export class Gallery {
       return await getJson(withQuery(config.imagesUrl, { ...this.filters, page }));
     } catch (error) {
       // A page past the end (the library shrank meanwhile) is simply empty.
-      if (error instanceof ApiError && error.status === 404) return { count: null, results: [] };
+      if (error instanceof ApiError && error.status === 404) return { count: null, results: [], pastEnd: true };
       throw error;
     }
   }
 
   place(page, body) {
     if (body.count !== null && body.count !== undefined) this.count = body.count;
+    if (body.pastEnd) this.count = Math.min(this.count ?? 0, (page - 1) * PAGE_SIZE);
     body.results.forEach((image, i) => { this.items[(page - 1) * PAGE_SIZE + i] = image; });
   }
 

@@ -68,7 +68,7 @@ export class Picker {
     const selected = image.id === this.selectedId;
     const button = el("button", {
       type: "button", class: `picker__item${selected ? " picker__item--selected" : ""}`,
-      role: "option", "aria-selected": String(selected), title: image.name, dataset: { id: image.id, name: image.name },
+      "aria-pressed": String(selected), title: image.name, dataset: { id: image.id, name: image.name },
     }, el("img", { src: image.thumbnail_url, alt: image.name, loading: "lazy", width: 96, height: 96 }));
     button.image = image;
     return button;
@@ -79,7 +79,7 @@ export class Picker {
     for (const option of this.box.querySelectorAll("[data-id]")) {
       const on = Number(option.dataset.id) === id;
       option.classList.toggle("picker__item--selected", on);
-      option.setAttribute("aria-selected", String(on));
+      option.setAttribute("aria-pressed", String(on));
     }
   }
 }

@@ -23,6 +23,7 @@ export class FeatureProgress {
     this.retryMs = 1000;
     this.pollTimer = 0;
     this.listeners = new Set();
+    this.started = new Set(); // jobs this page started: their end gets a toast
     this.q("generate").addEventListener("click", () => this.generate());
   }
 
@@ -106,9 +107,8 @@ export class FeatureProgress {
     if (message.counts) this.counts = message.counts;
     const finished = message.type === "complete" ||
       (wasActive && this.job && !ACTIVE.has(this.job.state) && previousJob?.id === this.job.id);
-    if (finished && this.job && !this.announced?.has(this.job.id)) {
-      (this.announced ??= new Set()).add(this.job.id);
-      this.announce(this.job);
+    if (finished && this.job) {
+      this.announceOnce(this.job);
       if (message.type !== "complete" || !message.counts) this.refresh();
     }
     if (this.active && !this.live) this.poll();
@@ -123,6 +123,15 @@ export class FeatureProgress {
     const rank = (state) => ({ queued: 0, running: 1 })[state] ?? 2;
     if (rank(job.state) !== rank(current.state)) return rank(job.state) < rank(current.state);
     return job.done < current.done;
+  }
+
+  // Uploads start small jobs by themselves: only failures, or a job asked for here, speak up.
+  announceOnce(job) {
+    this.announced ??= new Set();
+    if (this.announced.has(job.id)) return;
+    if (!this.started.has(job.id) && !job.failed && job.state !== "failed") return;
+    this.announced.add(job.id);
+    this.announce(job);
   }
 
   announce(job) {
@@ -140,7 +149,10 @@ export class FeatureProgress {
     button.disabled = true;
     try {
       const { body } = await request("POST", config.featuresJobsUrl);
+      this.started.add(body.id);
       this.handle({ type: "progress", job: body });
+      // A quick job may have ended (over the websocket) before this reply came.
+      if (this.job?.id === body.id && !this.active) this.announceOnce(this.job);
     } catch (error) {
       toast(`Could not start feature generation: ${error.message}`, "error");
       this.q("features-status").textContent = error.message;
