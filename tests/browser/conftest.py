@@ -75,8 +75,8 @@ def browser():
 def open_page(browser, request):
     """open_page(server, viewport=DESKTOP, color_scheme="light", ws_refused=False) -> a page at "/".
 
-    Each page saves a screenshot when the test ends, and a JavaScript error on
-    the page fails the test.
+    Each page saves a screenshot when the test ends; a JavaScript error on the
+    page, or a request to anywhere but the app, fails the test.
     """
     contexts, pages = [], []
 
@@ -88,6 +88,9 @@ def open_page(browser, request):
             context.route_web_socket(re.compile(r"/ws/features/$"), lambda ws: ws.close())
         page = context.new_page()
         page.js_errors = []
+        page.outside_requests = []
+        page.on("request", lambda req: req.url.startswith((server.url + "/", "data:", "blob:"))
+                or page.outside_requests.append(req.url))
         page.on("pageerror", lambda error: page.js_errors.append(str(error)))
         page.on("console", lambda msg: msg.type == "error" and page.js_errors.append(
             f"console: {msg.text}"))
@@ -101,15 +104,18 @@ def open_page(browser, request):
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
-    errors = []
+    errors, outside = [], []
     for number, page in enumerate(pages):
         suffix = "" if number == 0 else f"-{number + 1}"
         if not page.is_closed():
             settle(page)
             page.screenshot(path=str(ARTIFACTS / f"{name}{suffix}.png"))
         errors += page.js_errors
+        outside += page.outside_requests
     for context in contexts:
         context.close()
     # A 4xx answer logs "Failed to load resource"; the tests check what the page shows of it.
     unexpected = [e for e in errors if not e.startswith("console: Failed to load resource")]
     assert not unexpected, f"JavaScript errors on the page: {unexpected}"
+    # Everything (scripts, styles, icons, fonts) comes from the app itself.
+    assert not outside, f"The page fetched from elsewhere: {outside}"
