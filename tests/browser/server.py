@@ -92,6 +92,9 @@ def start_server(folder: Path, *, static_root: Path, log_dir: Path, seed_origina
     env = server_env(folder, static_root)
     _manage(env, "migrate", "--noinput", "--verbosity", "0")
     if seed_originals:
+        if len(list(ORIGINALS.glob("*.jpg"))) != 50:
+            raise RuntimeError(f"The browser tests need the 50 originals in {ORIGINALS} "
+                               "(the shared data folder beside the project).")
         _manage(env, "shell", "-c", SEED_ORIGINALS.replace("sys.argv[1]", repr(str(ORIGINALS))))
 
     port = _free_port()
