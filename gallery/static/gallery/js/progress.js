@@ -24,6 +24,7 @@ export class FeatureProgress {
     this.pollTimer = 0;
     this.listeners = new Set();
     this.started = new Set(); // jobs this page started: their end gets a toast
+    this.watched = new Set(); // jobs this page saw running
     this.q("generate").addEventListener("click", () => this.generate());
   }
 
@@ -111,6 +112,7 @@ export class FeatureProgress {
       this.announceOnce(this.job);
       if (message.type !== "complete" || !message.counts) this.refresh();
     }
+    if (this.active) this.watched.add(this.job.id);
     if (this.active && !this.live) this.poll();
     this.render();
     for (const fn of this.listeners) fn(this);
@@ -183,9 +185,12 @@ export class FeatureProgress {
     label.textContent = active ? "Generating…" : upToDate ? "Features up to date" : "Generate features";
     button.classList.toggle("btn--done", Boolean(upToDate && !active));
 
+    // A finished job stays on show if it ran while the page watched, or if it left
+    // nothing pending; an old small job (one upload's) would only confuse.
     const box = this.q("features-progress");
-    box.hidden = !job;
-    if (!job) return;
+    const relevant = job && (active || this.watched.has(job.id) || counts?.pending === 0);
+    box.hidden = !relevant;
+    if (!relevant) return;
     const percent = Math.max(0, Math.min(100, Math.round(job.percent ?? (job.total ? (100 * job.done) / job.total : 0))));
     this.q("features-bar").setAttribute("aria-valuenow", percent);
     this.q("features-bar").setAttribute("aria-valuetext", `${percent}% (${job.done} of ${job.total})`);
