@@ -294,3 +294,37 @@ def test_it_takes_its_options_as_json_too(api_client):
 
     assert response.status_code == 200
     assert [item["id"] for item in response.json()["results"]] == [dark_red.pk]
+
+
+def test_it_refuses_a_query_file_over_the_size_limit(api_client, settings):
+    add_image(RED)
+    settings.IMAGESIM_MAX_UPLOAD_BYTES = 1024
+
+    response = post(api_client, file=upload(make_image_bytes("BMP", size=(64, 64)), "big.bmp"))
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The file is larger than the 0.000976562 MB limit.",
+                               "code": "too_large"}
+
+
+def test_it_refuses_a_query_with_too_many_pixels(api_client, settings):
+    add_image(RED)
+    settings.IMAGESIM_MAX_IMAGE_PIXELS = 1000
+
+    response = post(api_client, file=upload(make_image_bytes("PNG", size=(100, 100)), "q.png"))
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The image is 100x100 pixels; the limit is 1,000 pixels.",
+                               "code": "too_many_pixels"}
+
+
+def test_it_refuses_an_image_format_it_does_not_support(api_client):
+    add_image(RED)
+
+    response = post(api_client, file=upload(make_image_bytes("TIFF"), "scan.tiff"))
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "TIFF images are not supported: search with a JPEG, PNG, GIF, BMP or WebP image.",
+        "code": "unsupported_type",
+    }
