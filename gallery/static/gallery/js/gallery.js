@@ -61,7 +61,6 @@ export class Gallery {
   // Fetch afresh (after an upload, a delete, a filter change), keeping the scroll place.
   async reload({ keepScroll = true } = {}) {
     const epoch = ++this.epoch;
-    this.pages = new Map();
     const wanted = keepScroll ? this.visiblePages() : [1];
     this.grid.setAttribute("aria-busy", "true");
     let fetched;
@@ -72,9 +71,10 @@ export class Gallery {
       return;
     }
     if (epoch !== this.epoch) return;
+    // Pages fetched for the old list are dropped with it; those in view are the new ones.
     this.items = [];
+    this.pages = new Map(wanted.map((page, i) => [page, Promise.resolve(fetched[i])]));
     fetched.forEach((body, i) => this.place(wanted[i], body));
-    wanted.forEach((page, i) => this.pages.set(page, Promise.resolve(fetched[i])));
     this.clearTiles();
     this.grid.setAttribute("aria-busy", "false");
     this.schedule(true);
@@ -106,8 +106,9 @@ export class Gallery {
         return body;
       }, (error) => {
         if (epoch === this.epoch) {
-          this.pages.delete(page);
           toast(`Could not load more images: ${error.message}`, "error");
+          // Try again on a later scroll, not on every frame.
+          setTimeout(() => this.pages.get(page) === promise && this.pages.delete(page), 5000);
         }
         throw error;
       });
