@@ -88,6 +88,19 @@ def test_it_shows_the_servers_reason_when_a_file_is_not_an_image(app_server, ope
     snap(page, "upload-error-toast")
 
 
+def test_it_refuses_a_file_over_the_size_limit_with_the_servers_reason(
+        app_server, open_page, tmp_path):
+    page = open_page(app_server)
+    huge = tmp_path / "huge.jpg"
+    huge.write_bytes(b"\xff\xd8\xff" + bytes(17 * 2**20))
+
+    page.locator("[data-upload-input]").set_input_files(huge)
+
+    expect(toast(page, "error", "“huge.jpg” was not uploaded: "
+                 "The file is larger than the 16 MB limit.")).to_be_visible()
+    expect(page.locator('.upload[data-name="huge.jpg"]')).to_have_attribute("data-state", "failed")
+
+
 def test_it_deletes_one_image_after_a_confirmation(app_server, open_page, tmp_path):
     page = open_page(app_server)
     page.locator("[data-upload-input]").set_input_files(image_files(tmp_path, ["unwanted.png"]))
