@@ -19,6 +19,7 @@ import numpy as np
 from django.conf import settings
 
 from features.extractors.base import Extractor, l2_normalise
+from features.extractors.folding import fold_batch_norms
 from features.extractors.imaging import open_rgb
 from features.extractors.precision import choose_precision, cpu_has_native_bf16
 from imagesim.errors import Unavailable
@@ -136,12 +137,14 @@ class ResNet50Extractor(Extractor):
             # The policy is global in Keras: set it only while this model is built.
             keras.config.set_dtype_policy(
                 "mixed_bfloat16" if self.precision == "bfloat16" else "float32")
-            model = keras.applications.ResNet50(weights=weights, include_top=False,
-                                                pooling="avg", input_shape=(*INPUT_SIZE, 3))
-        except Exception as exc:  # Keras raises many kinds: download, HDF5, shape errors.
-            logger.warning("Could not load ResNet50 weights %s: %s", self.weights, exc)
-            raise Unavailable(f"The ResNet50 weights could not be loaded ({exc}). "
-                              + NO_WEIGHTS_HELP, code="no_weights") from None
+            try:
+                model = keras.applications.ResNet50(weights=weights, include_top=False,
+                                                    pooling="avg", input_shape=(*INPUT_SIZE, 3))
+            except Exception as exc:  # Keras raises many kinds: download, HDF5, shapes.
+                logger.warning("Could not load ResNet50 weights %s: %s", self.weights, exc)
+                raise Unavailable(f"The ResNet50 weights could not be loaded ({exc}). "
+                                  + NO_WEIGHTS_HELP, code="no_weights") from None
+            model = fold_batch_norms(model)
         finally:
             keras.config.set_dtype_policy(policy)
 

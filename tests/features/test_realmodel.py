@@ -95,3 +95,16 @@ def test_automatic_precision_follows_the_cpu(float32_extractor):
     auto.load()
 
     assert auto.precision == ("bfloat16" if cpu_has_native_bf16() else "float32")
+
+
+def test_vectors_are_the_original_apps_resnet50_output(float32_extractor, photos):
+    """Folding batch normalisation into the convolutions changes nothing that matters."""
+    import keras
+
+    plain = keras.applications.ResNet50(weights=weights_path(), include_top=False, pooling="avg")
+    batch = np.stack([float32_extractor.preprocess(data) for _, data in photos[:4]])
+
+    expected = plain.predict(batch, verbose=0)
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+
+    assert np.sum(float32_extractor.infer(batch) * expected, axis=1).min() >= 0.99999
