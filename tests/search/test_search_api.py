@@ -9,6 +9,7 @@ from features.extractors.loader import get_extractor
 from features.models import FeatureVector
 from gallery.models import Image
 from imagesim.errors import Unavailable
+from search import services
 from tests.conftest import make_image_bytes, stored_files
 from tests.search.conftest import add_image, add_vector, fingerprint, unit
 
@@ -75,6 +76,28 @@ def test_it_keeps_nothing_of_an_uploaded_query(api_client, media_root):
     assert Image.objects.count() == 1
     assert FeatureVector.objects.count() == 1
     assert stored_files(media_root) == files_before
+
+
+def test_it_leaves_no_temporary_file_of_a_large_query(api_client, settings, tmp_path,
+                                                     monkeypatch):
+    add_image(RED)
+    # Every upload past one byte streams to a temporary file here.
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "uploads")
+    (tmp_path / "uploads").mkdir()
+    during = []
+    search_by_upload = services.search_by_upload
+
+    def watched(**options):
+        during.extend((tmp_path / "uploads").iterdir())
+        return search_by_upload(**options)
+
+    monkeypatch.setattr(services, "search_by_upload", watched)
+    response = post(api_client, file=upload())
+
+    assert response.status_code == 200
+    assert len(during) == 1  # the query was on disk while it was searched...
+    assert list((tmp_path / "uploads").iterdir()) == []  # ...and is gone after
 
 
 def test_it_searches_by_a_library_image_without_returning_that_image(api_client):
