@@ -1,6 +1,6 @@
 """Feature extraction benchmark: end-to-end throughput against the original app's loop.
 
-    .venv/bin/python bench/extract.py                 # 96 devset photos
+    .venv/bin/python bench/extract.py                 # 192 devset photos in 6 rounds
     .venv/bin/python bench/extract.py --n 300 --precision bfloat16
 
 Both sides run in this one process, on the same photos (../shared/data/devset/images),
@@ -94,10 +94,11 @@ def run_naive(images, model) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=96, help="how many devset photos")
+    parser.add_argument("--n", type=int, default=192, help="how many devset photos")
     parser.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"])
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=6,
+                        help="turns each side takes (photos are split evenly between rounds)")
     args = parser.parse_args()
 
     photos = sorted((SHARED / "data" / "devset" / "images").glob("*.jpg"))[:args.n]
@@ -122,15 +123,18 @@ def main() -> None:
 
         worker = Worker(extractor=extractor, publish=lambda job: None)
         naive_s = ours_s = 0.0
+        ratios = []
         size = -(-len(images) // args.rounds)
         for n, start in enumerate(range(0, len(images), size)):
             chunk = images[start:start + size]
             if n % 2:
-                ours_s += run_imagesim(chunk, worker)
-                naive_s += run_naive(chunk, naive_model)
+                ours = run_imagesim(chunk, worker)
+                naive = run_naive(chunk, naive_model)
             else:
-                naive_s += run_naive(chunk, naive_model)
-                ours_s += run_imagesim(chunk, worker)
+                naive = run_naive(chunk, naive_model)
+                ours = run_imagesim(chunk, worker)
+            naive_s, ours_s = naive_s + naive, ours_s + ours
+            ratios.append(naive / ours)
         naive_n = FeatureVector.objects.filter(extractor="naive-loop").count()
         ours_n = FeatureVector.objects.filter(extractor=extractor.fingerprint).count()
 
@@ -138,7 +142,8 @@ def main() -> None:
           f"precision: {extractor.precision}, batch: {args.batch_size}, rounds: {args.rounds}")
     print(f"original app loop: {naive_n / naive_s:7.2f} images/s ({naive_s:.1f} s)")
     print(f"ImageSim worker  : {ours_n / ours_s:7.2f} images/s ({ours_s:.1f} s)")
-    print(f"speed-up         : {(ours_n / ours_s) / (naive_n / naive_s):.2f}x")
+    print(f"speed-up         : {(ours_n / ours_s) / (naive_n / naive_s):.2f}x "
+          f"(per round: {', '.join(f'{r:.2f}' for r in ratios)})")
 
 
 if __name__ == "__main__":
