@@ -7,7 +7,7 @@ from django.urls import reverse
 from features import services
 from features.extractors.loader import get_extractor
 from features.extractors.resnet50 import ResNet50Extractor
-from features.models import FeatureJob, FeatureTask
+from features.models import FeatureJob, FeatureTask, FeatureVector
 from gallery.models import Image
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
@@ -90,6 +90,8 @@ def test_vectors_jobs_and_failures_are_shown_read_only(admin_client, add_image, 
              for name in ("featurevector", "featurejob", "featurefailure")}
     job_page = admin_client.get(reverse("admin:features_featurejob_change", args=[job.pk]))
     add_page = admin_client.get(reverse("admin:features_featurejob_add"))
+    vector_page = admin_client.get(reverse("admin:features_featurevector_change",
+                                           args=[FeatureVector.objects.get().pk]))
 
     assert {name: page.status_code for name, page in pages.items()} == {
         "featurevector": 200, "featurejob": 200, "featurefailure": 200}
@@ -98,4 +100,5 @@ def test_vectors_jobs_and_failures_are_shown_read_only(admin_client, add_image, 
     assert job_page.status_code == 200 and "broken.jpg" in job_page.text
     assert 'name="_save"' not in job_page.text
     assert add_page.status_code == 403
+    assert vector_page.status_code == 200 and "fine.jpg" in vector_page.text
     assert Image.objects.count() == 2

@@ -79,3 +79,20 @@ def test_a_claim_skips_rows_another_worker_has_locked(add_image, fingerprint):
     assert {c.task_id for c in other["claimed"]} == set(
         FeatureTask.objects.exclude(pk__in=[t.pk for t in held]).values_list("pk", flat=True))
     assert FeatureJob.objects.get().state == "running"
+
+
+def test_an_image_deleted_while_its_vector_is_saved_is_deleted_cleanly(add_image, fingerprint):
+    """The vector lands after Django collected the image's rows: the database cascades it."""
+    from django.db import connection as conn
+
+    image = add_image()
+    with transaction.atomic():
+        with conn.cursor() as cursor:
+            cursor.execute("DELETE FROM features_featurevector WHERE image_id = %s", [image.pk])
+        FeatureVector.objects.create(image=image, extractor=fingerprint, dim=3,
+                                     vector=[1.0, 0.0, 0.0])
+        with conn.cursor() as cursor:
+            cursor.execute("DELETE FROM features_featuretask WHERE image_id = %s", [image.pk])
+            cursor.execute("DELETE FROM gallery_image WHERE id = %s", [image.pk])
+
+    assert not FeatureVector.objects.exists()
