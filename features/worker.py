@@ -90,6 +90,34 @@ def batch_release(*, worker: str, claimed: list[Claimed]) -> None:
         claimed_by="", claimed_at=None, attempts=0)
 
 
+def claims_release_dead_local() -> int:
+    """Give back claims of workers that ran on this machine and are gone (a crash, a
+    restart), so their images need not wait out FEATURE_CLAIM_TIMEOUT."""
+    host = socket.gethostname()
+    dead = []
+    for name in FeatureTask.objects.exclude(claimed_by="").values_list(
+            "claimed_by", flat=True).distinct():
+        worker_host, _, rest = name.partition(":")
+        pid = rest.partition(":")[0]
+        if worker_host == host and pid.isdigit() and int(pid) != os.getpid() \
+                and not _process_alive(int(pid)):
+            dead.append(name)
+    if not dead:
+        return 0
+    return FeatureTask.objects.filter(claimed_by__in=dead).update(claimed_by="",
+                                                                   claimed_at=None)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
 def image_prepare(claimed: Claimed, extractor: Extractor) -> Prepared:
     """Read and preprocess one image; a failure becomes a reason, never an exception."""
     if claimed.attempts > MAX_ATTEMPTS:
@@ -152,6 +180,12 @@ class Worker:
     def submit(self, claimed: list[Claimed]) -> list[Future]:
         return [self.pool.submit(image_prepare, c, self.extractor) for c in claimed]
 
+    def recover(self) -> None:
+        """At start: take back what dead workers of this machine held."""
+        released = claims_release_dead_local()
+        if released:
+            logger.info("Took back %d images claimed by stopped workers", released)
+
     def run_until_idle(self) -> int:
         """Process batches until no work is left (or stop is set); return images processed."""
         fingerprint = self.extractor.fingerprint
@@ -191,6 +225,7 @@ class Worker:
     def run_forever(self, *, poll: float | None = None) -> None:
         poll = settings.FEATURE_POLL_SECONDS if poll is None else poll
         logger.info("Feature worker %s started (%s)", self.name, self.extractor.fingerprint)
+        self.recover()
         while not self.stop.is_set():
             close_old_connections()
             try:

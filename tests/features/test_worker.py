@@ -1,5 +1,6 @@
 """The worker's steps and loop: every image done once, failures recorded, deletes safe."""
 
+import os
 from datetime import timedelta
 
 import numpy as np
@@ -9,7 +10,7 @@ from django.utils import timezone
 from features import services
 from features.extractors.loader import get_extractor
 from features.models import FeatureFailure, FeatureJob, FeatureTask, FeatureVector
-from features.worker import MAX_ATTEMPTS, batch_claim, batch_release
+from features.worker import MAX_ATTEMPTS, batch_claim, batch_release, claims_release_dead_local
 from gallery.models import Image
 from tests.conftest import make_image_bytes
 from tests.features.conftest import RecordingExtractor
@@ -207,3 +208,24 @@ def test_a_stopped_worker_gives_its_prefetched_batch_back(add_image, make_worker
     job.refresh_from_db()
     assert (job.state, job.done) == ("running", 2)
     assert list(FeatureTask.objects.values_list("claimed_by", flat=True)) == ["", ""]
+
+
+def test_claims_of_dead_workers_on_this_machine_are_taken_back(add_image, fingerprint):
+    import socket
+    import subprocess
+    import sys
+
+    for n in range(3):
+        add_image(f"{n}.jpg")
+    start_job()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    host = socket.gethostname()
+    batch_claim(worker=f"{host}:{gone.pid}:dead01", extractor=fingerprint, size=1)
+    batch_claim(worker=f"{host}:{os.getpid()}:alive1", extractor=fingerprint, size=1)
+    batch_claim(worker=f"elsewhere:{gone.pid}:remote", extractor=fingerprint, size=1)
+
+    assert claims_release_dead_local() == 1
+
+    assert sorted(FeatureTask.objects.values_list("claimed_by", flat=True)) == [
+        "", f"elsewhere:{gone.pid}:remote", f"{host}:{os.getpid()}:alive1"]

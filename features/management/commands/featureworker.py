@@ -27,6 +27,7 @@ class Command(BaseCommand):
             signal.signal(signum, lambda *_: (stop.set(), worker.wake.set()))
         self.stdout.write(f"Feature worker {worker.name} ({worker.extractor.fingerprint})")
         if once:
+            worker.recover()
             processed = worker.run_until_idle()
             self.stdout.write(f"Processed {processed} images.")
             return
