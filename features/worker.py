@@ -3,8 +3,13 @@ decode, in threads), infer, save, report.
 
 The next batch is claimed and decoded while the model runs the current one.
 Claims are row locks on PostgreSQL (``SELECT ... FOR UPDATE SKIP LOCKED``), so any
-number of workers on any machines never take the same image; a claim older than
-FEATURE_CLAIM_TIMEOUT is a dead worker's and is taken over.
+number of workers on any machines never take the same image; on SQLite every write
+transaction holds the database lock (IMMEDIATE mode), which serialises claims.
+
+A claim older than FEATURE_CLAIM_TIMEOUT is a dead worker's and is taken over; a
+starting worker at once takes back the claims of stopped workers of its own machine
+(named host:pid:...). The save step stores only what is still claimed by its worker,
+so a claim taken over is never stored twice.
 """
 
 import logging
