@@ -229,3 +229,17 @@ def test_claims_of_dead_workers_on_this_machine_are_taken_back(add_image, finger
 
     assert sorted(FeatureTask.objects.values_list("claimed_by", flat=True)) == [
         "", f"elsewhere:{gone.pid}:remote", f"{host}:{os.getpid()}:alive1"]
+
+
+def test_images_left_by_a_failed_job_are_picked_up_by_the_next_worker(add_image, make_worker):
+    images = [add_image(f"{n}.jpg") for n in range(2)]
+    failed = start_job()
+    services.job_fail_active(extractor=failed.extractor, reason="no weights then")
+
+    make_worker().run_until_idle()
+
+    failed.refresh_from_db()
+    resumed = FeatureJob.objects.exclude(pk=failed.pk).get()
+    assert (failed.state, failed.error) == ("failed", "no weights then")
+    assert (resumed.state, resumed.total, resumed.done) == ("done", 2, 2)
+    assert FeatureVector.objects.filter(image__in=images).count() == 2
