@@ -3,24 +3,27 @@
     .venv/bin/python bench/extract.py                 # 192 devset photos in 6 rounds
     .venv/bin/python bench/extract.py --n 300 --precision bfloat16
 
-Both sides run in this one process, on the same photos (../shared/data/devset/images),
-already in the library (stored files, as after an upload), in a scratch SQLite database.
-The photos are split into rounds and the two sides take turns (the order alternating),
-so a busy neighbour on the machine slows both alike:
+Both sides work on the same photos (../shared/data/devset/images), already in the
+library (stored files, as after an upload), in a scratch SQLite database. The photos are
+split into rounds and the two sides take turns (the order alternating), so a busy
+neighbour on the machine slows both alike:
 
 - ImageSim: the round's images queued as a generation job, then ``Worker.run_until_idle``:
   JPEG files read from storage and decoded in threads while the model runs the previous
   batch, batched inference, vectors saved to the database per batch;
-- the original app's loop: for each file ``keras.utils.load_img(target_size=224x224)``,
-  ``img_to_array``, ``preprocess_input``, ``model.predict`` on one image, the vector
-  saved to the database.
+- the original app's loop (bench/naive_loop.py, a child process under TensorFlow's own
+  defaults, as the original app ran): for each file ``keras.utils.load_img(224x224)``,
+  ``img_to_array``, ``preprocess_input``, ``model.predict`` on one image; the vectors
+  saved with ``np.save`` as the original app did.
 
-The model is loaded (and warmed up with one call) before either clock starts. The
+Both models are loaded (and warmed up with one call) before either clock starts. The
 weights come from FEATURE_WEIGHTS or ../shared/models.
 """
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -73,23 +76,27 @@ def run_imagesim(images, worker) -> float:
     return time.perf_counter() - start
 
 
-def run_naive(images, model) -> float:
-    """The original app's generate-features loop, one image at a time."""
-    import numpy as np
-    from keras.applications.resnet50 import preprocess_input
-    from keras.utils import img_to_array, load_img
+class NaiveLoop:
+    """The original app's loop in a child process under TensorFlow's defaults."""
 
-    from features.models import FeatureVector
+    def __init__(self, weights: str, scratch: Path, tf_env: dict):
+        env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"} | tf_env
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "naive_loop.py"), weights, str(scratch)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        assert self.process.stdout.readline().strip() == "ready", "the naive loop did not start"
+        self.count = 0
 
-    start = time.perf_counter()
-    for image in images:
-        picture = load_img(image.file.path, target_size=(224, 224))
-        x = preprocess_input(np.expand_dims(img_to_array(picture), axis=0))
-        vector = model.predict(x, verbose=0).flatten()
-        vector = vector / np.linalg.norm(vector)
-        FeatureVector.objects.create(image=image, extractor="naive-loop", dim=vector.size,
-                                     vector=vector)
-    return time.perf_counter() - start
+    def run(self, images) -> float:
+        self.process.stdin.write(json.dumps([image.file.path for image in images]) + "\n")
+        self.process.stdin.flush()
+        answer = json.loads(self.process.stdout.readline())
+        self.count += answer["count"]
+        return answer["seconds"]
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
 
 
 def main() -> None:
@@ -102,6 +109,8 @@ def main() -> None:
     args = parser.parse_args()
 
     photos = sorted((SHARED / "data" / "devset" / "images").glob("*.jpg"))[:args.n]
+    # The baseline runs with the TensorFlow options this shell gave, never ImageSim's.
+    tf_env = {k: v for k, v in os.environ.items() if k == "TF_ENABLE_ONEDNN_OPTS"}
     with tempfile.TemporaryDirectory(prefix="imagesim-bench-") as scratch:
         configure(Path(scratch), args.precision, args.batch_size)
         images = add_photos(photos)
@@ -111,12 +120,9 @@ def main() -> None:
         from features.extractors.loader import get_extractor
 
         extractor = get_extractor()
-        extractor.extract([photos[0].read_bytes()])  # load and trace before the clock
-        import keras
-
-        naive_model = keras.applications.ResNet50(
-            weights=extractor.weights, include_top=False, pooling="avg")
-        naive_model.predict(extractor.preprocess(photos[0].read_bytes())[None], verbose=0)
+        naive = NaiveLoop(extractor.weights, Path(scratch), tf_env)
+        # Load and trace the model (the batched graph the worker uses) before the clock.
+        extractor.extract([path.read_bytes() for path in photos[:args.batch_size]])
 
         from features.models import FeatureVector
         from features.worker import Worker
@@ -129,13 +135,14 @@ def main() -> None:
             chunk = images[start:start + size]
             if n % 2:
                 ours = run_imagesim(chunk, worker)
-                naive = run_naive(chunk, naive_model)
+                theirs = naive.run(chunk)
             else:
-                naive = run_naive(chunk, naive_model)
+                theirs = naive.run(chunk)
                 ours = run_imagesim(chunk, worker)
-            naive_s, ours_s = naive_s + naive, ours_s + ours
-            ratios.append(naive / ours)
-        naive_n = FeatureVector.objects.filter(extractor="naive-loop").count()
+            naive_s, ours_s = naive_s + theirs, ours_s + ours
+            ratios.append(theirs / ours)
+        naive.close()
+        naive_n = naive.count
         ours_n = FeatureVector.objects.filter(extractor=extractor.fingerprint).count()
 
     print(f"photos: {len(photos)} (../shared/data/devset/images), cores: {os.cpu_count()}, "

@@ -108,3 +108,10 @@ def test_vectors_are_the_original_apps_resnet50_output(float32_extractor, photos
     expected /= np.linalg.norm(expected, axis=1, keepdims=True)
 
     assert np.sum(float32_extractor.infer(batch) * expected, axis=1).min() >= 0.99999
+
+
+def test_a_single_image_gets_the_vector_it_gets_in_a_batch(float32_extractor, photos, vectors):
+    # One image alone (a search query) takes the XLA-compiled path, batches the plain graph.
+    singles = np.concatenate([float32_extractor.extract([data]) for _, data in photos[:4]])
+
+    assert np.min(np.sum(singles * vectors[:4], axis=1)) >= 0.9999
