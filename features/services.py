@@ -22,6 +22,7 @@ def job_start(*, extractor: Extractor) -> tuple[FeatureJob, bool]:
     """Start a job over every image without a vector; (job, False) if one is running."""
     extractor.check_available()
     fingerprint = extractor.fingerprint
+    job_settle_active(extractor=fingerprint)  # its images may all have been deleted
     running = _active_job(fingerprint)
     if running:
         return running, False
@@ -89,6 +90,18 @@ def tasks_settle(*, extractor: str) -> FeatureJob | None:
             job.delete()  # it never did anything: not worth showing
             return None
         return job
+
+
+def job_settle_active(*, extractor: str) -> FeatureJob | None:
+    """Finish the running job if no task is left in it (its images were deleted before a
+    worker took them); return it when this call finished it, so it can be announced."""
+    with transaction.atomic():
+        job = _active_job(extractor, lock=True)
+        if job is None or FeatureTask.objects.filter(job=job).exists():
+            return None
+        FeatureJob.objects.filter(pk=job.pk).update(total=F("done") + F("failed"))
+        job.refresh_from_db()
+        return job if job_finish(job) else None
 
 
 def job_fail_active(*, extractor: str, reason: str) -> FeatureJob | None:

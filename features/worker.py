@@ -197,6 +197,9 @@ class Worker:
         services.tasks_adopt(extractor=fingerprint)
         claimed = self.claim()
         if not claimed:
+            settled = services.job_settle_active(extractor=fingerprint)
+            if settled:
+                self.publish(settled)
             return 0
         try:
             self.extractor.load()

@@ -151,3 +151,50 @@ def _named(data, name):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data, content_type="image/jpeg")
+
+
+def _upload_then_delete(api_client, django_capture_on_commit_callbacks, make_image_bytes):
+    """An upload queued in a job, deleted before any worker took it."""
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(reverse("api-images"),
+                                   {"file": [_named(make_image_bytes(), "gone.jpg")]})
+    image_id = response.json()["results"][0]["image"]["id"]
+    stale = FeatureJob.objects.get()
+    assert api_client.delete(reverse("api-image-detail", args=[image_id])).status_code == 204
+    return stale
+
+
+def test_generate_after_the_queued_upload_was_deleted_finishes_the_empty_job_and_starts_anew(
+        api_client, add_image, django_capture_on_commit_callbacks):
+    from tests.conftest import make_image_bytes
+
+    stale = _upload_then_delete(api_client, django_capture_on_commit_callbacks, make_image_bytes)
+    add_image("kept.jpg")
+
+    response = api_client.post(JOBS)
+
+    stale.refresh_from_db()
+    fresh = FeatureJob.objects.exclude(pk=stale.pk).get()
+    assert (stale.state, stale.total, stale.done, stale.failed) == ("done", 0, 0, 0)
+    assert stale.finished_at is not None
+    assert response.status_code == 202
+    assert (response.json()["id"], response.json()["state"], response.json()["total"]) == (
+        fresh.pk, "queued", 1)
+
+
+def test_a_worker_finding_nothing_to_claim_finishes_the_emptied_job_and_announces_it(
+        api_client, make_worker, django_capture_on_commit_callbacks):
+    from tests.conftest import make_image_bytes
+
+    stale = _upload_then_delete(api_client, django_capture_on_commit_callbacks, make_image_bytes)
+    published = []
+
+    processed = make_worker(publish=lambda j: published.append(
+        (j.pk, j.state, j.total))).run_until_idle()
+
+    job = api_client.get(STATUS).json()["job"]
+    assert processed == 0
+    assert published == [(stale.pk, "done", 0)]
+    assert (job["id"], job["state"], job["total"], job["percent"], job["eta_seconds"]) == (
+        stale.pk, "done", 0, 100.0, 0)
+    assert FeatureJob.objects.count() == 1
