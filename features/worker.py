@@ -175,6 +175,7 @@ class Worker:
         self.publish = publish
         self.stop = stop or threading.Event()
         self.wake = wake or threading.Event()
+        self.unavailable_reason = ""  # why the model cannot run, once said
         self.pool = ThreadPoolExecutor(max(1, settings.FEATURE_DECODE_THREADS),
                                        thread_name_prefix="feature-decode")
 
@@ -194,6 +195,14 @@ class Worker:
     def run_until_idle(self) -> int:
         """Process batches until no work is left (or stop is set); return images processed."""
         fingerprint = self.extractor.fingerprint
+        try:
+            # Before adopting: without a model each poll would move the queue into a new
+            # job only to fail it, and the job table would grow without end.
+            self.extractor.check_available()
+        except Unavailable as exc:
+            self._unavailable(exc)
+            return 0
+        self.unavailable_reason = ""
         services.tasks_adopt(extractor=fingerprint)
         claimed = self.claim()
         if not claimed:
@@ -205,10 +214,7 @@ class Worker:
             self.extractor.load()
         except Unavailable as exc:
             batch_release(worker=self.name, claimed=claimed)
-            job = services.job_fail_active(extractor=fingerprint, reason=exc.message)
-            logger.error("Feature extraction cannot run: %s", exc.message)
-            if job:
-                self.publish(job)
+            self._unavailable(exc)
             return 0
         processed, futures = 0, self.submit(claimed)
         while claimed:
@@ -229,6 +235,16 @@ class Worker:
                 batch_release(worker=self.name, claimed=claimed)
                 break
         return processed
+
+    def _unavailable(self, exc: Unavailable) -> None:
+        """No model: fail the running job (once: its images stay queued for a later one),
+        and say why once, not on every poll."""
+        job = services.job_fail_active(extractor=self.extractor.fingerprint, reason=exc.message)
+        if job:
+            self.publish(job)
+        if exc.message != self.unavailable_reason:
+            self.unavailable_reason = exc.message
+            logger.error("Feature extraction cannot run: %s", exc.message)
 
     def run_forever(self, *, poll: float | None = None) -> None:
         poll = settings.FEATURE_POLL_SECONDS if poll is None else poll

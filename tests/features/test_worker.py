@@ -243,3 +243,32 @@ def test_images_left_by_a_failed_job_are_picked_up_by_the_next_worker(add_image,
     assert (failed.state, failed.error) == ("failed", "no weights then")
     assert (resumed.state, resumed.total, resumed.done) == ("done", 2, 2)
     assert FeatureVector.objects.filter(image__in=images).count() == 2
+
+
+class NoModelExtractor(RecordingExtractor):
+    """The fake extractor, but its model cannot load (no weights)."""
+
+    def load(self):
+        from imagesim.errors import Unavailable
+
+        raise Unavailable("No weights here.", code="no_weights")
+
+
+def test_without_a_model_repeated_polls_make_no_new_jobs_and_say_why_once(add_image, make_worker,
+                                                                          caplog):
+    add_image()
+    job = start_job()
+    published = []
+    worker = make_worker(extractor=NoModelExtractor(),
+                         publish=lambda j: published.append((j.pk, j.state)))
+
+    passes = [worker.run_until_idle() for _ in range(5)]
+
+    job.refresh_from_db()
+    assert passes == [0, 0, 0, 0, 0]
+    assert list(FeatureJob.objects.values_list("pk", "state", "error")) == [
+        (job.pk, "failed", "No weights here.")]
+    assert published == [(job.pk, "failed")]
+    assert [r.getMessage() for r in caplog.records if r.name == "features.worker"] == [
+        "Feature extraction cannot run: No weights here."]
+    assert FeatureTask.objects.get().job_id == job.pk
