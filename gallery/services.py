@@ -9,12 +9,14 @@ import logging
 import os
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
+from gallery.converters import STORED_NAME
 from gallery.models import Image
 from gallery.signals import images_added
 from gallery.thumbnails import make_thumbnail
@@ -35,10 +37,17 @@ class UploadResult:
 
 @dataclass(frozen=True)
 class UploadFile:
-    """One file of an upload: its client-side name and its bytes."""
+    """One file of an upload: its client-side name and how to read its bytes.
+
+    Reading is deferred so a many-file request holds one file in memory at a time.
+    """
 
     name: str
-    data: bytes
+    read: Callable[[], bytes]
+
+    @classmethod
+    def from_bytes(cls, name: str, data: bytes) -> "UploadFile":
+        return cls(name, lambda: data)
 
 
 def display_name(name: str) -> str:
@@ -58,7 +67,7 @@ def images_create(
     checked, errors = [], []
     for upload in files:
         try:
-            checked.append((upload, check_image(upload.data, name=upload.name)))
+            checked.append((upload, check_image(upload.read(), name=upload.name)))
         except ImageSimError as exc:
             errors.append({"name": display_name(upload.name), "detail": exc.message,
                            "code": exc.code, "status": exc.status_code})
@@ -70,28 +79,21 @@ def images_create(
             code=errors[0]["code"],
             extra={"errors": errors},
         )
-    results = [
-        _store(upload, image_info, uploaded_by=uploaded_by, is_original=is_original)
-        for upload, image_info in checked
+    return [
+        _store(upload.name, upload.read(), info, uploaded_by=uploaded_by, is_original=is_original)
+        for upload, info in checked
     ]
-    added = [result.image for result in results if not result.duplicate]
-    if added:
-        transaction.on_commit(lambda: images_added.send(sender=Image, images=added))
-    return results
 
 
 def image_create(*, name: str, data: bytes, uploaded_by=None, is_original=False,
                  filename: str | None = None) -> UploadResult:
     """Add one file; ``filename`` asks for a stored name (used for originals)."""
-    image_info = check_image(data, name=name)
-    result = _store(UploadFile(name, data), image_info, uploaded_by=uploaded_by,
-                    is_original=is_original, filename=filename)
-    if not result.duplicate:
-        transaction.on_commit(lambda: images_added.send(sender=Image, images=[result.image]))
-    return result
+    info = check_image(data, name=name)
+    return _store(name, data, info, uploaded_by=uploaded_by, is_original=is_original,
+                  filename=filename)
 
 
-def _store(upload: UploadFile, info: CheckedImage, *, uploaded_by, is_original,
+def _store(name: str, data: bytes, info: CheckedImage, *, uploaded_by, is_original,
            filename: str | None = None) -> UploadResult:
     existing = Image.objects.filter(sha256=info.sha256).first()
     if existing:
@@ -99,39 +101,42 @@ def _store(upload: UploadFile, info: CheckedImage, *, uploaded_by, is_original,
 
     filename = _free_filename(filename, info)
     stem = filename.rsplit(".", 1)[0]
-    file_name = default_storage.save(f"{IMAGES_DIR}/{filename}", ContentFile(upload.data))
-    thumb_name = default_storage.save(
-        f"{THUMBNAILS_DIR}/{stem}.jpg", ContentFile(make_thumbnail(upload.data))
-    )
+    thumbnail = make_thumbnail(data)
+    saved = []
     try:
+        saved.append(default_storage.save(f"{IMAGES_DIR}/{filename}", ContentFile(data)))
+        saved.append(default_storage.save(f"{THUMBNAILS_DIR}/{stem}.jpg", ContentFile(thumbnail)))
         with transaction.atomic():
             image = Image.objects.create(
                 filename=filename,
-                file=file_name,
-                thumbnail=thumb_name,
-                name=display_name(upload.name),
+                file=saved[0],
+                thumbnail=saved[1],
+                name=display_name(name),
                 is_original=is_original,
                 sha256=info.sha256,
                 width=info.width,
                 height=info.height,
                 format=info.format,
-                size_bytes=len(upload.data),
+                size_bytes=len(data),
                 uploaded_by=uploaded_by,
             )
     except IntegrityError:
         # Another request stored the same content (or took the name) a moment ago.
-        _delete_files(file_name, thumb_name)
+        _delete_files(*saved)
         existing = Image.objects.filter(sha256=info.sha256).first()
         if existing:
             return UploadResult(existing, duplicate=True)
         raise
     except BaseException:
-        _delete_files(file_name, thumb_name)
+        _delete_files(*saved)
         raise
+    # Each image is announced once committed, so one failing later in a many-file
+    # upload cannot keep those stored before it from being queued for features.
+    transaction.on_commit(lambda: images_added.send(sender=Image, images=[image]))
     return UploadResult(image, duplicate=False)
 
 
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,100}$")
+_SAFE_NAME = re.compile(rf"^{STORED_NAME}$")
 
 
 def _free_filename(wanted: str | None, info: CheckedImage) -> str:

@@ -24,13 +24,19 @@ EXTENSIONS = {
     "WEBP": ("webp",),
 }
 ALLOWED_EXTENSIONS = tuple(ext for exts in EXTENSIONS.values() for ext in exts)
+# Formats Pillow names apart that are one of ours: MPO is a JPEG with extra embedded
+# pictures (as many phone cameras write); browsers show it as a JPEG.
+FORMAT_ALIASES = {"MPO": "JPEG"}
+
+
+def format_of(image: PILImage.Image) -> str:
+    return FORMAT_ALIASES.get(image.format, image.format)
 
 
 @dataclass(frozen=True)
 class CheckedImage:
     """What the checks learned about a valid upload."""
 
-    data: bytes
     format: str
     width: int
     height: int
@@ -51,7 +57,6 @@ def check_image(data: bytes, *, name: str) -> CheckedImage:
         image_format, width, height = check_decodes(data)
     check_extension_matches(extension, image_format)
     return CheckedImage(
-        data=data,
         format=image_format,
         width=width,
         height=height,
@@ -85,7 +90,7 @@ def check_decodes(data: bytes) -> tuple[str, int, int]:
     """Decode the whole image; return its format and displayed (EXIF-rotated) size."""
     try:
         with PILImage.open(io.BytesIO(data)) as image:
-            if image.format not in EXTENSIONS:
+            if format_of(image) not in EXTENSIONS:
                 raise InvalidInput(
                     f"{image.format} images are not supported: upload a JPEG, PNG, GIF, BMP "
                     "or WebP image.",
@@ -94,7 +99,7 @@ def check_decodes(data: bytes) -> tuple[str, int, int]:
             check_pixels(image.width, image.height)
             image.load()  # reads every byte: a truncated or corrupt file fails here
             width, height = ImageOps.exif_transpose(image).size
-            return image.format, width, height
+            return format_of(image), width, height
     except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
         raise TooLarge("The image has too many pixels to process safely.", code="too_many_pixels")
     except UnidentifiedImageError:

@@ -1,5 +1,8 @@
 """Serving the library's files (full size and thumbnails) and the web page."""
 
+from functools import wraps
+
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import render
@@ -13,15 +16,35 @@ ONE_YEAR = 365 * 24 * 3600
 
 @require_safe
 def index(request):
-    return render(request, "gallery/index.html")
+    # The upload hint shows the configured limit (MAX_UPLOAD_MB), not a fixed number.
+    megabytes = round(settings.IMAGESIM_MAX_UPLOAD_BYTES / (1024 * 1024), 1)
+    return render(request, "gallery/index.html", {
+        "max_upload_mb": int(megabytes) if megabytes.is_integer() else megabytes,
+    })
 
 
-@require_safe
+def files_read_only(view):
+    """Image paths answer other methods with a JSON 405, like the rest of the API."""
+
+    @wraps(view)
+    def only_get(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            response = JsonResponse({"detail": f"{request.method} is not allowed here: images "
+                                               "are read with GET.",
+                                     "code": "method_not_allowed"}, status=405)
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request, *args, **kwargs)
+
+    return only_get
+
+
+@files_read_only
 def image_file(request, filename: str):
     return _serve(request, filename, thumbnail=False)
 
 
-@require_safe
+@files_read_only
 def image_thumbnail(request, filename: str):
     return _serve(request, filename, thumbnail=True)
 

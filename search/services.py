@@ -19,7 +19,8 @@ from features.models import FeatureVector
 from gallery.models import Image
 from gallery.selectors import image_get
 from gallery.services import display_name
-from gallery.validation import EXTENSIONS, check_not_empty, check_pixels, check_size
+from gallery.validation import (EXTENSIONS, check_not_empty, check_pixels, check_size,
+                                format_of)
 from imagesim.errors import Conflict, InvalidInput, TooLarge
 from search.index import get_index
 from search.index.base import KINDS
@@ -114,7 +115,7 @@ def _check_query_file(data: bytes) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("error", PILImage.DecompressionBombWarning)
             with PILImage.open(io.BytesIO(data)) as image:
-                if image.format not in EXTENSIONS:
+                if format_of(image) not in EXTENSIONS:
                     raise InvalidInput(f"{image.format} images are not supported: search with "
                                        "a JPEG, PNG, GIF, BMP or WebP image.",
                                        code="unsupported_type")

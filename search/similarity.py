@@ -94,29 +94,16 @@ class VectorMatrix:
         self._row_of_key: dict[int, int] = {}
         self._row_of_item: dict[int, int] = {}
         self.size = 0
-        # Sum of keys, kept as rows come and go (a cheap fingerprint of the key set).
-        self.key_sum = 0
 
     @property
     def rows(self) -> np.ndarray:
         return self._buffer[: self.size]
 
     @property
-    def keys(self) -> np.ndarray:
-        return self._keys[: self.size]
-
-    @property
-    def max_key(self) -> int:
-        return int(self._keys[: self.size].max()) if self.size else 0
-
-    @property
     def nbytes(self) -> int:
         """Memory held: the row buffer (with its spare room) and the per-row arrays."""
         return (self._buffer.nbytes + self._keys.nbytes + self._items.nbytes
                 + self._flags.nbytes)
-
-    def __contains__(self, key: int) -> bool:
-        return key in self._row_of_key
 
     def reserve(self, capacity: int) -> None:
         """Make room for ``capacity`` rows in all (one copy while it grows)."""
@@ -147,7 +134,6 @@ class VectorMatrix:
             self._row_of_key[key] = start + offset
             self._row_of_item[int(self._items[start + offset])] = start + offset
         self.size = end
-        self.key_sum += sum(keys)
 
     def remove(self, keys) -> None:
         """Drop rows by key; unknown keys are ignored."""
@@ -165,7 +151,6 @@ class VectorMatrix:
                 self._row_of_key[int(self._keys[row])] = row
                 self._row_of_item[int(self._items[row])] = row
             self.size = last
-            self.key_sum -= int(key)
 
     def search(self, query: np.ndarray, k: int, *, only_flag: bool | None = None,
                exclude_item: int | None = None, min_similarity: float | None = None

@@ -2,6 +2,9 @@ from rest_framework import serializers
 
 from gallery.models import Image
 
+# The largest id a database row can have (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
 
 class ImageSerializer(serializers.ModelSerializer):
     url = serializers.CharField(source="get_absolute_url", read_only=True)
@@ -41,7 +44,7 @@ class ImageListFilterSerializer(serializers.Serializer):
 
 class BulkDeleteSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=1000
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=1000
     )
 
 

@@ -14,7 +14,7 @@ from imagesim.legacy import LegacyApiView
 @extend_schema(tags=["original app"])
 class LegacyImageListApi(LegacyApiView):
     def get(self, request):
-        names = Image.objects.order_by("filename").values_list("filename", "is_original")
+        names = list(Image.objects.order_by("filename").values_list("filename", "is_original"))
         return Response({
             "images": [filename for filename, _ in names],
             "original_images": [filename for filename, is_original in names if is_original],

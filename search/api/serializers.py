@@ -1,13 +1,15 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from gallery.api.serializers import MAX_ID
 from search.index.base import KINDS
 
 
 class SearchRequestSerializer(serializers.Serializer):
     file = serializers.FileField(required=False, help_text="A query image (never stored).")
     image_id = serializers.IntegerField(
-        required=False, min_value=1, help_text="A library image to use as the query."
+        required=False, min_value=1, max_value=MAX_ID,
+        help_text="A library image to use as the query."
     )
     k = serializers.IntegerField(
         required=False, default=settings.SEARCH_DEFAULT_K, min_value=1,

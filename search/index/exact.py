@@ -82,7 +82,8 @@ class ExactIndex(VectorIndex):
         if latest < self._applied:
             logger.info("The vector change log was reset; reloading the index")
             self._matrices.clear()
-        elif latest > self._applied:
+        elif latest > self._applied and self._matrices:
+            # Only loaded matrices need the changes: one loaded below is read whole.
             self._apply_changes(self._applied, latest)
         self._applied = latest
         if extractor not in self._matrices or self._matrices[extractor].dim == 0:

@@ -91,3 +91,14 @@ def test_it_validates_the_bulk_delete_body(api_client, body, message):
 
     assert response.status_code == 400
     assert response.json() == message
+
+
+def test_an_id_beyond_any_row_is_a_clear_400(api_client, add_image):
+    image = add_image("mine.jpg")
+
+    response = api_client.post(BULK_URL, {"ids": [image.id, 2**70]}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "ids": {"1": ["Ensure this value is less than or equal to 9223372036854775807."]}}
+    assert Image.objects.count() == 1

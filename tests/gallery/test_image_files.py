@@ -56,4 +56,8 @@ def test_it_answers_404_as_json_for_an_unknown_file(client):
 def test_it_refuses_to_write(client, add_image):
     image = add_image("a.jpg")
 
-    assert client.post(f"/images/{image.filename}").status_code == 405
+    response = client.post(f"/images/{image.filename}")
+
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert response.json()["code"] == "method_not_allowed"

@@ -14,6 +14,14 @@ def test_the_schema_describes_the_library_endpoints(client):
             "/api/images", "/api/upload-image", "/api/delete-image/{filename}"} <= set(paths)
 
 
+def test_the_schema_describes_the_feature_and_search_endpoints(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    paths = response.json()["paths"]
+    assert {"/api/v1/features/jobs/", "/api/v1/features/status/", "/api/v1/search/",
+            "/api/generate-features", "/api/check-features", "/api/search"} <= set(paths)
+
+
 def test_the_documentation_page_is_served_without_a_cdn(client):
     response = client.get("/api/docs/")
 

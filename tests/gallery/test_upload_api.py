@@ -129,3 +129,65 @@ def test_it_records_the_signed_in_uploader(api_client, django_user_model):
     api_client.post(URL, {"file": upload("a.jpg", make_image_bytes())}, format="multipart")
 
     assert Image.objects.get().uploaded_by == user
+
+
+def test_it_accepts_a_phone_jpeg_with_embedded_pictures(api_client, media_root):
+    from PIL import Image as PILImage
+    import io
+
+    out = io.BytesIO()
+    PILImage.new("RGB", (80, 60), "teal").save(
+        out, "MPO", save_all=True, append_images=[PILImage.new("RGB", (40, 30), "red")])
+    response = api_client.post(URL, {"file": upload("phone.jpg", out.getvalue())},
+                               format="multipart")
+
+    assert response.status_code == 201
+    image = response.json()["results"][0]["image"]
+    assert (image["format"], image["width"], image["height"]) == ("JPEG", 80, 60)
+
+
+def test_a_failing_thumbnail_store_leaves_no_file_and_no_row(api_client, media_root, monkeypatch):
+    from django.core.files.storage import default_storage
+
+    real_save = default_storage.save
+
+    def save(name, content, **kwargs):
+        if name.startswith("thumbnails/"):
+            raise OSError("No space left on device")
+        return real_save(name, content, **kwargs)
+
+    monkeypatch.setattr(default_storage, "save", save)
+    with pytest.raises(OSError):
+        api_client.post(URL, {"file": upload("a.jpg", make_image_bytes())}, format="multipart")
+
+    assert Image.objects.count() == 0
+    assert stored_files(media_root) == []
+
+
+def test_images_stored_before_a_failure_are_still_announced(api_client, monkeypatch,
+                                                            django_capture_on_commit_callbacks):
+    from django.core.files.storage import default_storage
+
+    from gallery.signals import images_added
+
+    announced = []
+    images_added.connect(lambda sender, images, **kw: announced.extend(images), weak=False,
+                         dispatch_uid="test-announced")
+    real_save = default_storage.save
+
+    def save_until_one_image_is_stored(name, content, **kwargs):
+        if Image.objects.exists():
+            raise OSError("No space left on device")
+        return real_save(name, content, **kwargs)
+
+    monkeypatch.setattr(default_storage, "save", save_until_one_image_is_stored)
+    files = [upload("first.jpg", make_image_bytes(color=(10, 20, 30))),
+             upload("second.jpg", make_image_bytes(color=(200, 100, 0)))]
+    try:
+        with django_capture_on_commit_callbacks(execute=True), pytest.raises(OSError):
+            api_client.post(URL, {"file": files}, format="multipart")
+    finally:
+        images_added.disconnect(dispatch_uid="test-announced")
+
+    assert [image.name for image in announced] == ["first.jpg"]
+    assert list(Image.objects.values_list("name", flat=True)) == ["first.jpg"]
