@@ -212,3 +212,36 @@ def test_seed_without_model_weights_says_how_to_provide_them(originals, settings
                    "file (resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5), or to 'imagenet' "
                    "on a machine with internet access, and restart ImageSim.\n")
     assert Image.objects.count() == 3 and not FeatureVector.objects.exists()
+
+
+MISNAMED = "The file is named .png but its content is JPEG: rename it to .jpg."
+
+
+@pytest.fixture
+def bad_originals(originals):
+    (originals / "broken.jpg").write_bytes(b"not an image at all")
+    (originals / "misnamed.png").write_bytes(make_image_bytes(color=(90, 90, 90)))
+    return originals
+
+
+def test_seed_skips_bad_originals_with_a_warning_each_and_lets_the_server_start(bad_originals,
+                                                                               settings):
+    out, err = run("seed_originals")
+
+    assert out.startswith(f"Originals: 3 in {bad_originals}, 3 added.\n")
+    assert err == ("Original skipped: broken.jpg: The file is not an image ImageSim can read.\n"
+                   "Original skipped: misnamed.png: " + MISNAMED + "\n")
+    assert sorted(Image.objects.values_list("filename", flat=True)) == [
+        "shipped-0.jpg", "shipped-1.jpg", "shipped-2.jpg"]
+
+
+def test_precompute_refuses_a_folder_with_a_bad_original_and_names_it(bad_originals, settings):
+    with pytest.raises(CommandError) as error:
+        run("precompute_originals")
+
+    assert str(error.value) == (
+        "Some originals cannot be imported; fix or remove them and run again: "
+        "broken.jpg: The file is not an image ImageSim can read.; "
+        "misnamed.png: " + MISNAMED)
+    assert not settings.FEATURE_ORIGINALS_FILE.exists()
+

@@ -1,4 +1,8 @@
-"""Import a folder of images as originals, extract their vectors and write the features file."""
+"""Import a folder of images as originals, extract their vectors and write the features file.
+
+The features file ships with the originals, so it must cover every one: a file of the
+folder that cannot be imported is an error naming it (seed_originals skips it instead).
+"""
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,6 +36,11 @@ class Command(BaseCommand):
         if not folder.is_dir():
             raise CommandError(f"No folder {folder}.")
         result = originals_import(folder=folder)
+        if result.skipped:
+            # The features file ships with the originals: it must cover all of them.
+            raise CommandError("Some originals cannot be imported; fix or remove them and run "
+                               "again: " + "; ".join(f"{s.path.name}: {s.reason}"
+                                                     for s in result.skipped))
         self.stdout.write(f"Originals: {len(result.images)} in {folder}, {result.added} added.")
         extractor = get_extractor()
         if load:

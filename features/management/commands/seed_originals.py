@@ -20,6 +20,8 @@ class Command(BaseCommand):
             self.stdout.write(f"No originals folder at {folder}: nothing to seed.")
             return
         result = originals_import(folder=folder)
+        for skipped in result.skipped:
+            self.stderr.write(f"Original skipped: {skipped.path.name}: {skipped.reason}")
         self.stdout.write(f"Originals: {len(result.images)} in {folder}, {result.added} added.")
         if not features_file.is_file():
             self.stdout.write(
