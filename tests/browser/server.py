@@ -86,10 +86,12 @@ def collect_static(static_root: Path) -> None:
     _manage(env, "collectstatic", "--noinput", "--verbosity", "0")
 
 
-def start_server(folder: Path, *, static_root: Path, log_dir: Path, seed_originals: bool) -> LiveServer:
-    """Migrate a fresh database, optionally add the shipped originals, and serve it."""
+def start_server(folder: Path, *, static_root: Path, log_dir: Path, seed_originals: bool,
+                 extra_env: dict | None = None) -> LiveServer:
+    """Migrate a fresh database, optionally add the shipped originals, and serve it
+    (with ``extra_env`` on top of the usual settings, e.g. another MAX_UPLOAD_MB)."""
     folder.mkdir(parents=True, exist_ok=True)
-    env = server_env(folder, static_root)
+    env = {**server_env(folder, static_root), **(extra_env or {})}
     _manage(env, "migrate", "--noinput", "--verbosity", "0")
     if seed_originals:
         if len(list(ORIGINALS.glob("*.jpg"))) != 50:

@@ -76,7 +76,8 @@ def test_it_shows_a_running_job_found_after_a_reload(app_server, open_page):
     expect(page.get_by_role("progressbar", name="Feature generation")).to_have_attribute(
         "aria-valuenow", "40")
     expect(page.locator("[data-features-percent]")).to_have_text("40%")
-    expect(page.locator("[data-features-counts]")).to_have_text("80 / 200 images")
+    # Processed counts the failed image too, as the percentage does; failures show apart.
+    expect(page.locator("[data-features-counts]")).to_have_text("81 / 200 images, 1 failed")
     expect(page.locator("[data-features-rate]")).to_have_text("12.5 images/s")
     expect(page.locator("[data-features-eta]")).to_have_text("ETA 10 s")
     expect(page.locator("[data-features-status]")).to_have_text(
@@ -85,3 +86,36 @@ def test_it_shows_a_running_job_found_after_a_reload(app_server, open_page):
     page.get_by_text("1 image failed").click()
     expect(page.locator("[data-features-failures-list] li")).to_have_text(
         "broken.jpg The image is corrupt or truncated.")
+
+
+def test_it_offers_to_retry_when_only_failed_images_are_left(app_server, open_page):
+    # A finished job that could not read 2 of its 10 images: nothing is pending, yet a
+    # new job would try those 2 again, so the button stays on and says so.
+    job = {
+        "id": 8, "state": "done", "total": 10, "done": 8, "failed": 2, "percent": 100.0,
+        "rate": 4.0, "eta_seconds": None,
+        "failures": [{"image_id": 3, "filename": "broken.jpg", "reason": "The image is corrupt."},
+                     {"image_id": 4, "filename": "cut.png", "reason": "The image is truncated."}],
+        "created_at": "2026-01-01T00:00:00Z", "started_at": "2026-01-01T00:00:01Z",
+        "finished_at": "2026-01-01T00:00:04Z",
+    }
+    counts = {"images": 60, "with_vectors": 58, "pending": 0, "failed": 2,
+              "original_vectors": 50, "user_vectors": 8}
+    page = open_page(app_server, ws_refused=True)
+    page.route("**/api/v1/features/status/", lambda route: route.fulfill(
+        json={"job": job, "counts": counts, "extractor": "fake-colour-8x8-v1"}))
+    retried = {**job, "id": 9, "finished_at": "2026-01-01T00:01:00Z"}
+    page.route("**/api/v1/features/jobs/", lambda route: route.fulfill(status=202, json=retried))
+    page.reload()
+
+    expect(page.locator("[data-features-status]")).to_have_text(
+        "All readable images have features (58); 2 could not be read.")
+    expect(page.locator("[data-features-percent]")).to_have_text("100%")
+    expect(page.locator("[data-features-counts]")).to_have_text("10 / 10 images, 2 failed")
+    retry = page.get_by_role("button", name="Retry failed (2)")
+    expect(retry).to_be_enabled()
+
+    with page.expect_request(lambda r: r.method == "POST" and "/api/v1/features/jobs/" in r.url):
+        retry.click()
+    # The job it started read 8 images and not the other 2: the toast counts each once.
+    expect(toast(page, "warning", "Features generated for 8 images; 2 could not be read.")).to_be_visible()

@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlparse
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE
+from tests.browser.server import ARTIFACTS, start_server
 from tests.browser.helpers import (
     api_images,
     drop_files,
@@ -259,7 +260,7 @@ def test_it_stays_small_with_fifty_thousand_images(app_server, open_page):
     # The API is stood in for by the browser (a library this big takes long to build):
     # what is tested is that the page fetches only the pages in view and keeps the DOM small.
     total, page_size = 50_000, 60
-    requested = []
+    requested, sizes = [], set()
 
     def fake_library(route):
         params = parse_qs(urlparse(route.request.url).query)
@@ -267,6 +268,7 @@ def test_it_stays_small_with_fifty_thousand_images(app_server, open_page):
             return route.continue_()
         number = int(params.get("page", ["1"])[0])
         requested.append(number)
+        sizes.add(params.get("page_size", ["(none)"])[0])
         start = (number - 1) * page_size
         results = [{
             "id": 1_000_000 + i, "filename": f"big-{i:05d}.jpg", "name": f"big-{i:05d}.jpg",
@@ -289,6 +291,8 @@ def test_it_stays_small_with_fifty_thousand_images(app_server, open_page):
     assert page.locator(".tile").count() < 80
     # Only the pages in view were fetched, not the thousands in between.
     assert len(set(requested)) <= 6 and max(requested) > 300, requested
+    # The page says which page size it counts on, so it never disagrees with the server's.
+    assert sizes == {str(page_size)}, sizes
 
 
 def test_it_moves_between_tabs_with_the_keyboard(app_server, open_page):
@@ -301,3 +305,18 @@ def test_it_moves_between_tabs_with_the_keyboard(app_server, open_page):
     expect(page.get_by_role("tabpanel", name="Gallery")).to_be_hidden()
     page.keyboard.press("ArrowLeft")
     expect(page.get_by_role("tabpanel", name="Gallery")).to_be_visible()
+
+
+def test_it_tells_the_configured_upload_limit(app_server, open_page, tmp_path_factory, static_root):
+    hint = "JPEG, PNG, GIF, BMP or WebP, up to {} MB each, several at once"
+    page = open_page(app_server)
+    expect(page.locator('[data-dropzone="gallery"] .dropzone__hint')).to_have_text(hint.format(16))
+
+    server = start_server(tmp_path_factory.mktemp("small-uploads"), static_root=static_root,
+                          log_dir=ARTIFACTS, seed_originals=False, extra_env={"MAX_UPLOAD_MB": "5"})
+    try:
+        page = open_page(server)
+        expect(page.locator('[data-dropzone="gallery"] .dropzone__hint')).to_have_text(hint.format(5))
+        page.close()  # before its server stops, or its websocket would retry and fail
+    finally:
+        server.stop()

@@ -9,7 +9,9 @@ import { el, icon } from "./icons.js";
 import { openViewer } from "./modal.js";
 import { toast } from "./toasts.js";
 
-const PAGE_SIZE = 60; // the API's page size (REST_FRAMEWORK["PAGE_SIZE"])
+// Sent as page_size with every request, so the server's pages are exactly this size
+// whatever its default (REST_FRAMEWORK["PAGE_SIZE"]); at most its max_page_size (200).
+const PAGE_SIZE = 60;
 const GAP = 12;
 const CAPTION = 34;
 const BUFFER_ROWS = 3;
@@ -82,7 +84,7 @@ export class Gallery {
 
   async fetchPage(page) {
     try {
-      return await getJson(withQuery(config.imagesUrl, { ...this.filters, page }));
+      return await getJson(withQuery(config.imagesUrl, { ...this.filters, page, page_size: PAGE_SIZE }));
     } catch (error) {
       // A page past the end (the library shrank meanwhile) is simply empty.
       if (error instanceof ApiError && error.status === 404) return { count: null, results: [], pastEnd: true };

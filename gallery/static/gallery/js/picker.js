@@ -32,7 +32,7 @@ export class Picker {
 
   reset() {
     this.epoch = (this.epoch || 0) + 1;
-    this.next = withQuery(config.imagesUrl, { q: this.filter, page: 1 });
+    this.page = 1; // the next page to fetch, or 0 when there is none
     this.loading = false;
     this.box.replaceChildren(this.sentinel);
     this.observer.observe(this.sentinel);
@@ -40,13 +40,15 @@ export class Picker {
   }
 
   async more() {
-    if (this.loading || !this.next) return;
+    if (this.loading || !this.page) return;
     this.loading = true;
     const epoch = this.epoch;
     try {
-      const body = await getJson(this.next);
+      // Pages are counted here rather than following DRF's absolute "next" URL:
+      // behind a TLS proxy that URL can say http:// and be blocked as mixed content.
+      const body = await getJson(withQuery(config.imagesUrl, { q: this.filter, page: this.page }));
       if (epoch !== this.epoch) return;
-      this.next = body.next;
+      this.page = body.next ? this.page + 1 : 0;
       const options = body.results.map((image) => this.option(image));
       this.sentinel.before(...options);
       if (!body.count) {
@@ -58,7 +60,7 @@ export class Picker {
       if (epoch === this.epoch) this.loading = false;
     }
     // Keep filling while the sentinel is still visible (a tall box, a short page).
-    if (epoch === this.epoch && this.next) {
+    if (epoch === this.epoch && this.page) {
       const box = this.box.getBoundingClientRect();
       if (this.sentinel.getBoundingClientRect().top < box.bottom + 200) this.more();
     }

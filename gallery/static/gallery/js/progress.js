@@ -124,7 +124,7 @@ export class FeatureProgress {
     if (!job || !current || job.id !== current.id) return false;
     const rank = (state) => ({ queued: 0, running: 1 })[state] ?? 2;
     if (rank(job.state) !== rank(current.state)) return rank(job.state) < rank(current.state);
-    return job.done < current.done;
+    return job.done + job.failed < current.done + current.failed;
   }
 
   // Uploads start small jobs by themselves: only failures, or a job asked for here, speak up.
@@ -140,7 +140,7 @@ export class FeatureProgress {
     if (job.state === "failed") {
       toast("Feature generation stopped with an error. Try again, or see the server log.", "error");
     } else if (job.failed) {
-      toast(`Features generated for ${job.done - job.failed} images; ${job.failed} could not be read.`, "warning");
+      toast(`Features generated for ${job.done} ${job.done === 1 ? "image" : "images"}; ${job.failed} could not be read.`, "warning");
     } else {
       toast(`Features generated for ${job.done} ${job.done === 1 ? "image" : "images"}.`, "success");
     }
@@ -169,6 +169,8 @@ export class FeatureProgress {
     const label = this.q("generate-label");
     const active = this.active;
     const upToDate = counts && counts.images > 0 && counts.pending === 0;
+    // Nothing pending but some images failed: a new job gives those another try.
+    const retryable = Boolean(upToDate && counts.failed > 0);
 
     if (counts) {
       status.classList.toggle("features-status--done", Boolean(upToDate && !active));
@@ -181,9 +183,11 @@ export class FeatureProgress {
         status.textContent = `${counts.with_vectors.toLocaleString()} of ${counts.images.toLocaleString()} images have features; ${counts.pending.toLocaleString()} pending.`;
       }
     }
-    button.disabled = active || !counts || counts.images === 0 || Boolean(upToDate);
-    label.textContent = active ? "Generating…" : upToDate ? "Features up to date" : "Generate features";
-    button.classList.toggle("btn--done", Boolean(upToDate && !active));
+    button.disabled = active || !counts || counts.images === 0 || Boolean(upToDate && !retryable);
+    label.textContent = active ? "Generating…"
+      : retryable ? `Retry failed (${counts.failed.toLocaleString()})`
+      : upToDate ? "Features up to date" : "Generate features";
+    button.classList.toggle("btn--done", Boolean(upToDate && !retryable && !active));
 
     // A finished job stays on show if it ran while the page watched, or if it left
     // nothing pending; an old small job (one upload's) would only confuse.
@@ -191,13 +195,17 @@ export class FeatureProgress {
     const relevant = job && (active || this.watched.has(job.id) || counts?.pending === 0);
     box.hidden = !relevant;
     if (!relevant) return;
-    const percent = Math.max(0, Math.min(100, Math.round(job.percent ?? (job.total ? (100 * job.done) / job.total : 0))));
+    // job.done counts the images that got a vector, job.failed those that could not be
+    // read: both are processed, and the percentage (from the server) counts both.
+    const processed = job.done + job.failed;
+    const percent = Math.max(0, Math.min(100, Math.round(job.percent ?? (job.total ? (100 * processed) / job.total : 0))));
+    const failedText = job.failed ? `, ${job.failed.toLocaleString()} failed` : "";
     this.q("features-bar").setAttribute("aria-valuenow", percent);
-    this.q("features-bar").setAttribute("aria-valuetext", `${percent}% (${job.done} of ${job.total})`);
+    this.q("features-bar").setAttribute("aria-valuetext", `${percent}% (${processed} of ${job.total}${failedText})`);
     this.q("features-fill").style.width = `${percent}%`;
     box.dataset.state = job.state;
     this.q("features-percent").textContent = `${percent}%`;
-    this.q("features-counts").textContent = `${job.done.toLocaleString()} / ${job.total.toLocaleString()} images`;
+    this.q("features-counts").textContent = `${processed.toLocaleString()} / ${job.total.toLocaleString()} images${failedText}`;
     this.q("features-rate").textContent = job.rate ? `${job.rate.toFixed(1)} images/s` : "";
     this.q("features-eta").textContent = active && job.eta_seconds !== null && job.eta_seconds !== undefined
       ? `ETA ${formatDuration(job.eta_seconds)}`
