@@ -5,8 +5,9 @@
 // and thumbnails load lazily through an IntersectionObserver.
 import { ApiError, getJson, withQuery } from "./api.js";
 import { config } from "./config.js";
-import { el, icon } from "./icons.js";
+import { icon } from "./icons.js";
 import { openViewer } from "./modal.js";
+import { imageTile, placeholderTile } from "./tiles.js";
 import { toast } from "./toasts.js";
 
 // Sent as page_size with every request, so the server's pages are exactly this size
@@ -181,7 +182,7 @@ export class Gallery {
       const key = image ? `${image.id}:${this.selecting}` : "loading";
       const current = this.tiles.get(index);
       if (current && current.dataset.key === key) continue;
-      const tile = image ? this.tile(image, index) : this.placeholder();
+      const tile = image ? this.tile(image, index) : placeholderTile();
       tile.dataset.key = key;
       this.position(tile, index);
       if (current) this.removeTile(index, current);
@@ -210,44 +211,11 @@ export class Gallery {
     for (const [index, tile] of this.tiles) this.removeTile(index, tile);
   }
 
-  placeholder() {
-    return el("div", { class: "tile tile--loading", role: "listitem", "aria-label": "Loading" },
-      el("div", { class: "tile__frame skeleton" }), el("div", { class: "tile__caption skeleton-line" }));
-  }
-
   tile(image, index) {
-    const selected = this.selected.has(image.id);
-    const selectable = !image.is_original;
-    const img = el("img", {
-      class: "tile__img", alt: image.name, "data-src": image.thumbnail_url,
-      width: 200, height: 200, decoding: "async", draggable: "false",
-    });
+    const tile = imageTile(image, { index, selecting: this.selecting, selected: this.selected.has(image.id) });
+    const img = tile.querySelector("img");
     if (this.seen.has(image.thumbnail_url)) img.src = image.thumbnail_url;
     else this.lazy.observe(img);
-    let label = `View ${image.name}`;
-    if (this.selecting) label = selectable ? `Select ${image.name}` : `${image.name} is an original and cannot be deleted`;
-    const open = el("button", {
-      type: "button", class: "tile__frame tile__open", "data-action": "open", "aria-label": label,
-      "aria-pressed": this.selecting && selectable ? String(selected) : null,
-      "aria-disabled": this.selecting && !selectable ? "true" : null,
-      title: this.selecting && !selectable ? "Originals cannot be deleted" : image.name,
-    }, img);
-    const tile = el("div", {
-      class: `tile${image.is_original ? " tile--original" : ""}${selected ? " tile--selected" : ""}`,
-      role: "listitem", dataset: { id: image.id, name: image.name, index },
-    }, open);
-    if (image.is_original) {
-      tile.append(el("span", { class: "badge badge--original" }, icon("lock"), "Original"));
-    } else if (this.selecting) {
-      tile.append(el("span", { class: "tile__check", "aria-hidden": "true" },
-        icon(selected ? "check_box" : "check_box_outline_blank")));
-    } else {
-      tile.append(el("button", {
-        type: "button", class: "icon-btn tile__delete", "data-action": "delete",
-        "aria-label": `Delete ${image.name}`, title: "Delete",
-      }, icon("delete")));
-    }
-    tile.append(el("span", { class: "tile__caption", text: image.name, title: image.name }));
     return tile;
   }
 
