@@ -40,13 +40,16 @@ def batch_save(*, worker: str, extractor: Extractor, claimed: list, vectors: dic
 
 def _save(worker, extractor, claimed, vectors, failures, elapsed) -> list[FeatureJob]:
     fingerprint = extractor.fingerprint
-    job_ids = sorted({c.job_id for c in claimed})
-    jobs = {job.pk: job for job in FeatureJob.objects.select_for_update().filter(pk__in=job_ids)
-            .order_by("pk")}
     tasks = FeatureTask.objects.filter(pk__in=[c.task_id for c in claimed], claimed_by=worker)
+    # A task may have moved to another job since its claim (job_start, tasks_adopt): count
+    # it in the job it is in now. Jobs are locked before tasks, as every other write does.
+    job_ids = {c.job_id for c in claimed} | set(tasks.values_list("job_id", flat=True))
+    jobs = _jobs_lock(job_ids)
     if connection.features.has_select_for_update:
         tasks = tasks.select_for_update()
     live = {pk: job_id for pk, job_id in tasks.values_list("pk", "job_id")}
+    if moved := set(live.values()) - set(jobs):  # moved again in between: lock those too
+        jobs.update(_jobs_lock(moved))
     existing = set(Image.objects.filter(pk__in=[c.image_id for c in claimed])
                    .values_list("pk", flat=True))
     mine = [c for c in claimed if c.task_id in live and c.image_id in existing]
@@ -71,6 +74,8 @@ def _save(worker, extractor, claimed, vectors, failures, elapsed) -> list[Featur
     now = timezone.now()
     updated = []
     for job in jobs.values():
+        if not job.is_active and job.pk not in live.values():
+            continue  # ended, and none of its images here (they moved): nothing to announce
         n_done = sum(1 for c in done if live[c.task_id] == job.pk)
         n_failed = sum(1 for c in failed if live[c.task_id] == job.pk)
         remaining = FeatureTask.objects.filter(job=job).count()
@@ -84,6 +89,11 @@ def _save(worker, extractor, claimed, vectors, failures, elapsed) -> list[Featur
             job_finish(job)
         updated.append(job)
     return updated
+
+
+def _jobs_lock(job_ids) -> dict[int, FeatureJob]:
+    return {job.pk: job for job in FeatureJob.objects.select_for_update()
+            .filter(pk__in=sorted(pk for pk in job_ids if pk is not None)).order_by("pk")}
 
 
 def _rate(job: FeatureJob, count: int, elapsed: float, now) -> float:

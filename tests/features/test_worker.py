@@ -272,3 +272,27 @@ def test_without_a_model_repeated_polls_make_no_new_jobs_and_say_why_once(add_im
     assert [r.getMessage() for r in caplog.records if r.name == "features.worker"] == [
         "Feature extraction cannot run: No weights here."]
     assert FeatureTask.objects.get().job_id == job.pk
+
+
+def test_a_batch_whose_images_moved_to_a_new_job_counts_them_in_that_job(add_image, make_worker):
+    from features.saving import batch_save
+    from features.worker import batch_infer, image_prepare
+
+    for n in range(2):
+        add_image(f"{n}.jpg")
+    first = start_job()
+    worker = make_worker()
+    claimed = worker.claim()
+    vectors, failures = batch_infer([image_prepare(c, worker.extractor) for c in claimed],
+                                    worker.extractor)
+    services.job_fail_active(extractor=first.extractor, reason="stopped meanwhile")
+    moved_to = services.tasks_adopt(extractor=first.extractor)  # its images join a new job
+
+    saved = batch_save(worker=worker.name, extractor=worker.extractor, claimed=claimed,
+                       vectors=vectors, failures=failures, elapsed=0.1)
+
+    moved_to.refresh_from_db()
+    assert moved_to.pk != first.pk
+    assert (moved_to.state, moved_to.total, moved_to.done, moved_to.failed) == ("done", 2, 2, 0)
+    assert [(job.pk, job.state, job.done) for job in saved] == [(moved_to.pk, "done", 2)]
+    assert FeatureVector.objects.count() == 2
