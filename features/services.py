@@ -95,6 +95,9 @@ def tasks_settle(*, extractor: str) -> FeatureJob | None:
 def job_settle_active(*, extractor: str) -> FeatureJob | None:
     """Finish the running job if no task is left in it (its images were deleted before a
     worker took them); return it when this call finished it, so it can be announced."""
+    job = _active_job(extractor)
+    if job is None or FeatureTask.objects.filter(job=job).exists():
+        return None  # the usual case, known without a write transaction
     with transaction.atomic():
         job = _active_job(extractor, lock=True)
         if job is None or FeatureTask.objects.filter(job=job).exists():
