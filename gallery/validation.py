@@ -7,6 +7,7 @@ supported formats and its extension says the same thing as its content.
 import hashlib
 import io
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -51,10 +52,7 @@ def check_image(data: bytes, *, name: str) -> CheckedImage:
     check_not_empty(data)
     check_size(data)
     extension = check_extension(name)
-    with warnings.catch_warnings():
-        # Pillow warns (rather than fails) on images just over its own bomb limit.
-        warnings.simplefilter("error", PILImage.DecompressionBombWarning)
-        image_format, width, height = check_decodes(data)
+    image_format, width, height = check_decodes(data)
     check_extension_matches(extension, image_format)
     return CheckedImage(
         format=image_format,
@@ -86,28 +84,43 @@ def check_extension(name: str) -> str:
     return extension
 
 
+@contextmanager
+def opened_image(data: bytes, *, purpose: str = "upload"):
+    """Open an image file with Pillow, turning its failures into clear errors.
+
+    The format and the pixel count are checked from the header, before anything is
+    decoded; errors raised while the caller decodes inside the block are mapped too.
+    """
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns (rather than fails) on images just over its own bomb limit.
+            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+            with PILImage.open(io.BytesIO(data)) as image:
+                if format_of(image) not in EXTENSIONS:
+                    raise InvalidInput(
+                        f"{image.format} images are not supported: {purpose} a JPEG, PNG, GIF, "
+                        "BMP or WebP image.",
+                        code="unsupported_type",
+                    )
+                check_pixels(image.width, image.height)
+                yield image
+    except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
+        raise TooLarge("The image has too many pixels to process safely.",
+                       code="too_many_pixels") from None
+    except UnidentifiedImageError:
+        raise InvalidInput("The file is not an image ImageSim can read.",
+                           code="not_an_image") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise InvalidInput(f"The image is corrupt or truncated ({exc}).",
+                           code="corrupt_image") from None
+
+
 def check_decodes(data: bytes) -> tuple[str, int, int]:
     """Decode the whole image; return its format and displayed (EXIF-rotated) size."""
-    try:
-        with PILImage.open(io.BytesIO(data)) as image:
-            if format_of(image) not in EXTENSIONS:
-                raise InvalidInput(
-                    f"{image.format} images are not supported: upload a JPEG, PNG, GIF, BMP "
-                    "or WebP image.",
-                    code="unsupported_type",
-                )
-            check_pixels(image.width, image.height)
-            image.load()  # reads every byte: a truncated or corrupt file fails here
-            width, height = ImageOps.exif_transpose(image).size
-            return format_of(image), width, height
-    except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
-        raise TooLarge("The image has too many pixels to process safely.", code="too_many_pixels")
-    except UnidentifiedImageError:
-        raise InvalidInput("The file is not an image ImageSim can read.", code="not_an_image")
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise InvalidInput(
-            f"The image is corrupt or truncated ({exc}).", code="corrupt_image"
-        ) from None
+    with opened_image(data) as image:
+        image.load()  # reads every byte: a truncated or corrupt file fails here
+        width, height = ImageOps.exif_transpose(image).size
+        return format_of(image), width, height
 
 
 def check_pixels(width: int, height: int) -> None:

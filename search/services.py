@@ -5,23 +5,18 @@ never stored) or an image of the library (its stored vector; it is left out of
 its own results). Only vectors of the current extractor are compared.
 """
 
-import io
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
-from PIL import Image as PILImage
-from PIL import UnidentifiedImageError
 
 from features.extractors.loader import get_extractor
 from features.models import FeatureVector
 from gallery.models import Image
 from gallery.selectors import image_get
 from gallery.services import display_name
-from gallery.validation import (EXTENSIONS, check_not_empty, check_pixels, check_size,
-                                format_of)
-from imagesim.errors import Conflict, InvalidInput, TooLarge
+from gallery.validation import check_not_empty, check_size, opened_image
+from imagesim.errors import Conflict, InvalidInput
 from search.index import get_index
 from search.index.base import KINDS
 from search.similarity import as_similarity, normalise
@@ -111,24 +106,8 @@ def _check_query_file(data: bytes) -> None:
     """
     check_not_empty(data)
     check_size(data)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
-            with PILImage.open(io.BytesIO(data)) as image:
-                if format_of(image) not in EXTENSIONS:
-                    raise InvalidInput(f"{image.format} images are not supported: search with "
-                                       "a JPEG, PNG, GIF, BMP or WebP image.",
-                                       code="unsupported_type")
-                check_pixels(image.width, image.height)
-    except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
-        raise TooLarge("The image has too many pixels to process safely.",
-                       code="too_many_pixels") from None
-    except UnidentifiedImageError:
-        raise InvalidInput("The file is not an image ImageSim can read.",
-                           code="not_an_image") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise InvalidInput(f"The image is corrupt or truncated ({exc}).",
-                           code="corrupt_image") from None
+    with opened_image(data, purpose="search with"):
+        pass  # opening checks the header: format and pixel count
 
 
 def _require_vectors(fingerprint: str) -> None:
