@@ -36,7 +36,8 @@ def static_root(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory, static_root):
-    """The real app with the 50 shipped originals, shared by the session's tests."""
+    """The real app with the 50 photos of ../shared/data/originals as originals, shared by
+    the session's tests."""
     server = start_server(tmp_path_factory.mktemp("library"), static_root=static_root,
                           log_dir=ARTIFACTS, seed_originals=True)
     yield server
