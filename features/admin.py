@@ -9,7 +9,7 @@ from features.extractors.loader import get_extractor
 from features.models import FeatureFailure, FeatureJob, FeatureVector
 from gallery.admin import ImageAdmin
 from gallery.models import Image
-from imagesim.errors import ImageSimError
+from core.errors import ImageSimError
 
 
 class HasFeaturesFilter(admin.SimpleListFilter):

@@ -16,7 +16,7 @@ from features import services
 from features.models import FeatureFailure, FeatureVector
 from gallery import services as gallery
 from gallery.models import Image
-from imagesim.errors import ImageSimError
+from core.errors import ImageSimError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp"}
 

@@ -36,7 +36,7 @@ from features.extractors.loader import get_extractor
 from features.models import FeatureJob, FeatureTask
 from features.saving import batch_save
 from gallery.models import Image
-from imagesim.errors import ImageSimError, Unavailable
+from core.errors import ImageSimError, Unavailable
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from gallery.models import Image
-from imagesim.errors import NotFound
+from core.errors import NotFound
 
 
 def image_list(*, kind: str = "all", name_contains: str = "") -> QuerySet[Image]:

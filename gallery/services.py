@@ -21,7 +21,7 @@ from gallery.models import Image
 from gallery.signals import images_added
 from gallery.thumbnails import make_thumbnail
 from gallery.validation import CheckedImage, check_image
-from imagesim.errors import Forbidden, ImageSimError, InvalidInput, NotFound, TooLarge
+from core.errors import Forbidden, ImageSimError, InvalidInput, NotFound, TooLarge
 
 logger = logging.getLogger(__name__)
 

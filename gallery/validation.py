@@ -14,7 +14,7 @@ from django.conf import settings
 from PIL import Image as PILImage
 from PIL import ImageOps, UnidentifiedImageError
 
-from imagesim.errors import InvalidInput, TooLarge
+from core.errors import InvalidInput, TooLarge
 
 # Pillow format name -> the extensions a file of that format may carry.
 EXTENSIONS = {

@@ -14,8 +14,9 @@ urlpatterns = [
     path("", include("features.legacy.urls")),
     path("", include("search.legacy.urls")),
     path("", include("gallery.urls")),
+    path("", include("web.urls")),
 ]
 
-handler400 = "imagesim.views.bad_request"
-handler404 = "imagesim.views.page_not_found"
-handler500 = "imagesim.views.server_error"
+handler400 = "core.views.bad_request"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imagesim.errors import ImageSimError, InvalidInput
+from core.errors import ImageSimError, InvalidInput
 from search.similarity import Ranking, evaluate_ranking
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from gallery.models import Image
 from gallery.selectors import image_get
 from gallery.services import display_name
 from gallery.validation import check_not_empty, check_size, opened_image
-from imagesim.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput
 from search.index import get_index
 from search.index.base import KINDS
 from search.similarity import as_similarity, normalise

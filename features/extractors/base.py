@@ -21,10 +21,10 @@ class Extractor(ABC):
         """Names the model, weights and preprocessing: vectors compare only within one."""
 
     def load(self) -> None:
-        """Make the model ready; raise imagesim.errors.Unavailable if it cannot be."""
+        """Make the model ready; raise core.errors.Unavailable if it cannot be."""
 
     def check_available(self) -> None:
-        """Raise imagesim.errors.Unavailable if the model cannot load (cheaply where possible)."""
+        """Raise core.errors.Unavailable if the model cannot load (cheaply where possible)."""
         self.load()
 
     @abstractmethod

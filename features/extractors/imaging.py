@@ -5,7 +5,7 @@ import io
 from PIL import Image as PILImage
 from PIL import ImageOps, UnidentifiedImageError
 
-from imagesim.errors import InvalidInput
+from core.errors import InvalidInput
 
 
 def open_rgb(data: bytes, *, size: tuple[int, int]) -> PILImage.Image:

@@ -22,7 +22,7 @@ from features.extractors.base import Extractor, l2_normalise
 from features.extractors.folding import fold_batch_norms
 from features.extractors.imaging import open_rgb
 from features.extractors.precision import choose_precision, cpu_has_native_bf16
-from imagesim.errors import Unavailable
+from core.errors import Unavailable
 
 logger = logging.getLogger(__name__)
 

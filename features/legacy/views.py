@@ -15,7 +15,7 @@ from features import embedded, services
 from features.extractors.loader import get_extractor
 from features.models import FeatureJob, FeatureVector
 from features.selectors import feature_counts
-from imagesim.legacy import LegacyApiView
+from core.legacy import LegacyApiView
 
 POLL_SECONDS = 0.5
 KEEPALIVE_SECONDS = 15.0

@@ -7,8 +7,8 @@ from rest_framework.response import Response
 from gallery import selectors, services
 from gallery.models import Image
 from gallery.uploads import upload_files
-from imagesim.errors import InvalidInput
-from imagesim.legacy import LegacyApiView
+from core.errors import InvalidInput
+from core.legacy import LegacyApiView
 
 
 @extend_schema(tags=["original app"])

@@ -5,8 +5,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from gallery.uploads import upload_files
-from imagesim.errors import InvalidInput
-from imagesim.legacy import LegacyApiView
+from core.errors import InvalidInput
+from core.legacy import LegacyApiView
 from search import services
 from search.api.serializers import LegacySearchRequestSerializer, LegacySearchResponseSerializer
 

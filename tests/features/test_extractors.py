@@ -6,7 +6,7 @@ import pytest
 from features.extractors.fake import FakeExtractor
 from features.extractors.precision import choose_precision, cpu_flags, cpu_has_native_bf16
 from features.extractors.resnet50 import ResNet50Extractor, weights_identity
-from imagesim.errors import InvalidInput, Unavailable
+from core.errors import InvalidInput, Unavailable
 from tests.conftest import make_image_bytes
 
 

@@ -249,7 +249,7 @@ class NoModelExtractor(RecordingExtractor):
     """The fake extractor, but its model cannot load (no weights)."""
 
     def load(self):
-        from imagesim.errors import Unavailable
+        from core.errors import Unavailable
 
         raise Unavailable("No weights here.", code="no_weights")
 

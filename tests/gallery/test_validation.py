@@ -8,7 +8,7 @@ import pytest
 from PIL import Image as PILImage
 
 from gallery.validation import check_image
-from imagesim.errors import InvalidInput, TooLarge
+from core.errors import InvalidInput, TooLarge
 from tests.conftest import make_image_bytes
 
 

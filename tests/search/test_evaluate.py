@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from features.extractors.loader import get_extractor
-from imagesim.errors import Unavailable
+from core.errors import Unavailable
 from tests.conftest import make_image_bytes, stored_files
 
 # Three colours, three shades each: the fake extractor puts each colour's shades together.

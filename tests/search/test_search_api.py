@@ -8,7 +8,7 @@ import pytest
 from features.extractors.loader import get_extractor
 from features.models import FeatureVector
 from gallery.models import Image
-from imagesim.errors import Unavailable
+from core.errors import Unavailable
 from search import services
 from tests.conftest import make_image_bytes, stored_files
 from tests.search.conftest import add_image, add_vector, fingerprint, unit

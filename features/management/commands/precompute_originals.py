@@ -16,7 +16,7 @@ from features.extractors.loader import get_extractor
 from features.models import FeatureVector
 from features.originals import (FeaturesFileError, features_file_load, features_file_write,
                                 originals_import, vectors_store)
-from imagesim.errors import ImageSimError
+from core.errors import ImageSimError
 
 
 class Command(BaseCommand):

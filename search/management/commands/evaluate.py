@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from features.extractors.loader import get_extractor
-from imagesim.errors import ImageSimError
+from core.errors import ImageSimError
 from search.evaluation import evaluate_folder
 
 

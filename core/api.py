@@ -5,15 +5,14 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from imagesim.errors import ImageSimError
+from core.errors import ImageSimError, error_body
 
 
 def exception_handler(exc, context):
     """Map domain errors to ``{"detail": ..., "code": ...}`` and let DRF do the rest."""
     if isinstance(exc, ImageSimError):
-        return Response(
-            {"detail": exc.message, "code": exc.code, **exc.extra}, status=exc.status_code
-        )
+        return Response(error_body(exc.message, code=exc.code, **exc.extra),
+                        status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.messages)
     return drf_exception_handler(exc, context)

@@ -1,8 +1,10 @@
 """The one exception type for errors a user can cause.
 
-Services raise these; ``imagesim.api.exception_handler`` turns them into a 4xx
+Services raise these; ``core.api.exception_handler`` turns them into a 4xx
 (or 503) JSON body once, so views never build error responses by hand.
 """
+
+from django.http import JsonResponse
 
 
 class ImageSimError(Exception):
@@ -46,3 +48,13 @@ class Unavailable(ImageSimError):
 
     status_code = 503
     code = "unavailable"
+
+
+def error_body(message: str, *, code: str, **extra) -> dict:
+    """The JSON body of every error ImageSim answers: ``{"detail": ..., "code": ...}``."""
+    return {"detail": message, "code": code, **extra}
+
+
+def json_error(message: str, *, code: str, status: int, **extra) -> JsonResponse:
+    """An error answered outside DRF (file serving, Django's error pages)."""
+    return JsonResponse(error_body(message, code=code, **extra), status=status)

@@ -6,7 +6,7 @@ ImageSim's ``detail`` and ``code`` beside it.
 
 from rest_framework.views import APIView
 
-from imagesim.api import exception_handler
+from core.api import exception_handler
 
 
 def legacy_exception_handler(exc, context):

@@ -2,8 +2,9 @@
 
 from django.conf import settings
 from django.core.exceptions import TooManyFilesSent
-from django.http import JsonResponse
 from django.views import defaults
+
+from core.errors import json_error
 
 JSON_PATHS = ("/api/", "/images/")
 
@@ -21,18 +22,17 @@ def bad_request(request, exception):
                   f"{settings.DATA_UPLOAD_MAX_NUMBER_FILES}.")
     else:
         detail = "The request could not be read."
-    return JsonResponse({"detail": detail, "code": "bad_request"}, status=400)
+    return json_error(detail, code="bad_request", status=400)
 
 
 def page_not_found(request, exception):
     if not _wants_json(request):
         return defaults.page_not_found(request, exception)
-    return JsonResponse({"detail": f"Nothing at {request.path}.", "code": "not_found"},
-                        status=404)
+    return json_error(f"Nothing at {request.path}.", code="not_found", status=404)
 
 
 def server_error(request):
     if not _wants_json(request):
         return defaults.server_error(request)
-    return JsonResponse({"detail": "Something went wrong on the server; it has been logged.",
-                         "code": "server_error"}, status=500)
+    return json_error("Something went wrong on the server; it has been logged.",
+                      code="server_error", status=500)
