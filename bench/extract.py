@@ -67,7 +67,7 @@ def add_photos(paths: list[Path]) -> list:
 
 
 def run_imagesim(images, worker) -> float:
-    from features import services
+    from features.jobs import services
 
     start = time.perf_counter()
     services.images_enqueue(image_ids=[image.pk for image in images],
@@ -125,7 +125,7 @@ def main() -> None:
         extractor.extract([path.read_bytes() for path in photos[:args.batch_size]])
 
         from features.models import FeatureVector
-        from features.worker import Worker
+        from features.jobs.worker import Worker
 
         worker = Worker(extractor=extractor, publish=lambda job: None)
         naive_s = ours_s = 0.0

@@ -4,7 +4,7 @@ images, and the vectors, jobs and failures, read-only."""
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
 
-from features import embedded, services
+from features.jobs import embedded, services
 from features.extractors.loader import get_extractor
 from features.models import FeatureFailure, FeatureJob, FeatureVector
 from gallery.admin import ImageAdmin

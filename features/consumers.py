@@ -5,13 +5,14 @@ import asyncio
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from features import progress
+from features.jobs import progress
 from features.extractors.loader import get_extractor
+from features.api.serializers import status_body
 from features.selectors import feature_status
 
 
 def _status() -> dict:
-    return feature_status(extractor=get_extractor().fingerprint)
+    return status_body(feature_status(extractor=get_extractor().fingerprint))
 
 
 class FeatureProgressConsumer(AsyncJsonWebsocketConsumer):

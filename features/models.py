@@ -1,3 +1,5 @@
+import math
+
 from django.db import models
 from django.db.models import Q
 
@@ -36,7 +38,7 @@ class FeatureJob(models.Model):
 
     extractor = models.CharField(max_length=100, db_index=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
-    # total = done + failed + the job's tasks still queued (kept true by every write).
+    # total = done + failed + the job's tasks still queued (features.jobs.services.job_total_refresh).
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
@@ -61,6 +63,20 @@ class FeatureJob(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state in self.ACTIVE
+
+    @property
+    def percent(self) -> float:
+        if self.total:
+            return round(100.0 * (self.done + self.failed) / self.total, 1)
+        return 0.0 if self.is_active else 100.0
+
+    @property
+    def eta_seconds(self) -> int | None:
+        """Seconds left at the current rate; 0 once done, None when unknown."""
+        if not self.is_active:
+            return 0 if self.state == self.State.DONE else None
+        remaining = max(0, self.total - self.done - self.failed)
+        return math.ceil(remaining / self.rate) if self.rate > 0 else None
 
 
 class FeatureTask(models.Model):

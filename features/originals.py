@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from django.db import transaction
 
-from features import services
+from features.jobs import services
 from features.models import FeatureFailure, FeatureVector
 from gallery import services as gallery
 from gallery.models import Image

@@ -4,7 +4,7 @@ import logging
 
 from django.dispatch import receiver
 
-from features import embedded, services
+from features.jobs import embedded, services
 from features.extractors.loader import get_extractor
 from gallery.signals import images_added
 

@@ -11,7 +11,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from features.embedded import start_embedded_worker  # noqa: E402
+from features.jobs.embedded import start_embedded_worker  # noqa: E402
 from imagesim.routing import websocket_urlpatterns  # noqa: E402
 
 # Extraction runs in this process unless FEATURE_EMBEDDED_WORKER is off (tests, scale-out).

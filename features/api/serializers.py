@@ -1,27 +1,39 @@
-"""Response shapes of the features API (for the OpenAPI schema; bodies come from selectors)."""
+"""The bodies of the features API, also sent over the websocket (one shape everywhere)."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from features.models import FeatureFailure, FeatureJob
 
-class FailureSerializer(serializers.Serializer):
-    image_id = serializers.IntegerField()
-    filename = serializers.CharField()
-    reason = serializers.CharField()
+FAILURES_SHOWN = 200
 
 
-class FeatureJobSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    state = serializers.ChoiceField(choices=["queued", "running", "done", "failed"])
-    total = serializers.IntegerField()
-    done = serializers.IntegerField()
-    failed = serializers.IntegerField()
-    percent = serializers.FloatField()
-    rate = serializers.FloatField(help_text="Images per second.")
-    eta_seconds = serializers.IntegerField(allow_null=True)
-    failures = FailureSerializer(many=True)
-    created_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
+class FailureSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FeatureFailure
+        fields = ["image_id", "filename", "reason"]
+
+
+class FeatureJobSerializer(serializers.ModelSerializer):
+    percent = serializers.FloatField(read_only=True)
+    rate = serializers.SerializerMethodField(help_text="Images per second.")
+    eta_seconds = serializers.IntegerField(read_only=True, allow_null=True)
+    failures = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FeatureJob
+        fields = ["id", "state", "total", "done", "failed", "percent", "rate", "eta_seconds",
+                  "failures", "created_at", "started_at", "finished_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.FLOAT)
+    def get_rate(self, job: FeatureJob) -> float:
+        return round(job.rate, 2)
+
+    @extend_schema_field(FailureSerializer(many=True))
+    def get_failures(self, job: FeatureJob) -> list[dict]:
+        return FailureSerializer(job.failures.all()[:FAILURES_SHOWN], many=True).data
 
 
 class FeatureCountsSerializer(serializers.Serializer):
@@ -37,3 +49,11 @@ class FeatureStatusSerializer(serializers.Serializer):
     job = FeatureJobSerializer(allow_null=True)
     counts = FeatureCountsSerializer()
     extractor = serializers.CharField(help_text="Fingerprint of the current extractor.")
+
+
+def job_body(job: FeatureJob) -> dict:
+    return FeatureJobSerializer(job).data
+
+
+def status_body(status: dict) -> dict:
+    return FeatureStatusSerializer(status).data

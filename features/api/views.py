@@ -3,10 +3,15 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from features import embedded, services
-from features.api.serializers import FeatureJobSerializer, FeatureStatusSerializer
+from features.jobs import embedded, services
+from features.api.serializers import (
+    FeatureJobSerializer,
+    FeatureStatusSerializer,
+    job_body,
+    status_body,
+)
 from features.extractors.loader import get_extractor
-from features.selectors import feature_status, job_as_dict
+from features.selectors import feature_status
 
 
 @extend_schema(tags=["features"])
@@ -18,7 +23,7 @@ class FeatureJobStartApi(APIView):
     def post(self, request):
         job, created = services.job_start(extractor=get_extractor())
         embedded.wake()
-        return Response(job_as_dict(job),
+        return Response(job_body(job),
                         status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
 
 
@@ -26,4 +31,4 @@ class FeatureJobStartApi(APIView):
 class FeatureStatusApi(APIView):
     @extend_schema(responses=FeatureStatusSerializer, summary="The current job and the counts")
     def get(self, request):
-        return Response(feature_status(extractor=get_extractor().fingerprint))
+        return Response(status_body(feature_status(extractor=get_extractor().fingerprint)))

@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from features import embedded, services
+from features.jobs import embedded, services
 from features.extractors.loader import get_extractor
 from features.models import FeatureJob, FeatureVector
 from features.selectors import feature_counts

@@ -4,7 +4,7 @@ import pytest
 
 from features.extractors.fake import FakeExtractor
 from features.extractors.loader import get_extractor
-from features.worker import Worker
+from features.jobs.worker import Worker
 from gallery import services
 from tests.conftest import make_image_bytes
 

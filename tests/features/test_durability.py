@@ -16,7 +16,7 @@ IMAGES = 12
 BATCH = 2
 
 SETUP = f"""
-from features import services
+from features.jobs import services
 from features.extractors.loader import get_extractor
 from gallery.services import image_create
 from tests.conftest import make_image_bytes

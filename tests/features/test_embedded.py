@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from features import embedded
+from features.jobs import embedded
 from features.receivers import queue_new_images
 
 
@@ -20,7 +20,7 @@ def fresh_embedded(monkeypatch):
         def run_forever(self, *, poll):
             started.append((threading.current_thread().name, poll))
 
-    monkeypatch.setattr("features.worker.Worker", FakeWorker)
+    monkeypatch.setattr("features.jobs.worker.Worker", FakeWorker)
     return started
 
 
@@ -56,7 +56,7 @@ def test_a_failure_to_queue_never_fails_the_upload(monkeypatch, caplog):
     def broken(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("features.services.images_enqueue", broken)
+    monkeypatch.setattr("features.jobs.services.images_enqueue", broken)
 
     queue_new_images(sender=None, images=[])
 

@@ -11,11 +11,12 @@ from channels.testing import WebsocketCommunicator
 from django.db import connection
 from django.urls import reverse
 
-from features import progress, services
+from features.jobs import progress, services
 from features.extractors.loader import get_extractor
 from features.extractors.resnet50 import ResNet50Extractor
 from features.models import FeatureJob
-from features.selectors import feature_status, job_as_dict
+from features.api.serializers import job_body, status_body
+from features.selectors import feature_status
 from imagesim.asgi import application
 from tests.features.conftest import RecordingExtractor
 
@@ -58,7 +59,7 @@ def test_a_page_that_connects_gets_the_current_state_at_once(add_image, fingerpr
     connected, first = async_to_sync(scenario)()
 
     assert connected
-    assert first == {"type": "status", "job": job_as_dict(job), "extractor": fingerprint,
+    assert first == {"type": "status", "job": job_body(job), "extractor": fingerprint,
                      "counts": {"images": 1, "with_vectors": 0, "pending": 1, "failed": 0,
                                 "original_vectors": 0, "user_vectors": 0}}
 
@@ -87,7 +88,7 @@ def test_it_forwards_progress_and_completion_published_by_a_worker(add_image, ma
     assert running["type"] == "progress"
     assert (running["job"]["id"], running["job"]["state"], running["job"]["done"],
             running["job"]["total"], running["job"]["percent"]) == (job.pk, "running", 2, 3, 66.7)
-    assert complete == {"type": "complete", "job": job_as_dict(job),
+    assert complete == {"type": "complete", "job": job_body(job),
                         "counts": {"images": 3, "with_vectors": 3, "pending": 0, "failed": 0,
                                    "original_vectors": 0, "user_vectors": 3}}
 
@@ -160,4 +161,4 @@ def test_status_is_the_same_over_rest_and_websocket(client, add_image, fingerpri
 
     rest = client.get(reverse("api-features-status")).json()
 
-    assert rest == feature_status(extractor=fingerprint)
+    assert rest == status_body(feature_status(extractor=fingerprint))

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
-from features import services
+from features.jobs import services
 from features.extractors.loader import get_extractor
 from features.models import FeatureFailure, FeatureJob, FeatureTask, FeatureVector
-from features.worker import MAX_ATTEMPTS, batch_claim, batch_release, claims_release_dead_local
+from features.jobs.worker import MAX_ATTEMPTS, batch_claim, batch_release, claims_release_dead_local
 from gallery.models import Image
 from tests.conftest import make_image_bytes
 from tests.features.conftest import RecordingExtractor
@@ -119,8 +119,8 @@ def test_deleting_an_image_mid_job_shrinks_the_job(add_image, make_worker):
 
 
 def test_a_batch_saved_after_its_image_was_deleted_stores_nothing_for_it(add_image, make_worker):
-    from features.saving import batch_save
-    from features.worker import batch_infer, image_prepare
+    from features.jobs.saving import batch_save
+    from features.jobs.worker import batch_infer, image_prepare
 
     first, second = add_image("a.jpg"), add_image("b.jpg")
     job = start_job()
@@ -269,14 +269,14 @@ def test_without_a_model_repeated_polls_make_no_new_jobs_and_say_why_once(add_im
     assert list(FeatureJob.objects.values_list("pk", "state", "error")) == [
         (job.pk, "failed", "No weights here.")]
     assert published == [(job.pk, "failed")]
-    assert [r.getMessage() for r in caplog.records if r.name == "features.worker"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "features.jobs.worker"] == [
         "Feature extraction cannot run: No weights here."]
     assert FeatureTask.objects.get().job_id == job.pk
 
 
 def test_a_batch_whose_images_moved_to_a_new_job_counts_them_in_that_job(add_image, make_worker):
-    from features.saving import batch_save
-    from features.worker import batch_infer, image_prepare
+    from features.jobs.saving import batch_save
+    from features.jobs.worker import batch_infer, image_prepare
 
     for n in range(2):
         add_image(f"{n}.jpg")

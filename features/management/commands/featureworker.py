@@ -6,7 +6,7 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from features.worker import Worker
+from features.jobs.worker import Worker
 
 
 class Command(BaseCommand):

@@ -1,13 +1,14 @@
 """Writes: start a job, queue images, settle the queue, fail a job.
 
-Invariant kept by every write: a job's ``total`` is ``done + failed`` plus the
-tasks still attached to it, so deleting an image mid-job just shrinks the total.
+Invariant kept by every write, through ``job_total_refresh`` alone: a job's ``total``
+is ``done + failed`` plus the tasks still attached to it, so deleting an image
+mid-job just shrinks the total.
 """
 
 import logging
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from features.extractors.base import Extractor
@@ -102,8 +103,7 @@ def job_settle_active(*, extractor: str) -> FeatureJob | None:
         job = _active_job(extractor, lock=True)
         if job is None or FeatureTask.objects.filter(job=job).exists():
             return None
-        FeatureJob.objects.filter(pk=job.pk).update(total=F("done") + F("failed"))
-        job.refresh_from_db()
+        job_total_refresh(job)
         return job if job_finish(job) else None
 
 
@@ -135,11 +135,21 @@ def _tasks_create(image_ids: list[int], extractor: str) -> None:
         )
 
 
-def _recount(job: FeatureJob) -> FeatureJob:
-    """Make ``total`` true again; finish the job when nothing is left. Inside a transaction."""
-    remaining = FeatureTask.objects.filter(job=job).aggregate(n=Count("pk"))["n"]
+def job_total_refresh(job: FeatureJob) -> int:
+    """The one rule of a job's counters: ``total = done + failed + its tasks left``.
+
+    Writes ``total`` from the stored counters and returns the tasks left. Inside a
+    transaction that holds the job's lock.
+    """
+    remaining = FeatureTask.objects.filter(job=job).count()
     FeatureJob.objects.filter(pk=job.pk).update(total=F("done") + F("failed") + remaining)
     job.refresh_from_db()
+    return remaining
+
+
+def _recount(job: FeatureJob) -> FeatureJob:
+    """Make ``total`` true again; finish the job when nothing is left. Inside a transaction."""
+    remaining = job_total_refresh(job)
     if remaining == 0 and job.is_active and job.total > 0:
         job_finish(job)
     return job

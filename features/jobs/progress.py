@@ -13,7 +13,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from features.models import FeatureJob
-from features.selectors import feature_counts, job_as_dict
+from features.api.serializers import job_body
+from features.selectors import feature_counts
 
 logger = logging.getLogger(__name__)
 
@@ -27,11 +28,11 @@ def remember_loop(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def publish_progress(job: FeatureJob) -> None:
-    _send({"type": "job.progress", "job": job_as_dict(job)})
+    _send({"type": "job.progress", "job": job_body(job)})
 
 
 def publish_complete(job: FeatureJob) -> None:
-    _send({"type": "job.complete", "job": job_as_dict(job),
+    _send({"type": "job.complete", "job": job_body(job),
            "counts": feature_counts(extractor=job.extractor)})
 
 

@@ -30,11 +30,11 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from features import progress, services
+from features.jobs import progress, services
 from features.extractors.base import Extractor
 from features.extractors.loader import get_extractor
 from features.models import FeatureJob, FeatureTask
-from features.saving import batch_save
+from features.jobs.saving import batch_save
 from gallery.models import Image
 from core.errors import ImageSimError, Unavailable
 

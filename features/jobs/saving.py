@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from features.extractors.base import Extractor
 from features.models import FeatureFailure, FeatureJob, FeatureTask, FeatureVector
-from features.services import job_finish
+from features.jobs.services import job_finish, job_total_refresh
 from gallery.models import Image
 
 logger = logging.getLogger(__name__)
@@ -78,14 +78,12 @@ def _save(worker, extractor, claimed, vectors, failures, elapsed) -> list[Featur
             continue  # ended, and none of its images here (they moved): nothing to announce
         n_done = sum(1 for c in done if live[c.task_id] == job.pk)
         n_failed = sum(1 for c in failed if live[c.task_id] == job.pk)
-        remaining = FeatureTask.objects.filter(job=job).count()
         job.done += n_done
         job.failed += n_failed
-        job.total = job.done + job.failed + remaining
         job.rate = _rate(job, n_done + n_failed, elapsed, now)
         job.progressed_at = now
-        job.save(update_fields=["done", "failed", "total", "rate", "progressed_at"])
-        if remaining == 0:
+        job.save(update_fields=["done", "failed", "rate", "progressed_at"])
+        if job_total_refresh(job) == 0:
             job_finish(job)
         updated.append(job)
     return updated

@@ -24,7 +24,7 @@ def start_embedded_worker() -> bool:
     with _lock:
         if _thread is not None:
             return False
-        from features.worker import Worker
+        from features.jobs.worker import Worker
 
         worker = Worker(wake=_wake)
         _thread = threading.Thread(target=worker.run_forever, kwargs={"poll": 30.0},
