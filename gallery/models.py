@@ -10,9 +10,26 @@ class ImageQuerySet(models.QuerySet):
     def uploads(self):
         return self.filter(is_original=False)
 
+    def of_kind(self, kind: str):
+        """Originals only, uploads only, or all (an ``Image.Kind`` value)."""
+        is_original = Image.Kind(kind).is_original
+        return self if is_original is None else self.filter(is_original=is_original)
+
 
 class Image(models.Model):
     """One picture in the library: its stored file, its thumbnail and what we know of it."""
+
+    class Kind(models.TextChoices):
+        """Which part of the library a list or a search covers."""
+
+        ALL = "all", "All images"
+        ORIGINAL = "original", "Originals"
+        UPLOAD = "upload", "Uploads"
+
+        @property
+        def is_original(self) -> bool | None:
+            """The ``is_original`` value this kind keeps (None: both)."""
+            return {"all": None, "original": True, "upload": False}[self.value]
 
     class Format(models.TextChoices):
         JPEG = "JPEG", "JPEG"

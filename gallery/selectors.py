@@ -6,12 +6,8 @@ from gallery.models import Image
 from core.errors import NotFound
 
 
-def image_list(*, kind: str = "all", name_contains: str = "") -> QuerySet[Image]:
-    images = Image.objects.all()
-    if kind == "original":
-        images = images.originals()
-    elif kind == "upload":
-        images = images.uploads()
+def image_list(*, kind: str = Image.Kind.ALL, name_contains: str = "") -> QuerySet[Image]:
+    images = Image.objects.of_kind(kind)
     if name_contains:
         images = images.filter(name__icontains=name_contains)
     return images

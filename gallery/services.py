@@ -6,10 +6,8 @@ after the commit, so no request can see a row whose file is gone.
 """
 
 import logging
-import os
 import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
@@ -20,6 +18,7 @@ from gallery.converters import STORED_NAME
 from gallery.models import Image
 from gallery.signals import images_added
 from gallery.thumbnails import make_thumbnail
+from gallery.uploads import UploadFile, display_name
 from gallery.validation import CheckedImage, check_image
 from core.errors import Forbidden, ImageSimError, InvalidInput, NotFound, TooLarge
 
@@ -33,28 +32,6 @@ THUMBNAILS_DIR = "thumbnails"
 class UploadResult:
     image: Image
     duplicate: bool
-
-
-@dataclass(frozen=True)
-class UploadFile:
-    """One file of an upload: its client-side name and how to read its bytes.
-
-    Reading is deferred so a many-file request holds one file in memory at a time.
-    """
-
-    name: str
-    read: Callable[[], bytes]
-
-    @classmethod
-    def from_bytes(cls, name: str, data: bytes) -> "UploadFile":
-        return cls(name, lambda: data)
-
-
-def display_name(name: str) -> str:
-    """The client's file name, reduced to a plain base name fit for display."""
-    base = os.path.basename(name.replace("\\", "/")).strip()
-    base = "".join(ch for ch in base if ch.isprintable())
-    return base[:255] or "image"
 
 
 def images_create(

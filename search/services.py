@@ -14,11 +14,10 @@ from features.extractors.loader import get_extractor
 from features.models import FeatureVector
 from gallery.models import Image
 from gallery.selectors import image_get
-from gallery.services import display_name
+from gallery.uploads import UploadFile
 from gallery.validation import check_not_empty, check_size, opened_image
 from core.errors import Conflict, InvalidInput
 from search.index import get_index
-from search.index.base import KINDS
 from search.similarity import as_similarity, normalise
 
 NO_FEATURES = "No image has features yet: generate features first."
@@ -38,10 +37,11 @@ class SearchOutcome:
     extractor: str
 
 
-def search_by_upload(*, data: bytes, name: str, k: int | None = None, kind: str = "all",
+def search_by_upload(*, upload: UploadFile, k: int | None = None, kind: str = Image.Kind.ALL,
                      min_similarity: float | None = None) -> SearchOutcome:
     """Search with an uploaded image; nothing of it is kept."""
     k = _checked_options(k, kind, min_similarity)
+    data = upload.read()
     _check_query_file(data)
     extractor = get_extractor()
     _require_vectors(extractor.fingerprint)
@@ -49,10 +49,10 @@ def search_by_upload(*, data: bytes, name: str, k: int | None = None, kind: str 
     vector = extractor.extract([data])[0]
     return _search(extractor=extractor.fingerprint, query=vector, k=k, kind=kind,
                    min_similarity=min_similarity, query_image_id=None,
-                   query_name=display_name(name))
+                   query_name=upload.display_name)
 
 
-def search_by_image(*, image_id: int, k: int | None = None, kind: str = "all",
+def search_by_image(*, image_id: int, k: int | None = None, kind: str = Image.Kind.ALL,
                     min_similarity: float | None = None) -> SearchOutcome:
     """Search with a library image's stored vector; the image is not its own match."""
     k = _checked_options(k, kind, min_similarity)
@@ -89,8 +89,9 @@ def _checked_options(k, kind, min_similarity) -> int:
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= settings.SEARCH_MAX_K:
         raise InvalidInput(f"k must be a whole number from 1 to {settings.SEARCH_MAX_K}.",
                            code="invalid_k")
-    if kind not in KINDS:
-        raise InvalidInput("kind must be one of: " + ", ".join(KINDS) + ".", code="invalid_kind")
+    if kind not in Image.Kind.values:
+        raise InvalidInput("kind must be one of: " + ", ".join(Image.Kind.values) + ".",
+                           code="invalid_kind")
     if min_similarity is not None and not 0.0 <= min_similarity <= 1.0:
         raise InvalidInput("min_similarity must be a number from 0 to 1.",
                            code="invalid_min_similarity")

@@ -1,9 +1,7 @@
 from rest_framework import serializers
 
+from core.api import MAX_ID
 from gallery.models import Image
-
-# The largest id a database row can have (a signed 64-bit integer).
-MAX_ID = 2**63 - 1
 
 
 class ImageSerializer(serializers.ModelSerializer):
@@ -36,7 +34,7 @@ class ImageUploadSerializer(serializers.Serializer):
 
 class ImageListFilterSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
-        choices=["all", "original", "upload"], default="all", required=False,
+        choices=Image.Kind.choices, default=Image.Kind.ALL, required=False,
         help_text="Originals only, uploads only, or all (default).",
     )
     q = serializers.CharField(required=False, max_length=255, help_text="Name contains.")

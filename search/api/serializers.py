@@ -1,8 +1,8 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from gallery.api.serializers import MAX_ID
-from search.index.base import KINDS
+from core.api import MAX_ID
+from gallery.models import Image
 
 
 class SearchRequestSerializer(serializers.Serializer):
@@ -16,7 +16,7 @@ class SearchRequestSerializer(serializers.Serializer):
         max_value=settings.SEARCH_MAX_K, help_text="How many results (default 6).",
     )
     kind = serializers.ChoiceField(
-        choices=KINDS, required=False, default="all",
+        choices=Image.Kind.choices, required=False, default=Image.Kind.ALL,
         help_text="Search originals only, uploads only, or all (default).",
     )
     min_similarity = serializers.FloatField(

@@ -1,9 +1,9 @@
-from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gallery.uploads import upload_file
 from search import services
 from search.api.serializers import SearchRequestSerializer, SearchResponseSerializer
 
@@ -25,11 +25,7 @@ class SearchApi(APIView):
         filters = {"k": options["k"], "kind": options["kind"],
                    "min_similarity": options.get("min_similarity")}
         if "file" in options:
-            upload = options["file"]
-            outcome = services.search_by_upload(
-                data=upload.read(settings.IMAGESIM_MAX_UPLOAD_BYTES + 1),
-                name=upload.name or "", **filters,
-            )
+            outcome = services.search_by_upload(upload=upload_file(options["file"]), **filters)
         else:
             outcome = services.search_by_image(image_id=options["image_id"], **filters)
         return Response(SearchResponseSerializer(outcome).data)

@@ -5,9 +5,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-KINDS = ("all", "original", "upload")
-
-
 @dataclass(frozen=True)
 class Hit:
     image_id: int
@@ -26,11 +23,7 @@ class VectorIndex(ABC):
                exclude_image_id: int | None = None) -> list[Hit]:
         """The ``k`` images most similar to ``query`` (a unit vector), best first.
 
-        Only vectors of ``extractor`` are compared; ``kind`` keeps originals or
-        uploads only; ``exclude_image_id`` leaves one image out (the query itself).
+        Only vectors of ``extractor`` are compared; ``kind`` (an ``Image.Kind``) keeps
+        originals or uploads only; ``exclude_image_id`` leaves one image out (the query itself).
         """
 
-
-def only_originals(kind: str) -> bool | None:
-    """The ``is_original`` value a kind filter keeps (None: both)."""
-    return {"all": None, "original": True, "upload": False}[kind]

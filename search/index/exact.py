@@ -34,7 +34,8 @@ from django.db.models import Max
 from threadpoolctl import threadpool_limits
 
 from features.models import FeatureVector
-from search.index.base import Hit, VectorIndex, only_originals
+from gallery.models import Image
+from search.index.base import Hit, VectorIndex
 from search.models import VectorChange
 from search.similarity import VectorMatrix
 
@@ -72,7 +73,7 @@ class ExactIndex(VectorIndex):
             matrix = self._synced(extractor)
             if matrix.size == 0 or matrix.dim != query.size:
                 return []
-            found = matrix.search(query, k, only_flag=only_originals(kind),
+            found = matrix.search(query, k, only_flag=Image.Kind(kind).is_original,
                                   exclude_item=exclude_image_id, min_similarity=min_similarity)
         return [Hit(image_id, score) for image_id, score in found]
 

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 
 from features.models import FeatureVector
 from gallery.models import Image
-from search.index.base import Hit, VectorIndex, only_originals
+from search.index.base import Hit, VectorIndex
 
 INDEXED_DIM = 2048
 
@@ -33,7 +33,7 @@ def search_sql(*, dim: int, kind: str, exclude: bool, min_similarity: bool) -> s
     vectors = connection.ops.quote_name(FeatureVector._meta.db_table)
     images = connection.ops.quote_name(Image._meta.db_table)
     filters = [f"fv.extractor = %(extractor)s", f"fv.dim = {dim}"]
-    if only_originals(kind) is not None:
+    if Image.Kind(kind).is_original is not None:
         filters.append("img.is_original = %(is_original)s")
     if exclude:
         filters.append("fv.image_id <> %(exclude)s")
@@ -63,7 +63,7 @@ class PgvectorIndex(VectorIndex):
                          min_similarity=min_similarity is not None)
         params = {
             "extractor": extractor,
-            "is_original": only_originals(kind),
+            "is_original": Image.Kind(kind).is_original,
             "exclude": exclude_image_id,
             "query": vector_literal(query),
             "k": int(k),

@@ -27,5 +27,5 @@ class LegacySearchApi(LegacyApiView):
                 else "This endpoint takes one query image; send one file.",
                 code="no_file" if not files else "too_many_files",
             )
-        outcome = services.search_by_upload(data=files[0].read(), name=files[0].name)
+        outcome = services.search_by_upload(upload=files[0])
         return Response(LegacySearchResponseSerializer(outcome).data)
