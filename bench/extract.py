@@ -124,8 +124,8 @@ def main() -> None:
         # Load and trace the model (the batched graph the worker uses) before the clock.
         extractor.extract([path.read_bytes() for path in photos[:args.batch_size]])
 
-        from features.models import FeatureVector
         from features.jobs.worker import Worker
+        from features.models import FeatureVector
 
         worker = Worker(extractor=extractor, publish=lambda job: None)
         naive_s = ours_s = 0.0

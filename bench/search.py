@@ -244,7 +244,8 @@ def part_pgvector(folder: Path) -> dict:
     from django.db import connection, transaction
     from pgvector.psycopg import register_vector
 
-    from search.index.pgvector import PgvectorIndex, search_sql, set_search_options, vector_literal
+    from core.vectors import pgvector_literal
+    from search.index.pgvector import PgvectorIndex, search_sql, set_search_options
 
     matrix = np.load(folder / "matrix.npy", mmap_mode="r")
     queries = np.load(folder / "queries.npy")
@@ -285,7 +286,7 @@ def part_pgvector(folder: Path) -> dict:
     with transaction.atomic(), connection.cursor() as cursor:
         set_search_options(cursor, k=K)
         sql = search_sql(dim=DIM, kind="all", exclude=False, min_similarity=False)
-        cursor.execute("EXPLAIN " + sql, {"extractor": EXTRACTOR, "query": vector_literal(queries[0]),
+        cursor.execute("EXPLAIN " + sql, {"extractor": EXTRACTOR, "query": pgvector_literal(queries[0]),
                                           "k": K, "is_original": None, "exclude": None,
                                           "min_similarity": None})
         plan = "\n".join(row[0] for row in cursor.fetchall())

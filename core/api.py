@@ -7,7 +7,6 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import ImageSimError, error_body
 
-
 # The largest id a database row can have (a signed 64-bit integer).
 MAX_ID = 2**63 - 1
 

@@ -4,12 +4,12 @@ images, and the vectors, jobs and failures, read-only."""
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
 
-from features.jobs import embedded, services
+from core.errors import ImageSimError
 from features.extractors.loader import get_extractor
+from features.jobs import embedded, services
 from features.models import FeatureFailure, FeatureJob, FeatureVector
 from gallery.admin import ImageAdmin
 from gallery.models import Image
-from core.errors import ImageSimError
 
 
 class HasFeaturesFilter(admin.SimpleListFilter):

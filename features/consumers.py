@@ -5,9 +5,9 @@ import asyncio
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from features.jobs import progress
-from features.extractors.loader import get_extractor
 from features.api.serializers import status_body
+from features.extractors.loader import get_extractor
+from features.jobs import progress
 from features.selectors import feature_status
 
 

@@ -3,6 +3,8 @@
 import numpy as np
 from django.db import models
 
+from core.vectors import pgvector_literal
+
 
 class VectorField(models.Field):
     """A 1-D float32 vector of any length.
@@ -29,7 +31,7 @@ class VectorField(models.Field):
         vector = np.asarray(value, dtype="<f4").ravel()
         if connection.vendor == "postgresql":
             # pgvector's text input form; psycopg sends it untyped so the server casts it.
-            return "[" + ",".join(repr(float(x)) for x in vector) + "]"
+            return pgvector_literal(vector)
         return vector.tobytes()
 
 

@@ -4,8 +4,8 @@ import logging
 
 from django.dispatch import receiver
 
-from features.jobs import embedded, services
 from features.extractors.loader import get_extractor
+from features.jobs import embedded, services
 from gallery.signals import images_added
 
 logger = logging.getLogger(__name__)

@@ -38,6 +38,11 @@ def feature_status(*, extractor: str) -> dict:
     }
 
 
+def vectors_exist(*, extractor: str) -> bool:
+    """Whether any image has a vector from this extractor."""
+    return FeatureVector.objects.filter(extractor=extractor).exists()
+
+
 def images_without_vectors(*, extractor: str):
     return Image.objects.filter(
         ~Exists(FeatureVector.objects.filter(image=OuterRef("pk"), extractor=extractor))

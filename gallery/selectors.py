@@ -2,8 +2,8 @@
 
 from django.db.models import QuerySet
 
-from gallery.models import Image
 from core.errors import NotFound
+from gallery.models import Image
 
 
 def image_list(*, kind: str = Image.Kind.ALL, name_contains: str = "") -> QuerySet[Image]:

@@ -5,27 +5,30 @@ removed again if the row cannot be written; a row is deleted first and its files
 after the commit, so no request can see a row whose file is gone.
 """
 
+import hashlib
 import logging
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
+from core.errors import Forbidden, ImageSimError, InvalidInput, NotFound, TooLarge
 from gallery.converters import STORED_NAME
 from gallery.models import Image
 from gallery.signals import images_added
 from gallery.thumbnails import make_thumbnail
 from gallery.uploads import UploadFile, display_name
 from gallery.validation import CheckedImage, check_image
-from core.errors import Forbidden, ImageSimError, InvalidInput, NotFound, TooLarge
 
 logger = logging.getLogger(__name__)
 
 IMAGES_DIR = "images"
 THUMBNAILS_DIR = "thumbnails"
+ORIGINAL_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp"}
 
 
 @dataclass(frozen=True)
@@ -159,3 +162,52 @@ def _delete_files(*names: str) -> None:
             default_storage.delete(name)
         except OSError:
             logger.exception("Could not delete stored file %s", name)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    images: list[Image]  # every image of the folder that could be read, in file-name order
+    added: int
+    skipped: list[Skipped] = field(default_factory=list)  # files that could not be imported
+
+
+def folder_images(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in ORIGINAL_SUFFIXES)
+
+
+def originals_import(*, folder: Path) -> ImportResult:
+    """Add the folder's images as originals; images already there (same content) are kept.
+
+    A file that cannot be read or is not a valid image is skipped and reported in
+    ``skipped``: one bad file does not stop the others.
+    """
+    images, added, skipped = [], 0, []
+    known = dict(Image.objects.values_list("sha256", "pk"))
+    for path in folder_images(folder):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            skipped.append(Skipped(path, f"It cannot be read ({exc.strerror or exc})."))
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in known:
+            image = Image.objects.get(pk=known[digest])
+        else:
+            try:
+                result = image_create(name=path.name, data=data, is_original=True,
+                                              filename=path.name)
+            except ImageSimError as exc:
+                skipped.append(Skipped(path, exc.message))
+                continue
+            image, added = result.image, added + (not result.duplicate)
+        if not image.is_original:  # uploaded before it shipped: it is an original now
+            Image.objects.filter(pk=image.pk).update(is_original=True)
+            image.is_original = True
+        images.append(image)
+    return ImportResult(images, added, skipped)

@@ -14,10 +14,21 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import ImageSimError, InvalidInput
-from search.similarity import Ranking, evaluate_ranking
+from core.errors import InvalidInput
+from core.vectors import normalise
+from features.extraction import extract_batches
+from search.similarity import EXCLUDED, scores
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Retrieval-quality figures over a labelled set (every item a query)."""
+
+    queries: int
+    mean_average_precision: float
+    precision_at: dict[int, float]
 
 
 @dataclass(frozen=True)
@@ -57,21 +68,18 @@ def extract_set(extractor, labelled: LabelledSet, *, batch_size: int,
                 ) -> tuple[np.ndarray, list[str], list[str]]:
     """Vectors of every readable image, its labels, and the names that could not be read."""
     vectors, labels, skipped = [], [], []
-    for start in range(0, len(labelled.paths), batch_size):
-        batch = list(zip(labelled.paths[start:start + batch_size],
-                         labelled.labels[start:start + batch_size]))
-        readable = []
-        for path, label in batch:
-            try:
-                readable.append((extractor.preprocess(path.read_bytes()), label))
-            except ImageSimError as exc:
-                logger.warning("Skipped %s: %s", path.name, exc.message)
-                skipped.append(path.name)
-        if readable:
-            vectors.append(extractor.infer(np.stack([item for item, _ in readable])))
-            labels.extend(label for _, label in readable)
-        progress(len(batch))
-    matrix = np.concatenate(vectors) if vectors else np.zeros((0, extractor.dim), np.float32)
+    items = [(number, path.read_bytes) for number, path in enumerate(labelled.paths)]
+    for batch in extract_batches(extractor, items, batch_size=batch_size):
+        for number in batch.keys:
+            if number in batch.vectors:
+                vectors.append(batch.vectors[number])
+                labels.append(labelled.labels[number])
+            else:
+                name = labelled.paths[number].name
+                logger.warning("Skipped %s: %s", name, batch.failures[number])
+                skipped.append(name)
+        progress(len(batch.keys))
+    matrix = np.stack(vectors) if vectors else np.zeros((0, extractor.dim), np.float32)
     return matrix, labels, skipped
 
 
@@ -85,3 +93,32 @@ def evaluate_folder(extractor, folder: Path, labels_csv: Path, *, batch_size: in
                                            progress=progress)
     return Evaluation(ranking=evaluate_ranking(vectors, labels), extractor=extractor.fingerprint,
                       images=len(labels), skipped=skipped)
+
+
+def evaluate_ranking(vectors: np.ndarray, labels: list[str], *, cutoffs=(1, 6, 10)) -> Ranking:
+    """Every row a query against all the others; relevant means the same label.
+
+    Queries whose label has no other member are left out (nothing to find).
+    """
+    vectors = normalise(vectors)
+    labels_array = np.asarray(labels)
+    average_precisions, precisions = [], {cutoff: [] for cutoff in cutoffs}
+    for index in range(len(labels_array)):
+        found = scores(vectors, vectors[index])
+        found[index] = EXCLUDED
+        order = np.lexsort((np.arange(found.size), -found))[:-1]  # drop the query itself
+        relevant = labels_array[order] == labels_array[index]
+        total = int(relevant.sum())
+        if total == 0:
+            continue
+        hits = np.cumsum(relevant)
+        ranks = np.flatnonzero(relevant) + 1
+        average_precisions.append(float((hits[relevant] / ranks).mean()))
+        for cutoff in cutoffs:
+            precisions[cutoff].append(float(relevant[:cutoff].sum()) / cutoff)
+    count = len(average_precisions)
+    return Ranking(
+        queries=count,
+        mean_average_precision=float(np.mean(average_precisions)) if count else 0.0,
+        precision_at={c: float(np.mean(v)) if v else 0.0 for c, v in precisions.items()},
+    )

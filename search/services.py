@@ -10,15 +10,17 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 
+from core.errors import Conflict, InvalidInput
+from core.vectors import normalise
 from features.extractors.loader import get_extractor
 from features.models import FeatureVector
+from features.selectors import vectors_exist
 from gallery.models import Image
 from gallery.selectors import image_get
 from gallery.uploads import UploadFile
 from gallery.validation import check_not_empty, check_size, opened_image
-from core.errors import Conflict, InvalidInput
 from search.index import get_index
-from search.similarity import as_similarity, normalise
+from search.similarity import as_similarity
 
 NO_FEATURES = "No image has features yet: generate features first."
 
@@ -112,5 +114,5 @@ def _check_query_file(data: bytes) -> None:
 
 
 def _require_vectors(fingerprint: str) -> None:
-    if not get_index().has_vectors(extractor=fingerprint):
+    if not vectors_exist(extractor=fingerprint):
         raise Conflict(NO_FEATURES, code="no_features")

@@ -6,18 +6,12 @@ linear (``argpartition``) and sorting touches only those k.
 """
 
 from concurrent.futures import Executor
-from dataclasses import dataclass
 
 import numpy as np
 
+from core.vectors import normalise
+
 EXCLUDED = -np.inf
-
-
-def normalise(rows: np.ndarray) -> np.ndarray:
-    """Rows (or one vector) scaled to length 1, as float32; zero rows stay zero."""
-    rows = np.asarray(rows, dtype=np.float32)
-    norms = np.linalg.norm(rows, axis=-1, keepdims=True)
-    return rows / np.maximum(norms, np.float32(1e-12))
 
 
 # Below this many rows one thread scans faster than several can be started.
@@ -166,41 +160,3 @@ class VectorMatrix:
         positions, best = top_k(found, k, min_similarity=min_similarity)
         items = self._items[positions]
         return [(int(item), float(score)) for item, score in zip(items, best)]
-
-
-@dataclass(frozen=True)
-class Ranking:
-    """Retrieval-quality figures over a labelled set (every item a query)."""
-
-    queries: int
-    mean_average_precision: float
-    precision_at: dict[int, float]
-
-
-def evaluate_ranking(vectors: np.ndarray, labels: list[str], *, cutoffs=(1, 6, 10)) -> Ranking:
-    """Every row a query against all the others; relevant means the same label.
-
-    Queries whose label has no other member are left out (nothing to find).
-    """
-    vectors = normalise(vectors)
-    labels_array = np.asarray(labels)
-    average_precisions, precisions = [], {cutoff: [] for cutoff in cutoffs}
-    for index in range(len(labels_array)):
-        found = scores(vectors, vectors[index])
-        found[index] = EXCLUDED
-        order = np.lexsort((np.arange(found.size), -found))[:-1]  # drop the query itself
-        relevant = labels_array[order] == labels_array[index]
-        total = int(relevant.sum())
-        if total == 0:
-            continue
-        hits = np.cumsum(relevant)
-        ranks = np.flatnonzero(relevant) + 1
-        average_precisions.append(float((hits[relevant] / ranks).mean()))
-        for cutoff in cutoffs:
-            precisions[cutoff].append(float(relevant[:cutoff].sum()) / cutoff)
-    count = len(average_precisions)
-    return Ranking(
-        queries=count,
-        mean_average_precision=float(np.mean(average_precisions)) if count else 0.0,
-        precision_at={c: float(np.mean(v)) if v else 0.0 for c, v in precisions.items()},
-    )

@@ -3,7 +3,6 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from features.jobs import embedded, services
 from features.api.serializers import (
     FeatureJobSerializer,
     FeatureStatusSerializer,
@@ -11,6 +10,7 @@ from features.api.serializers import (
     status_body,
 )
 from features.extractors.loader import get_extractor
+from features.jobs import embedded, services
 from features.selectors import feature_status
 
 

@@ -12,7 +12,6 @@ import numpy as np
 
 
 class Extractor(ABC):
-    name: str
     dim: int
 
     @property
@@ -22,6 +21,11 @@ class Extractor(ABC):
 
     def load(self) -> None:
         """Make the model ready; raise core.errors.Unavailable if it cannot be."""
+
+    def weights_problem(self) -> str:
+        """Why the model's weights cannot be used, if that is known without loading them
+        ("" if not, or if the extractor needs none)."""
+        return ""
 
     def check_available(self) -> None:
         """Raise core.errors.Unavailable if the model cannot load (cheaply where possible)."""
@@ -40,8 +44,3 @@ class Extractor(ABC):
             return np.zeros((0, self.dim), dtype=np.float32)
         return self.infer(np.stack([self.preprocess(data) for data in images]))
 
-
-def l2_normalise(rows: np.ndarray) -> np.ndarray:
-    rows = np.asarray(rows, dtype=np.float32)
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    return rows / np.maximum(norms, 1e-12)

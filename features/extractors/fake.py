@@ -6,12 +6,12 @@ that look alike get similar vectors, as with the real model.
 
 import numpy as np
 
-from features.extractors.base import Extractor, l2_normalise
+from core.vectors import normalise
+from features.extractors.base import Extractor
 from features.extractors.imaging import open_rgb
 
 
 class FakeExtractor(Extractor):
-    name = "fake-colour-8x8"
     dim = 8 * 8 * 3
 
     @property
@@ -23,4 +23,4 @@ class FakeExtractor(Extractor):
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         centred = batch - 0.5
-        return l2_normalise(centred)
+        return normalise(centred)

@@ -18,11 +18,12 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
-from features.extractors.base import Extractor, l2_normalise
+from core.errors import Unavailable
+from core.vectors import normalise
+from features.extractors.base import Extractor
 from features.extractors.folding import fold_batch_norms
 from features.extractors.imaging import open_rgb
 from features.extractors.precision import choose_precision, cpu_has_native_bf16
-from core.errors import Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,6 @@ def weights_identity(weights: str) -> str:
 
 
 class ResNet50Extractor(Extractor):
-    name = "resnet50"
     dim = 2048
 
     def __init__(self, *, weights: str | None = None, precision: str | None = None):
@@ -171,4 +171,4 @@ class ResNet50Extractor(Extractor):
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         self.load()
-        return l2_normalise(self._infer(np.ascontiguousarray(batch, dtype=np.float32)).numpy())
+        return normalise(self._infer(np.ascontiguousarray(batch, dtype=np.float32)).numpy())

@@ -12,8 +12,8 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from features.models import FeatureJob
 from features.api.serializers import job_body
+from features.models import FeatureJob
 from features.selectors import feature_counts
 
 logger = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from features.extractors.base import Extractor
-from features.models import FeatureFailure, FeatureJob, FeatureTask, FeatureVector
 from features.jobs.services import job_finish, job_total_refresh
+from features.models import FeatureFailure, FeatureJob, FeatureTask, FeatureVector
 from gallery.models import Image
 
 logger = logging.getLogger(__name__)

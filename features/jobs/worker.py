@@ -23,20 +23,20 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
-import numpy as np
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from features.jobs import progress, services
+from core.errors import Unavailable
+from features.extraction import Prepared, infer_prepared, prepare
 from features.extractors.base import Extractor
 from features.extractors.loader import get_extractor
-from features.models import FeatureJob, FeatureTask
+from features.jobs import progress, services
 from features.jobs.saving import batch_save
+from features.models import FeatureJob, FeatureTask
 from gallery.models import Image
-from core.errors import ImageSimError, Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +52,6 @@ class Claimed:
     filename: str
     file_name: str
     attempts: int
-
-
-@dataclass
-class Prepared:
-    claimed: Claimed
-    array: np.ndarray | None = None
-    reason: str = ""
 
 
 def worker_name() -> str:
@@ -124,43 +117,16 @@ def _process_alive(pid: int) -> bool:
 
 
 def image_prepare(claimed: Claimed, extractor: Extractor) -> Prepared:
-    """Read and preprocess one image; a failure becomes a reason, never an exception."""
+    """Read and preprocess one claimed image, keyed by its task."""
     if claimed.attempts > MAX_ATTEMPTS:
-        return Prepared(claimed, reason=f"Extraction stopped {MAX_ATTEMPTS} times on this "
-                                        "image (the worker died while reading it).")
-    try:
-        with default_storage.open(claimed.file_name, "rb") as handle:
-            data = handle.read()
-    except OSError:
-        return Prepared(claimed, reason="The image file is missing from storage.")
-    try:
-        return Prepared(claimed, array=extractor.preprocess(data))
-    except ImageSimError as exc:
-        return Prepared(claimed, reason=exc.message)
-    except Exception as exc:  # a decoder bug must not stop the job
-        return Prepared(claimed, reason=f"The image could not be decoded ({exc}).")
+        return Prepared(claimed.task_id, reason=f"Extraction stopped {MAX_ATTEMPTS} times on "
+                                                "this image (the worker died while reading it).")
+    return prepare(claimed.task_id, lambda: _read_stored(claimed.file_name), extractor)
 
 
-def batch_infer(prepared: list[Prepared], extractor: Extractor) -> tuple[dict, dict]:
-    """Vectors by task id, and failure reasons by task id."""
-    failures = {p.claimed.task_id: p.reason for p in prepared if p.array is None}
-    ready = [p for p in prepared if p.array is not None]
-    if not ready:
-        return {}, failures
-    try:
-        rows = extractor.infer(np.stack([p.array for p in ready]))
-        return {p.claimed.task_id: row for p, row in zip(ready, rows)}, failures
-    except Unavailable:
-        raise
-    except Exception:
-        logger.exception("A batch failed; trying its images one at a time")
-    vectors = {}
-    for p in ready:
-        try:
-            vectors[p.claimed.task_id] = extractor.infer(p.array[None])[0]
-        except Exception as exc:
-            failures[p.claimed.task_id] = f"The model could not process this image ({exc})."
-    return vectors, failures
+def _read_stored(name: str) -> bytes:
+    with default_storage.open(name, "rb") as handle:
+        return handle.read()
 
 
 class Worker:
@@ -221,9 +187,9 @@ class Worker:
             started = time.monotonic()
             following = [] if self.stop.is_set() else self.claim()
             following_futures = self.submit(following)
-            vectors, failures = batch_infer([f.result() for f in futures], self.extractor)
+            result = infer_prepared([f.result() for f in futures], self.extractor)
             jobs = batch_save(worker=self.name, extractor=self.extractor, claimed=claimed,
-                              vectors=vectors, failures=failures,
+                              vectors=result.vectors, failures=result.failures,
                               elapsed=time.monotonic() - started)
             for job in jobs:
                 self.publish(job)

@@ -5,17 +5,16 @@ import json
 import time
 
 from channels.db import database_sync_to_async
-
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from features.jobs import embedded, services
-from features.extractors.loader import get_extractor
-from features.models import FeatureJob, FeatureVector
-from features.selectors import feature_counts
 from core.legacy import LegacyApiView
+from features.extractors.loader import get_extractor
+from features.jobs import embedded, services
+from features.models import FeatureJob
+from features.selectors import feature_counts, vectors_exist
 
 POLL_SECONDS = 0.5
 KEEPALIVE_SECONDS = 15.0
@@ -31,8 +30,7 @@ class EventStreamRenderer(JSONRenderer):
 @extend_schema(tags=["original app"])
 class LegacyCheckFeaturesApi(LegacyApiView):
     def get(self, request):
-        exists = FeatureVector.objects.filter(extractor=get_extractor().fingerprint).exists()
-        return Response({"exists": exists})
+        return Response({"exists": vectors_exist(extractor=get_extractor().fingerprint)})
 
 
 @extend_schema(tags=["original app"], request=None,

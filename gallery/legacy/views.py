@@ -4,11 +4,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from core.errors import InvalidInput
+from core.legacy import LegacyApiView
 from gallery import selectors, services
 from gallery.models import Image
 from gallery.uploads import upload_files
-from core.errors import InvalidInput
-from core.legacy import LegacyApiView
 
 
 @extend_schema(tags=["original app"])

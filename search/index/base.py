@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+
 @dataclass(frozen=True)
 class Hit:
     image_id: int
@@ -13,10 +14,6 @@ class Hit:
 
 
 class VectorIndex(ABC):
-    @abstractmethod
-    def has_vectors(self, *, extractor: str) -> bool:
-        """Whether any image has a vector from this extractor."""
-
     @abstractmethod
     def search(self, *, extractor: str, query: np.ndarray, k: int, kind: str = "all",
                min_similarity: float | None = None,

@@ -55,9 +55,6 @@ class ExactIndex(VectorIndex):
         self._pool = ThreadPoolExecutor(self._parts, thread_name_prefix="search-scan")
         _one_blas_thread()
 
-    def has_vectors(self, *, extractor: str) -> bool:
-        return FeatureVector.objects.filter(extractor=extractor).exists()
-
     def size(self, *, extractor: str) -> int:
         with self._lock:
             return self._synced(extractor).size

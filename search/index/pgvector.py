@@ -16,6 +16,7 @@ import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 
+from core.vectors import pgvector_literal
 from features.models import FeatureVector
 from gallery.models import Image
 from search.index.base import Hit, VectorIndex
@@ -23,16 +24,12 @@ from search.index.base import Hit, VectorIndex
 INDEXED_DIM = 2048
 
 
-def vector_literal(vector: np.ndarray) -> str:
-    return "[" + ",".join(repr(float(x)) for x in np.asarray(vector, dtype=np.float32)) + "]"
-
-
 def search_sql(*, dim: int, kind: str, exclude: bool, min_similarity: bool) -> str:
     """The search query; ``dim`` is written into the text so the planner matches the index."""
     dim = int(dim)
     vectors = connection.ops.quote_name(FeatureVector._meta.db_table)
     images = connection.ops.quote_name(Image._meta.db_table)
-    filters = [f"fv.extractor = %(extractor)s", f"fv.dim = {dim}"]
+    filters = ["fv.extractor = %(extractor)s", f"fv.dim = {dim}"]
     if Image.Kind(kind).is_original is not None:
         filters.append("img.is_original = %(is_original)s")
     if exclude:
@@ -53,9 +50,6 @@ def search_sql(*, dim: int, kind: str, exclude: bool, min_similarity: bool) -> s
 
 
 class PgvectorIndex(VectorIndex):
-    def has_vectors(self, *, extractor: str) -> bool:
-        return FeatureVector.objects.filter(extractor=extractor).exists()
-
     def search(self, *, extractor, query, k, kind="all", min_similarity=None,
                exclude_image_id=None) -> list[Hit]:
         query = np.asarray(query, dtype=np.float32).ravel()
@@ -65,7 +59,7 @@ class PgvectorIndex(VectorIndex):
             "extractor": extractor,
             "is_original": Image.Kind(kind).is_original,
             "exclude": exclude_image_id,
-            "query": vector_literal(query),
+            "query": pgvector_literal(query),
             "k": int(k),
             "min_similarity": min_similarity,
         }

@@ -4,9 +4,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from gallery.uploads import upload_files
 from core.errors import InvalidInput
 from core.legacy import LegacyApiView
+from gallery.uploads import upload_files
 from search import services
 from search.api.serializers import LegacySearchRequestSerializer, LegacySearchResponseSerializer
 

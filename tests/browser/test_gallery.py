@@ -6,7 +6,6 @@ from urllib.parse import parse_qs, urlparse
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE
-from tests.browser.server import ARTIFACTS, start_server
 from tests.browser.helpers import (
     api_images,
     drop_files,
@@ -18,6 +17,7 @@ from tests.browser.helpers import (
     upload_via_api,
     wait_for_features,
 )
+from tests.browser.server import ARTIFACTS, start_server
 
 
 def test_it_shows_originals_with_a_badge_and_no_way_to_delete_them(app_server, open_page):

@@ -4,9 +4,9 @@ read-only vectors, jobs and failures."""
 import pytest
 from django.urls import reverse
 
-from features.jobs import services
 from features.extractors.loader import get_extractor
 from features.extractors.resnet50 import ResNet50Extractor
+from features.jobs import services
 from features.models import FeatureJob, FeatureTask, FeatureVector
 from gallery.models import Image
 

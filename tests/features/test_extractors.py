@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
+from core.errors import InvalidInput, Unavailable
 from features.extractors.fake import FakeExtractor
 from features.extractors.precision import choose_precision, cpu_flags, cpu_has_native_bf16
 from features.extractors.resnet50 import ResNet50Extractor, weights_identity
-from core.errors import InvalidInput, Unavailable
 from tests.conftest import make_image_bytes
 
 

@@ -5,10 +5,10 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from features.jobs import services
 from features.extractors.loader import get_extractor
-from features.models import FeatureJob, FeatureTask, FeatureVector
+from features.jobs import services
 from features.jobs.worker import Worker, batch_claim
+from features.models import FeatureJob, FeatureTask, FeatureVector
 from tests.features.conftest import RecordingExtractor
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

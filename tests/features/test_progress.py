@@ -11,11 +11,11 @@ from channels.testing import WebsocketCommunicator
 from django.db import connection
 from django.urls import reverse
 
-from features.jobs import progress, services
+from features.api.serializers import job_body, status_body
 from features.extractors.loader import get_extractor
 from features.extractors.resnet50 import ResNet50Extractor
+from features.jobs import progress, services
 from features.models import FeatureJob
-from features.api.serializers import job_body, status_body
 from features.selectors import feature_status
 from imagesim.asgi import application
 from tests.features.conftest import RecordingExtractor

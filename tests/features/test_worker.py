@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
-from features.jobs import services
 from features.extractors.loader import get_extractor
-from features.models import FeatureFailure, FeatureJob, FeatureTask, FeatureVector
+from features.jobs import services
 from features.jobs.worker import MAX_ATTEMPTS, batch_claim, batch_release, claims_release_dead_local
+from features.models import FeatureFailure, FeatureJob, FeatureTask, FeatureVector
 from gallery.models import Image
 from tests.conftest import make_image_bytes
 from tests.features.conftest import RecordingExtractor
@@ -119,19 +119,20 @@ def test_deleting_an_image_mid_job_shrinks_the_job(add_image, make_worker):
 
 
 def test_a_batch_saved_after_its_image_was_deleted_stores_nothing_for_it(add_image, make_worker):
+    from features.extraction import infer_prepared
     from features.jobs.saving import batch_save
-    from features.jobs.worker import batch_infer, image_prepare
+    from features.jobs.worker import image_prepare
 
     first, second = add_image("a.jpg"), add_image("b.jpg")
     job = start_job()
     worker = make_worker()
     claimed = worker.claim()
-    vectors, failures = batch_infer([image_prepare(c, worker.extractor) for c in claimed],
-                                    worker.extractor)
+    result = infer_prepared([image_prepare(c, worker.extractor) for c in claimed],
+                            worker.extractor)
     first.delete()
 
     (saved,) = batch_save(worker=worker.name, extractor=worker.extractor, claimed=claimed,
-                          vectors=vectors, failures=failures, elapsed=0.1)
+                          vectors=result.vectors, failures=result.failures, elapsed=0.1)
 
     assert list(FeatureVector.objects.values_list("image_id", flat=True)) == [second.pk]
     assert (saved.pk, saved.state, saved.total, saved.done) == (job.pk, "done", 1, 1)
@@ -275,21 +276,22 @@ def test_without_a_model_repeated_polls_make_no_new_jobs_and_say_why_once(add_im
 
 
 def test_a_batch_whose_images_moved_to_a_new_job_counts_them_in_that_job(add_image, make_worker):
+    from features.extraction import infer_prepared
     from features.jobs.saving import batch_save
-    from features.jobs.worker import batch_infer, image_prepare
+    from features.jobs.worker import image_prepare
 
     for n in range(2):
         add_image(f"{n}.jpg")
     first = start_job()
     worker = make_worker()
     claimed = worker.claim()
-    vectors, failures = batch_infer([image_prepare(c, worker.extractor) for c in claimed],
-                                    worker.extractor)
+    result = infer_prepared([image_prepare(c, worker.extractor) for c in claimed],
+                            worker.extractor)
     services.job_fail_active(extractor=first.extractor, reason="stopped meanwhile")
     moved_to = services.tasks_adopt(extractor=first.extractor)  # its images join a new job
 
     saved = batch_save(worker=worker.name, extractor=worker.extractor, claimed=claimed,
-                       vectors=vectors, failures=failures, elapsed=0.1)
+                       vectors=result.vectors, failures=result.failures, elapsed=0.1)
 
     moved_to.refresh_from_db()
     assert moved_to.pk != first.pk

@@ -132,8 +132,9 @@ def test_it_records_the_signed_in_uploader(api_client, django_user_model):
 
 
 def test_it_accepts_a_phone_jpeg_with_embedded_pictures(api_client, media_root):
-    from PIL import Image as PILImage
     import io
+
+    from PIL import Image as PILImage
 
     out = io.BytesIO()
     PILImage.new("RGB", (80, 60), "teal").save(

@@ -7,8 +7,8 @@ import zlib
 import pytest
 from PIL import Image as PILImage
 
-from gallery.validation import check_image
 from core.errors import InvalidInput, TooLarge
+from gallery.validation import check_image
 from tests.conftest import make_image_bytes
 
 

@@ -5,8 +5,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from features.extractors.loader import get_extractor
 from core.errors import Unavailable
+from features.extractors.loader import get_extractor
 from tests.conftest import make_image_bytes, stored_files
 
 # Three colours, three shades each: the fake extractor puts each colour's shades together.

@@ -10,7 +10,8 @@ from features.models import FeatureVector
 from gallery.models import Image
 from search.index import get_index
 from search.index.exact import ExactIndex
-from search.index.pgvector import PgvectorIndex, search_sql, set_search_options, vector_literal
+from core.vectors import pgvector_literal
+from search.index.pgvector import PgvectorIndex, search_sql, set_search_options
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -67,7 +68,7 @@ def test_the_search_query_walks_the_hnsw_index(settings):
         for kind in ("all", "original"):
             cursor.execute(
                 "EXPLAIN " + search_sql(dim=2048, kind=kind, exclude=True, min_similarity=False),
-                {"extractor": EXTRACTOR, "query": vector_literal(query), "k": 6,
+                {"extractor": EXTRACTOR, "query": pgvector_literal(query), "k": 6,
                  "is_original": True, "exclude": 1, "min_similarity": None})
             plan = "\n".join(re.sub(r"'\[[^]]*\]'", "'[...]'", row[0])
                              for row in cursor.fetchall())

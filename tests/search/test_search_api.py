@@ -5,13 +5,13 @@ import io
 import numpy as np
 import pytest
 
+from core.errors import Unavailable
 from features.extractors.loader import get_extractor
 from features.models import FeatureVector
 from gallery.models import Image
-from core.errors import Unavailable
 from search import services
 from tests.conftest import make_image_bytes, stored_files
-from tests.search.conftest import add_image, add_vector, fingerprint, unit
+from tests.search.conftest import add_image, add_vector, unit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 

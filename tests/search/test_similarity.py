@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from search.similarity import EXCLUDED, VectorMatrix, evaluate_ranking, normalise, top_k
+from core.vectors import normalise
+from search.evaluation import evaluate_ranking
+from search.similarity import EXCLUDED, VectorMatrix, top_k
 
 
 def random_rows(count, dim=32, seed=0):

@@ -4,7 +4,7 @@ The features file ships with the originals, so it must cover every one: a file o
 folder that cannot be imported is an error naming it (seed_originals skips it instead).
 """
 
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +12,17 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from core.errors import ImageSimError
+from features.extraction import extract_batches
 from features.extractors.loader import get_extractor
 from features.models import FeatureVector
-from features.originals import (FeaturesFileError, features_file_load, features_file_write,
-                                originals_import, vectors_store)
-from core.errors import ImageSimError
+from features.originals import (
+    FeaturesFileError,
+    features_file_load,
+    features_file_write,
+    vectors_store,
+)
+from gallery.services import originals_import
 
 
 class Command(BaseCommand):
@@ -66,21 +72,16 @@ class Command(BaseCommand):
                 extractor.load()
             except ImageSimError as exc:
                 raise CommandError(exc.message) from None
-        batch_size = settings.FEATURE_BATCH_SIZE
-        with ThreadPoolExecutor(max(1, settings.FEATURE_DECODE_THREADS)) as pool, \
-                tqdm(total=len(missing), unit="image", desc="Extracting",
-                     disable=not missing) as bar:
-            for start in range(0, len(missing), batch_size):
-                batch = missing[start:start + batch_size]
-                try:
-                    arrays = list(pool.map(lambda im: extractor.preprocess(_read(im)), batch))
-                except ImageSimError as exc:
-                    raise CommandError(f"An original cannot be read: {exc.message}") from None
-                rows = extractor.infer(np.stack(arrays))
-                vectors_store(extractor=fingerprint,
-                              vectors={image.pk: row for image, row in zip(batch, rows)})
-                known.update({image.pk: row for image, row in zip(batch, rows)})
-                bar.update(len(batch))
+        by_id = {image.pk: image for image in missing}
+        items = [(image.pk, partial(_read, image)) for image in missing]
+        with tqdm(total=len(missing), unit="image", desc="Extracting", disable=not missing) as bar:
+            for batch in extract_batches(extractor, items):
+                if batch.failures:
+                    pk, reason = next(iter(batch.failures.items()))
+                    raise CommandError(f"An original cannot be read: {by_id[pk].name}: {reason}")
+                vectors_store(extractor=fingerprint, vectors=batch.vectors)
+                known.update(batch.vectors)
+                bar.update(len(batch.keys))
         return np.stack([known[image.pk] for image in images]) if images else \
             np.zeros((0, extractor.dim), dtype=np.float32)
 

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from features.extractors.loader import get_extractor
-from features.originals import FeaturesFileError, features_file_load, originals_import
+from features.originals import FeaturesFileError, features_file_load
+from gallery.services import originals_import
 
 
 class Command(BaseCommand):
@@ -29,7 +30,7 @@ class Command(BaseCommand):
                 "(run 'manage.py precompute_originals', or generate features in the app).")
             return
         extractor = get_extractor()
-        problem = getattr(extractor, "weights_problem", lambda: "")()
+        problem = extractor.weights_problem()
         if problem:
             self.stderr.write(f"Original vectors not loaded: {problem}")
             return

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from features.extractors.loader import get_extractor
 from core.errors import ImageSimError
+from features.extractors.loader import get_extractor
 from search.evaluation import evaluate_folder
 
 
