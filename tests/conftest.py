@@ -1,8 +1,8 @@
-import io
-
 import pytest
-from PIL import Image as PILImage
 from rest_framework.test import APIClient
+
+from gallery import services
+from tests.helpers import distinct_colour, make_image_bytes
 
 
 @pytest.fixture(autouse=True)
@@ -17,19 +17,14 @@ def api_client():
     return APIClient()
 
 
-def make_image_bytes(fmt="JPEG", size=(64, 48), color=(200, 30, 30), **save_args) -> bytes:
-    """An image file built in memory; different colours give different content."""
-    picture = PILImage.new("RGB", size, color)
-    # A gradient stripe so images of one colour but different sizes still differ.
-    for x in range(size[0]):
-        picture.putpixel((x, 0), (x % 256, 0, 0))
-    out = io.BytesIO()
-    picture.save(out, fmt, **save_args)
-    return out.getvalue()
+@pytest.fixture
+def add_image(db):
+    """Add an image to the library through the service, as an upload does; each call
+    makes a picture of another colour unless ``data`` is given."""
+    colours = iter(range(1, 10_000))
 
+    def add(name="photo.jpg", *, is_original=False, fmt="JPEG", data=None, **kwargs):
+        data = data or make_image_bytes(fmt, color=distinct_colour(next(colours)), **kwargs)
+        return services.image_create(name=name, data=data, is_original=is_original).image
 
-def stored_files(media_root) -> list[str]:
-    """Every file under the media folder, relative, sorted."""
-    if not media_root.exists():
-        return []
-    return sorted(str(p.relative_to(media_root)) for p in media_root.rglob("*") if p.is_file())
+    return add

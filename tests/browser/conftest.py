@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.browser.helpers import settle
+from tests.browser.helpers import DESKTOP, settle
 from tests.browser.server import ARTIFACTS, collect_static, start_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -15,8 +15,6 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 375, "height": 740}
 
 
 def pytest_collection_modifyitems(items):

@@ -16,6 +16,9 @@ from tests.browser.server import ARTIFACTS
 _serial = itertools.count(1)
 
 
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 740}
+
 def image_bytes(fmt: str = "PNG", size=(120, 90)) -> bytes:
     """A picture no other call makes: a colour gradient, with random pixels as a signature."""
     n = next(_serial)

@@ -5,8 +5,8 @@ from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE
 from tests.browser.helpers import (
+    PHONE,
     api_images,
     drop_files,
     image_files,

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from features.extractors.loader import get_extractor
 from features.models import FeatureJob, FeatureTask, FeatureVector
 from gallery.models import Image
-from tests.conftest import make_image_bytes
+from tests.helpers import make_image_bytes
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.both_databases]
 

@@ -19,7 +19,7 @@ SETUP = f"""
 from features.jobs import services
 from features.extractors.loader import get_extractor
 from gallery.services import image_create
-from tests.conftest import make_image_bytes
+from tests.helpers import make_image_bytes
 for n in range({IMAGES}):
     image_create(name=f"photo-{{n}}.jpg", data=make_image_bytes(color=(n * 20, 90, 200 - n * 9)))
 print(services.job_start(extractor=get_extractor())[0].pk)

@@ -7,7 +7,7 @@ from core.errors import InvalidInput, Unavailable
 from features.extractors.fake import FakeExtractor
 from features.extractors.precision import choose_precision, cpu_flags, cpu_has_native_bf16
 from features.extractors.resnet50 import ResNet50Extractor, weights_identity
-from tests.conftest import make_image_bytes
+from tests.helpers import make_image_bytes
 
 
 def test_it_returns_one_unit_length_float32_row_per_image():

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from features.extractors.resnet50 import ResNet50Extractor
 from features.models import FeatureJob, FeatureTask
-from tests.features.conftest import RecordingExtractor
+from tests.helpers import RecordingExtractor
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 JOBS = reverse("api-features-jobs")
@@ -125,7 +125,7 @@ def test_a_running_job_reports_percent_rate_and_eta(api_client, add_image):
 
 
 def test_uploads_are_queued_automatically(api_client, django_capture_on_commit_callbacks):
-    from tests.conftest import make_image_bytes
+    from tests.helpers import make_image_bytes
 
     with django_capture_on_commit_callbacks(execute=True):
         response = api_client.post(reverse("api-images"),
@@ -166,7 +166,7 @@ def _upload_then_delete(api_client, django_capture_on_commit_callbacks, make_ima
 
 def test_generate_after_the_queued_upload_was_deleted_finishes_the_empty_job_and_starts_anew(
         api_client, add_image, django_capture_on_commit_callbacks):
-    from tests.conftest import make_image_bytes
+    from tests.helpers import make_image_bytes
 
     stale = _upload_then_delete(api_client, django_capture_on_commit_callbacks, make_image_bytes)
     add_image("kept.jpg")
@@ -184,7 +184,7 @@ def test_generate_after_the_queued_upload_was_deleted_finishes_the_empty_job_and
 
 def test_a_worker_finding_nothing_to_claim_finishes_the_emptied_job_and_announces_it(
         api_client, make_worker, django_capture_on_commit_callbacks):
-    from tests.conftest import make_image_bytes
+    from tests.helpers import make_image_bytes
 
     stale = _upload_then_delete(api_client, django_capture_on_commit_callbacks, make_image_bytes)
     published = []

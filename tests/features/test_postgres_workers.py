@@ -9,7 +9,7 @@ from features.extractors.loader import get_extractor
 from features.jobs import services
 from features.jobs.worker import Worker, batch_claim
 from features.models import FeatureJob, FeatureTask, FeatureVector
-from tests.features.conftest import RecordingExtractor
+from tests.helpers import RecordingExtractor
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 IMAGES = 24

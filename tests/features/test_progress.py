@@ -18,7 +18,7 @@ from features.jobs import progress, services
 from features.models import FeatureJob
 from features.selectors import feature_status
 from imagesim.asgi import application
-from tests.features.conftest import RecordingExtractor
+from tests.helpers import RecordingExtractor
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.both_databases]
 

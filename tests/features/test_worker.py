@@ -12,8 +12,7 @@ from features.jobs import services
 from features.jobs.worker import MAX_ATTEMPTS, batch_claim, batch_release, claims_release_dead_local
 from features.models import FeatureFailure, FeatureJob, FeatureTask, FeatureVector
 from gallery.models import Image
-from tests.conftest import make_image_bytes
-from tests.features.conftest import RecordingExtractor
+from tests.helpers import RecordingExtractor, make_image_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 

@@ -4,7 +4,7 @@ import pytest
 
 from gallery import services
 from gallery.models import Image
-from tests.conftest import make_image_bytes, stored_files
+from tests.helpers import make_image_bytes, stored_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

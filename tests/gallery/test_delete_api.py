@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from gallery.models import Image
-from tests.conftest import stored_files
+from tests.helpers import stored_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BULK_URL = reverse("api-images-bulk-delete")

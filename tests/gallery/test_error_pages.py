@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gallery.models import Image
-from tests.conftest import make_image_bytes, stored_files
+from tests.helpers import make_image_bytes, stored_files
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from gallery.models import Image
-from tests.conftest import make_image_bytes, stored_files
+from tests.helpers import make_image_bytes, stored_files
 
 pytestmark = pytest.mark.django_db
 URL = reverse("api-images")

@@ -9,7 +9,7 @@ from PIL import Image as PILImage
 
 from core.errors import InvalidInput, TooLarge
 from gallery.validation import check_image
-from tests.conftest import make_image_bytes
+from tests.helpers import make_image_bytes
 
 
 @pytest.mark.parametrize("fmt,name", [

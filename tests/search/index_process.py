@@ -29,7 +29,7 @@ from django.db import connection  # noqa: E402
 
 from gallery.models import Image  # noqa: E402
 from search.index.exact import ExactIndex  # noqa: E402
-from tests.search.conftest import add_image, fingerprint, unit  # noqa: E402
+from tests.helpers import fingerprint, library_image, unit  # noqa: E402
 
 
 def serve() -> None:
@@ -70,7 +70,7 @@ def main(command: str, *args: str) -> None:
     if command == "migrate":
         call_command("migrate", verbosity=0)
     elif command == "add":
-        print(json.dumps([add_image((int(seed) % 256, 7, 7), vector=unit(int(seed))).pk
+        print(json.dumps([library_image((int(seed) % 256, 7, 7), vector=unit(int(seed))).pk
                           for seed in args]))
     elif command == "delete":
         Image.objects.filter(pk__in=[int(pk) for pk in args]).delete()

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from core.errors import Unavailable
 from features.extractors.loader import get_extractor
-from tests.conftest import make_image_bytes, stored_files
+from tests.helpers import make_image_bytes, stored_files
 
 # Three colours, three shades each: the fake extractor puts each colour's shades together.
 SHADES = {

@@ -8,7 +8,7 @@ from features.models import FeatureVector
 from gallery.models import Image
 from search.index import exact
 from search.index.exact import ExactIndex
-from tests.search.conftest import add_image, add_vector, fingerprint, unit
+from tests.helpers import add_vector, fingerprint, library_image, unit
 
 pytestmark = pytest.mark.django_db
 
@@ -28,14 +28,14 @@ def brute_force(query, k=6, *, exclude=None, originals=None):
 
 
 def test_it_sees_rows_added_and_deleted_after_it_was_loaded_without_reloading_all(monkeypatch):
-    images = [add_image((i, 0, 0), vector=unit(i)) for i in range(10)]
+    images = [library_image((i, 0, 0), vector=unit(i)) for i in range(10)]
     index = ExactIndex()
     assert ids(index.search(extractor=fingerprint(), query=unit(3), k=1)) == [images[3].pk]
     full_loads = []
     monkeypatch.setattr(exact, "_load_all",
                         lambda extractor: full_loads.append(extractor) or None)
 
-    added = add_image((99, 0, 0), vector=unit(99))
+    added = library_image((99, 0, 0), vector=unit(99))
     assert ids(index.search(extractor=fingerprint(), query=unit(99), k=1)) == [added.pk]
     images[3].delete()
     assert index.search(extractor=fingerprint(), query=unit(3), k=1)[0].image_id != images[3].pk
@@ -44,7 +44,7 @@ def test_it_sees_rows_added_and_deleted_after_it_was_loaded_without_reloading_al
 
 
 def test_it_sees_rows_written_with_plain_sql_behind_the_orms_back():
-    images = [add_image((i, 0, 0), vector=unit(i)) for i in range(5)]
+    images = [library_image((i, 0, 0), vector=unit(i)) for i in range(5)]
     index = ExactIndex()
     index.search(extractor=fingerprint(), query=unit(0), k=1)
     table = FeatureVector._meta.db_table
@@ -62,7 +62,7 @@ def test_it_sees_rows_written_with_plain_sql_behind_the_orms_back():
 
 
 def test_it_filters_on_an_images_kind_after_the_kind_changes():
-    images = [add_image((i, 0, 0), vector=unit(i)) for i in range(6)]
+    images = [library_image((i, 0, 0), vector=unit(i)) for i in range(6)]
     index = ExactIndex()
     assert index.search(extractor=fingerprint(), query=unit(2), k=6, kind="original") == []
 
@@ -74,7 +74,7 @@ def test_it_filters_on_an_images_kind_after_the_kind_changes():
 
 
 def test_it_agrees_with_brute_force_under_every_filter():
-    images = [add_image((i, i, 0), vector=unit(i), original=i % 4 == 0) for i in range(60)]
+    images = [library_image((i, i, 0), vector=unit(i), original=i % 4 == 0) for i in range(60)]
     index = ExactIndex()
     query = unit(1000)
 
@@ -87,7 +87,7 @@ def test_it_agrees_with_brute_force_under_every_filter():
 
 
 def test_it_keeps_each_extractors_vectors_apart():
-    image = add_image((1, 0, 0), vector=unit(1))
+    image = library_image((1, 0, 0), vector=unit(1))
     add_vector(image, unit(2, dim=64), extractor="another-model-v1")
     index = ExactIndex()
 

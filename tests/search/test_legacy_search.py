@@ -7,8 +7,7 @@ import pytest
 
 from features.extractors.loader import get_extractor
 from features.models import FeatureVector
-from tests.conftest import make_image_bytes
-from tests.search.conftest import add_image
+from tests.helpers import library_image, make_image_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -22,7 +21,7 @@ def upload(data, name="query.jpg"):
 
 
 def test_it_answers_in_the_original_apps_shape(api_client):
-    images = [add_image((20 * i, 250 - 20 * i, 40), original=i < 4) for i in range(9)]
+    images = [library_image((20 * i, 250 - 20 * i, 40), original=i < 4) for i in range(9)]
     query_data = make_image_bytes("JPEG", color=(40, 210, 40))
     query = get_extractor().extract([query_data])[0]
     vectors = {fv.image_id: np.asarray(fv.vector) for fv in FeatureVector.objects.all()}
@@ -43,7 +42,7 @@ def test_it_answers_in_the_original_apps_shape(api_client):
 
 
 def test_it_answers_an_error_in_the_original_apps_shape_without_a_file(api_client):
-    add_image((200, 30, 30))
+    library_image((200, 30, 30))
 
     response = api_client.post(URL, {}, format="multipart")
 
@@ -57,7 +56,7 @@ def test_it_answers_an_error_in_the_original_apps_shape_without_a_file(api_clien
 
 
 def test_it_rejects_a_file_that_is_not_an_image(api_client):
-    add_image((200, 30, 30))
+    library_image((200, 30, 30))
 
     response = api_client.post(URL, {"file": upload(b"%PDF-1.4 not an image", "doc.jpg")},
                                format="multipart")
@@ -72,7 +71,7 @@ def test_it_rejects_a_file_that_is_not_an_image(api_client):
 
 
 def test_it_says_to_generate_features_first(api_client):
-    add_image((200, 30, 30), with_vector=False)
+    library_image((200, 30, 30), with_vector=False)
 
     response = api_client.post(URL, {"file": upload(make_image_bytes("JPEG"))},
                                format="multipart")

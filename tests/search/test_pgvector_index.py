@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from django.db import connection, transaction
 
+from core.vectors import pgvector_literal
 from features.models import FeatureVector
 from gallery.models import Image
 from search.index import get_index
 from search.index.exact import ExactIndex
-from core.vectors import pgvector_literal
 from search.index.pgvector import PgvectorIndex, search_sql, set_search_options
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]

@@ -10,8 +10,7 @@ from features.extractors.loader import get_extractor
 from features.models import FeatureVector
 from gallery.models import Image
 from search import services
-from tests.conftest import make_image_bytes, stored_files
-from tests.search.conftest import add_image, add_vector, unit
+from tests.helpers import add_vector, library_image, make_image_bytes, stored_files, unit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -49,9 +48,9 @@ def post(api_client, **data):
 
 
 def test_it_finds_the_images_most_similar_to_an_uploaded_file(api_client):
-    red = add_image(RED)
-    dark_red = add_image(DARK_RED, original=True)
-    green = add_image(GREEN)
+    red = library_image(RED)
+    dark_red = library_image(DARK_RED, original=True)
+    green = library_image(GREEN)
     query_data = make_image_bytes("JPEG", color=RED)
     query = get_extractor().extract([query_data])[0]
 
@@ -67,7 +66,7 @@ def test_it_finds_the_images_most_similar_to_an_uploaded_file(api_client):
 
 
 def test_it_keeps_nothing_of_an_uploaded_query(api_client, media_root):
-    add_image(RED)
+    library_image(RED)
     files_before = stored_files(media_root)
 
     response = post(api_client, file=upload())
@@ -80,7 +79,7 @@ def test_it_keeps_nothing_of_an_uploaded_query(api_client, media_root):
 
 def test_it_leaves_no_temporary_file_of_a_large_query(api_client, settings, tmp_path,
                                                      monkeypatch):
-    add_image(RED)
+    library_image(RED)
     # Every upload past one byte streams to a temporary file here.
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "uploads")
@@ -101,9 +100,9 @@ def test_it_leaves_no_temporary_file_of_a_large_query(api_client, settings, tmp_
 
 
 def test_it_searches_by_a_library_image_without_returning_that_image(api_client):
-    red = add_image(RED)
-    dark_red = add_image(DARK_RED)
-    blue = add_image(BLUE, original=True)
+    red = library_image(RED)
+    dark_red = library_image(DARK_RED)
+    blue = library_image(BLUE, original=True)
     query = np.asarray(FeatureVector.objects.get(image=red).vector)
 
     response = post(api_client, image_id=red.pk)
@@ -117,7 +116,7 @@ def test_it_searches_by_a_library_image_without_returning_that_image(api_client)
 
 
 def test_it_orders_results_exactly_as_a_brute_force_computation(api_client):
-    images = [add_image((i, 0, 0), vector=unit(i)) for i in range(40)]
+    images = [library_image((i, 0, 0), vector=unit(i)) for i in range(40)]
     query = np.asarray(FeatureVector.objects.get(image=images[0]).vector)
 
     response = post(api_client, image_id=images[0].pk, k=25)
@@ -127,7 +126,7 @@ def test_it_orders_results_exactly_as_a_brute_force_computation(api_client):
 
 
 def test_it_returns_six_results_unless_asked_for_another_number(api_client):
-    images = [add_image((i, 0, 0), vector=unit(i)) for i in range(12)]
+    images = [library_image((i, 0, 0), vector=unit(i)) for i in range(12)]
 
     default = post(api_client, image_id=images[0].pk)
     three = post(api_client, image_id=images[0].pk, k=3)
@@ -137,7 +136,7 @@ def test_it_returns_six_results_unless_asked_for_another_number(api_client):
 
 
 def test_it_returns_at_most_100_results(api_client):
-    images = [add_image((i % 256, i // 256, 0), vector=unit(i)) for i in range(105)]
+    images = [library_image((i % 256, i // 256, 0), vector=unit(i)) for i in range(105)]
 
     response = post(api_client, image_id=images[0].pk, k=100)
 
@@ -151,7 +150,7 @@ def test_it_returns_at_most_100_results(api_client):
     ("all", lambda image: True),
 ])
 def test_it_filters_by_originals_or_uploads(api_client, kind, keep):
-    images = [add_image((i, 0, 0), vector=unit(i), original=i % 3 == 0) for i in range(15)]
+    images = [library_image((i, 0, 0), vector=unit(i), original=i % 3 == 0) for i in range(15)]
     query = np.asarray(FeatureVector.objects.get(image=images[1]).vector)
 
     response = post(api_client, image_id=images[1].pk, kind=kind, k=20)
@@ -162,10 +161,10 @@ def test_it_filters_by_originals_or_uploads(api_client, kind, keep):
 
 
 def test_it_leaves_out_results_below_the_minimum_similarity(api_client):
-    red = add_image(RED)
-    dark_red = add_image(DARK_RED)
-    add_image(GREEN)
-    add_image(BLUE)
+    red = library_image(RED)
+    dark_red = library_image(DARK_RED)
+    library_image(GREEN)
+    library_image(BLUE)
     query = np.asarray(FeatureVector.objects.get(image=red).vector)
 
     response = post(api_client, image_id=red.pk, min_similarity=0.9)
@@ -175,8 +174,8 @@ def test_it_leaves_out_results_below_the_minimum_similarity(api_client):
 
 
 def test_it_compares_only_vectors_of_the_current_extractor(api_client):
-    red = add_image(RED)
-    other = add_image(DARK_RED, with_vector=False)
+    red = library_image(RED)
+    other = library_image(DARK_RED, with_vector=False)
     add_vector(other, np.asarray(FeatureVector.objects.get(image=red).vector),
                extractor="another-model-v1")
 
@@ -186,10 +185,10 @@ def test_it_compares_only_vectors_of_the_current_extractor(api_client):
 
 
 def test_it_sees_added_and_deleted_images_at_once(api_client):
-    red = add_image(RED)
+    red = library_image(RED)
     assert [r["id"] for r in post(api_client, file=upload()).json()["results"]] == [red.pk]
 
-    dark_red = add_image(DARK_RED)
+    dark_red = library_image(DARK_RED)
     assert [r["id"] for r in post(api_client, file=upload()).json()["results"]] == [
         red.pk, dark_red.pk]
 
@@ -198,8 +197,8 @@ def test_it_sees_added_and_deleted_images_at_once(api_client):
 
 
 def test_it_says_to_generate_features_when_no_image_has_any(api_client):
-    add_image(RED, with_vector=False)
-    add_vector(add_image(GREEN, with_vector=False), unit(1), extractor="another-model-v1")
+    library_image(RED, with_vector=False)
+    add_vector(library_image(GREEN, with_vector=False), unit(1), extractor="another-model-v1")
 
     for response in (post(api_client, file=upload()),
                      post(api_client, image_id=Image.objects.first().pk)):
@@ -211,8 +210,8 @@ def test_it_says_to_generate_features_when_no_image_has_any(api_client):
 
 
 def test_it_says_when_the_query_image_has_no_features_yet(api_client):
-    add_image(RED)
-    pending = add_image(GREEN, with_vector=False, name="pending.png")
+    library_image(RED)
+    pending = library_image(GREEN, with_vector=False, name="pending.png")
 
     response = post(api_client, image_id=pending.pk)
 
@@ -224,7 +223,7 @@ def test_it_says_when_the_query_image_has_no_features_yet(api_client):
 
 
 def test_it_answers_503_when_the_model_cannot_load(api_client, monkeypatch):
-    add_image(RED)
+    library_image(RED)
 
     def fail():
         raise Unavailable("The model weights are missing: set FEATURE_WEIGHTS.",
@@ -239,7 +238,7 @@ def test_it_answers_503_when_the_model_cannot_load(api_client, monkeypatch):
 
 
 def test_it_answers_404_for_an_unknown_image(api_client):
-    add_image(RED)
+    library_image(RED)
 
     response = post(api_client, image_id=999_999)
 
@@ -263,7 +262,7 @@ def test_it_answers_404_for_an_unknown_image(api_client):
     ({"image_id": 1, "min_similarity": "nan"}, {"min_similarity": ["A valid number is required."]}),
 ])
 def test_it_rejects_bad_options(api_client, data, errors):
-    add_image(RED)
+    library_image(RED)
 
     response = post(api_client, **data)
 
@@ -272,7 +271,7 @@ def test_it_rejects_bad_options(api_client, data, errors):
 
 
 def test_it_rejects_a_file_and_an_image_id_together(api_client):
-    red = add_image(RED)
+    red = library_image(RED)
 
     response = post(api_client, file=upload(), image_id=red.pk)
 
@@ -286,7 +285,7 @@ def test_it_rejects_a_file_and_an_image_id_together(api_client):
     (make_image_bytes("JPEG")[:300], 400, None),
 ])
 def test_it_rejects_a_file_that_is_not_a_whole_image(api_client, media_root, data, status, body):
-    add_image(RED)
+    library_image(RED)
     files_before = stored_files(media_root)
 
     response = post(api_client, file=upload(data))
@@ -301,7 +300,7 @@ def test_it_rejects_a_file_that_is_not_a_whole_image(api_client, media_root, dat
 
 
 def test_it_rejects_an_empty_file(api_client):
-    add_image(RED)
+    library_image(RED)
 
     response = post(api_client, file=upload(b""))
 
@@ -310,8 +309,8 @@ def test_it_rejects_an_empty_file(api_client):
 
 
 def test_it_takes_its_options_as_json_too(api_client):
-    red = add_image(RED)
-    dark_red = add_image(DARK_RED)
+    red = library_image(RED)
+    dark_red = library_image(DARK_RED)
 
     response = api_client.post(URL, {"image_id": red.pk, "k": 1}, format="json")
 
@@ -320,7 +319,7 @@ def test_it_takes_its_options_as_json_too(api_client):
 
 
 def test_it_refuses_a_query_file_over_the_size_limit(api_client, settings):
-    add_image(RED)
+    library_image(RED)
     settings.IMAGESIM_MAX_UPLOAD_BYTES = 1024
 
     response = post(api_client, file=upload(make_image_bytes("BMP", size=(64, 64)), "big.bmp"))
@@ -331,7 +330,7 @@ def test_it_refuses_a_query_file_over_the_size_limit(api_client, settings):
 
 
 def test_it_refuses_a_query_with_too_many_pixels(api_client, settings):
-    add_image(RED)
+    library_image(RED)
     settings.IMAGESIM_MAX_IMAGE_PIXELS = 1000
 
     response = post(api_client, file=upload(make_image_bytes("PNG", size=(100, 100)), "q.png"))
@@ -342,7 +341,7 @@ def test_it_refuses_a_query_with_too_many_pixels(api_client, settings):
 
 
 def test_it_refuses_an_image_format_it_does_not_support(api_client):
-    add_image(RED)
+    library_image(RED)
 
     response = post(api_client, file=upload(make_image_bytes("TIFF"), "scan.tiff"))
 

@@ -1,0 +1,79 @@
+"""Helpers the tests share: images made in memory, the media folder's files, library
+images with vectors and a fake extractor that records what it was asked."""
+
+import io
+import threading
+import time
+
+import numpy as np
+from PIL import Image as PILImage
+
+from features.extractors.fake import FakeExtractor
+from features.extractors.loader import get_extractor
+from features.models import FeatureVector
+from gallery.services import image_create
+
+
+def make_image_bytes(fmt="JPEG", size=(64, 48), color=(200, 30, 30), **save_args) -> bytes:
+    """An image file built in memory; different colours give different content."""
+    picture = PILImage.new("RGB", size, color)
+    # A gradient stripe so images of one colour but different sizes still differ.
+    for x in range(size[0]):
+        picture.putpixel((x, 0), (x % 256, 0, 0))
+    out = io.BytesIO()
+    picture.save(out, fmt, **save_args)
+    return out.getvalue()
+
+
+def distinct_colour(n: int) -> tuple[int, int, int]:
+    """The n-th of many colours that differ from each other (distinct content)."""
+    return n * 37 % 256, n * 91 % 256, n * 13 % 256
+
+
+def stored_files(media_root) -> list[str]:
+    """Every file under the media folder, relative, sorted."""
+    if not media_root.exists():
+        return []
+    return sorted(str(p.relative_to(media_root)) for p in media_root.rglob("*") if p.is_file())
+
+
+def fingerprint() -> str:
+    return get_extractor().fingerprint
+
+
+def library_image(color, *, original=False, name=None, vector=None, with_vector=True):
+    """A library image of one colour with (by default) its fake-extractor vector stored."""
+    data = make_image_bytes("PNG", color=color)
+    name = name or "image-{}-{}-{}.png".format(*color)
+    image = image_create(name=name, data=data, is_original=original).image
+    if with_vector:
+        vector = get_extractor().extract([data])[0] if vector is None else np.asarray(vector)
+        add_vector(image, vector)
+    return image
+
+
+def add_vector(image, vector, *, extractor=None):
+    vector = np.asarray(vector, dtype=np.float32)
+    return FeatureVector.objects.create(image=image, extractor=extractor or fingerprint(),
+                                        dim=vector.size, vector=vector)
+
+
+def unit(seed: int, dim: int = 192) -> np.ndarray:
+    vector = np.random.default_rng(seed).standard_normal(dim).astype(np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+class RecordingExtractor(FakeExtractor):
+    """The fake extractor, noting the size of every batch it was asked for (through the worker)."""
+
+    def __init__(self, *, delay: float = 0.0):
+        self.delay = delay
+        self.batches: list[int] = []
+        self.lock = threading.Lock()
+
+    def infer(self, batch):
+        with self.lock:
+            self.batches.append(len(batch))
+        if self.delay:
+            time.sleep(self.delay)
+        return super().infer(batch)
