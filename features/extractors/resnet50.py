@@ -33,9 +33,9 @@ PREPROCESS_VERSION = "rgb-exif-draft-bilinear224-caffe-v1"
 # resnet50.preprocess_input ("caffe" mode): RGB -> BGR, minus the ImageNet channel means.
 _BGR_MEANS = np.array([103.939, 116.779, 123.68], dtype=np.float32)
 _MB = 1024 * 1024
-# The shared converted copy of the Keras ImageNet weights holds the same tensor values as
-# the file Keras downloads (see ../shared/data/README.md), so both get one identity and
-# precomputed vectors move between machines with and without internet.
+# A converted copy of the Keras ImageNet weights (for machines without internet) holds the
+# same tensor values as the file Keras downloads, so both get one identity and precomputed
+# vectors move between machines with and without internet.
 KNOWN_WEIGHTS = {"94760440:8a14391596d604a5efde080585746464c3060550": "imagenet"}
 
 _identity_cache: dict[tuple, str] = {}

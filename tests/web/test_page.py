@@ -1,0 +1,34 @@
+"""GET /: the web page, wired to the three apps' APIs through data- attributes."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_serves_the_page_with_every_api_it_uses(client):
+    response = client.get("/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    for attribute in ['data-images-url="/api/v1/images/"',
+                      'data-bulk-delete-url="/api/v1/images/bulk-delete/"',
+                      'data-image-detail-url="/api/v1/images/0/"',
+                      'data-features-jobs-url="/api/v1/features/jobs/"',
+                      'data-features-status-url="/api/v1/features/status/"',
+                      'data-features-ws-path="/ws/features/"',
+                      'data-search-url="/api/v1/search/"']:
+        assert attribute in page
+
+
+def test_it_shows_the_configured_upload_limit(client, settings):
+    settings.IMAGESIM_MAX_UPLOAD_BYTES = int(2.5 * 1024 * 1024)
+
+    page = client.get("/").content.decode()
+
+    assert "up to 2.5 MB each" in page
+
+
+def test_it_only_reads(client):
+    response = client.post("/")
+
+    assert response.status_code == 405
