@@ -1,11 +1,16 @@
 """API-wide pieces: the error shape every endpoint answers with."""
 
+import math
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import ImageSimError, error_body
+from core.errors import NOT_SIGNED_IN, ImageSimError, error_body
+
+ACCESS_ERRORS = (exceptions.NotAuthenticated, exceptions.AuthenticationFailed,
+                 exceptions.PermissionDenied, exceptions.Throttled)
 
 # The largest id a database row can have (a signed 64-bit integer).
 MAX_ID = 2**63 - 1
@@ -18,4 +23,13 @@ def exception_handler(exc, context):
                         status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.messages)
-    return drf_exception_handler(exc, context)
+    if isinstance(exc, exceptions.NotAuthenticated):
+        exc = exceptions.NotAuthenticated(NOT_SIGNED_IN)
+    if isinstance(exc, exceptions.Throttled):
+        exc = exceptions.Throttled(exc.wait, detail=f"Too many requests of this kind: try again "
+                                                    f"in {math.ceil(exc.wait or 1)} seconds.")
+    response = drf_exception_handler(exc, context)
+    if isinstance(exc, ACCESS_ERRORS) and response is not None:
+        # Scripts tell a missing key, a bad key, a refusal and a rate limit apart by code.
+        response.data = error_body(str(exc.detail), code=exc.get_codes())
+    return response

@@ -6,6 +6,8 @@ Services raise these; ``core.api.exception_handler`` turns them into a 4xx
 
 from django.http import JsonResponse
 
+NOT_SIGNED_IN = "Sign in, or send an API key as 'Authorization: Bearer <key>'."
+
 
 class ImageSimError(Exception):
     status_code = 400

@@ -4,6 +4,7 @@ images, and the vectors, jobs and failures, read-only."""
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
 
+from accounts import rules
 from core.errors import ImageSimError
 from features.extractors.loader import get_extractor
 from features.jobs import embedded, services
@@ -35,7 +36,8 @@ class ImageFeaturesAdmin(ImageAdmin):
     list_filter = [*ImageAdmin.list_filter, HasFeaturesFilter]
     actions = [*ImageAdmin.actions, "generate_features"]
 
-    @admin.action(description="Generate features for the selected images", permissions=["view"])
+    @admin.action(description="Generate features for the selected images",
+                  permissions=["generate"])
     def generate_features(self, request, queryset):
         extractor = get_extractor()
         try:
@@ -52,6 +54,10 @@ class ImageFeaturesAdmin(ImageAdmin):
         else:
             self.message_user(request, f"Feature job {job.pk} queued: {job.total} images.",
                               messages.SUCCESS)
+
+
+    def has_generate_permission(self, request) -> bool:
+        return rules.can_generate(request.user)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -5,6 +5,7 @@ import asyncio
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from accounts import rules
 from features.api.serializers import status_body
 from features.extractors.loader import get_extractor
 from features.jobs import progress
@@ -17,6 +18,9 @@ def _status() -> dict:
 
 class FeatureProgressConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
+        if not await database_sync_to_async(rules.can_view)(self.scope.get("user")):
+            await self.close()  # before accept: the handshake is refused (403)
+            return
         progress.remember_loop(asyncio.get_running_loop())
         await self.channel_layer.group_add(progress.GROUP, self.channel_name)
         await self.accept()

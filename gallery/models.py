@@ -59,6 +59,7 @@ class Image(models.Model):
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]
+        permissions = [("delete_any_image", "Can delete anyone's uploads")]
         indexes = [models.Index(fields=["-uploaded_at", "-id"], name="image_newest_first")]
 
     def __str__(self):

@@ -7,7 +7,7 @@ from gallery.models import Image
 
 
 def image_list(*, kind: str = Image.Kind.ALL, name_contains: str = "") -> QuerySet[Image]:
-    images = Image.objects.of_kind(kind)
+    images = Image.objects.of_kind(kind).select_related("uploaded_by")
     if name_contains:
         images = images.filter(name__icontains=name_contains)
     return images

@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
+from accounts import rules
 from core.errors import Forbidden, ImageSimError, InvalidInput, NotFound, TooLarge
 from gallery.converters import STORED_NAME
 from gallery.models import Image
@@ -125,12 +126,13 @@ def _free_filename(wanted: str | None, info: CheckedImage) -> str:
     return f"{uuid.uuid4().hex}.{info.extension}"
 
 
-def image_delete(*, image: Image) -> None:
-    images_delete(images=[image])
+def image_delete(*, image: Image, by=None) -> None:
+    images_delete(images=[image], by=by)
 
 
-def images_delete(*, images: list[Image]) -> int:
-    """Delete user uploads with their files; any original among them refuses the whole request."""
+def images_delete(*, images: list[Image], by=None) -> int:
+    """Delete user uploads with their files, all or none: any original among them, or
+    (when ``by`` names who asks) any upload that user may not delete, refuses them all."""
     originals = [image.filename for image in images if image.is_original]
     if originals:
         raise Forbidden(
@@ -138,6 +140,14 @@ def images_delete(*, images: list[Image]) -> int:
             code="original_protected",
             extra={"originals": originals},
         )
+    if by is not None:
+        others = [image.filename for image in images if not rules.can_delete(by, image)]
+        if others:
+            raise Forbidden(
+                "You can delete only your own uploads; nothing was deleted: " + ", ".join(others),
+                code="not_your_upload",
+                extra={"not_yours": others},
+            )
     files = [(image.file.name, image.thumbnail.name) for image in images]
     with transaction.atomic():
         Image.objects.filter(pk__in=[image.pk for image in images]).delete()
@@ -145,7 +155,7 @@ def images_delete(*, images: list[Image]) -> int:
     return len(images)
 
 
-def images_delete_by_ids(*, ids: list[int]) -> int:
+def images_delete_by_ids(*, ids: list[int], by=None) -> int:
     images = list(Image.objects.filter(pk__in=ids))
     missing = sorted(set(ids) - {image.pk for image in images})
     if missing:
@@ -153,7 +163,7 @@ def images_delete_by_ids(*, ids: list[int]) -> int:
             "No image with id " + ", ".join(map(str, missing)) + "; nothing was deleted.",
             extra={"missing": missing},
         )
-    return images_delete(images=images)
+    return images_delete(images=images, by=by)
 
 
 def _delete_files(*names: str) -> None:

@@ -7,6 +7,8 @@ from django.http import FileResponse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import condition
 
+from accounts import rules
+from accounts.decorators import rule_required
 from core.errors import json_error
 from gallery.models import Image
 
@@ -29,13 +31,14 @@ def files_read_only(view):
 
 
 def cached_for_a_year(view):
-    """A stored name's bytes never change, so a served file (or a 304) may be kept a year."""
+    """A stored name's bytes never change, so a served file (or a 304) may be kept a year,
+    by the browser only: the library is not public."""
 
     @wraps(view)
     def with_cache_control(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         if response.status_code in (200, 304):
-            patch_cache_control(response, public=True, max_age=ONE_YEAR)
+            patch_cache_control(response, private=True, max_age=ONE_YEAR)
         return response
 
     return with_cache_control
@@ -48,6 +51,7 @@ def _etag(filename: str, *, thumbnail: bool) -> str | None:
 
 
 @files_read_only
+@rule_required(rules.can_view)
 @cached_for_a_year
 @condition(etag_func=lambda request, filename: _etag(filename, thumbnail=False))
 def image_file(request, filename: str):
@@ -55,6 +59,7 @@ def image_file(request, filename: str):
 
 
 @files_read_only
+@rule_required(rules.can_view)
 @cached_for_a_year
 @condition(etag_func=lambda request, filename: _etag(filename, thumbnail=True))
 def image_thumbnail(request, filename: str):

@@ -8,9 +8,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imagesim.settings")
 # Django must be set up before anything imports models (the websocket routes do).
 django_asgi_app = get_asgi_application()
 
+from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from accounts.websocket import ApiKeyWebsocketMiddleware  # noqa: E402
 from features.jobs.embedded import start_embedded_worker  # noqa: E402
 from imagesim.routing import websocket_urlpatterns  # noqa: E402
 
@@ -20,6 +22,10 @@ start_embedded_worker()
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        # The browser's session, or an API key in the handshake's Authorization header;
+        # the consumers check the access rules. The Origin must be one of ALLOWED_HOSTS.
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(ApiKeyWebsocketMiddleware(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )

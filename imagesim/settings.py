@@ -5,6 +5,7 @@ an in-memory channel layer and a local media folder. Every scale-out part is
 switched on by an environment variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -39,6 +40,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "rest_framework_api_key",
+    "axes",
+    "accounts",
     "gallery",
     "features",
     "search",
@@ -54,6 +58,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "imagesim.urls"
@@ -92,6 +99,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Access control (accounts/rules.py holds the rules). "none": anonymous visitors see only
+# the sign-in page; "read": they may also browse and search, never change anything.
+ANONYMOUS_ACCESS = env_choice("ANONYMOUS_ACCESS", "none", ("none", "read"))
+LOGIN_URL = "sign-in"
+LOGIN_REDIRECT_URL = "index"
+LOGOUT_REDIRECT_URL = "sign-in"
+AUTHENTICATION_BACKENDS = [
+    # django-axes refuses a locked-out account before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in brute force: after AXES_FAILURE_LIMIT wrong passwords for one account, that
+# account's sign-in is refused (even with the right password) for the cool-off time.
+AXES_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGN_IN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 asks to count addresses too. Accounts are what is locked: people behind one
+# office or home address would lock each other out, and rotating user agents or cookies
+# does not get round a lock on the account.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+# The proxy's X-Forwarded-For is trusted only behind one (HTTPS=true).
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -164,6 +197,10 @@ SEARCH_HNSW_EF_SEARCH = env_int("SEARCH_HNSW_EF_SEARCH", 160)
 # Threads one exact scan is split over (0: one per CPU core).
 SEARCH_SCAN_THREADS = env_int("SEARCH_SCAN_THREADS", 0)
 
+# The cache holds rate-limit counters: one process's memory by default, Redis (shared by
+# every process) when REDIS_URL is set.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # Channels: in-memory by default, Redis when REDIS_URL is set.
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
@@ -175,12 +212,57 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": REDIS_URL}}
 
-# The API. Permission and throttle classes live here, in one place, so access
-# control can be switched on without touching the views.
+# Security headers. The page loads nothing from elsewhere and runs no inline script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# HTTPS=true: ImageSim is served over HTTPS (usually by a proxy that sets
+# X-Forwarded-Proto): secure cookies, HSTS, and plain HTTP redirected.
+HTTPS = env_bool("HTTPS", "false")
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", "true")
+    SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", "true")
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+# The API. Every view is checked against the rules in accounts/rules.py; API keys
+# (Authorization: Bearer <key>) come first, so a refused request answers 401.
 REST_FRAMEWORK = {
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.FollowsTheRules"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # Rates per user (or key's user; per address for anonymous visitors): generous for a
+    # person at the page, tight for a script in a loop. Past one: 429 with Retry-After.
+    "DEFAULT_THROTTLE_RATES": {
+        "search_upload": env_str("RATE_SEARCH_UPLOAD", "60/min"),
+        "uploads": env_str("RATE_UPLOADS", "600/min"),
+        "key_create": env_str("RATE_KEY_CREATE", "20/hour"),
+    },
     "DEFAULT_PAGINATION_CLASS": "core.pagination.Pagination",
     "PAGE_SIZE": 60,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

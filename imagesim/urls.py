@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves Swagger UI's set-up script as a file: the CSP allows no inline script.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("gallery.api.urls")),
     path("api/v1/", include("features.api.urls")),
     path("api/v1/", include("search.api.urls")),
@@ -14,6 +16,7 @@ urlpatterns = [
     path("", include("features.legacy.urls")),
     path("", include("search.legacy.urls")),
     path("", include("gallery.urls")),
+    path("", include("accounts.urls")),
     path("", include("web.urls")),
 ]
 

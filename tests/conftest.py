@@ -1,6 +1,8 @@
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
+from accounts.services import user_create
 from gallery import services
 from tests.helpers import distinct_colour, make_image_bytes
 
@@ -13,8 +15,34 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture
-def api_client():
-    return APIClient()
+def make_user():
+    """make_user(role, username=...) -> a user with that role and no password."""
+    def make(role, *, username=None):
+        return user_create(username=username or role, role=role, password=None)
+
+    return make
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user("admin", username="site-admin")
+
+
+@pytest.fixture
+def client(admin):
+    """Django's test client, signed in as an administrator (tests of the access rules
+    make their own clients for each role and for anonymous visitors)."""
+    client = Client()
+    client.force_login(admin)
+    return client
+
+
+@pytest.fixture
+def api_client(admin):
+    """DRF's test client, signed in as an administrator."""
+    client = APIClient()
+    client.force_login(admin)
+    return client
 
 
 @pytest.fixture

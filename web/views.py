@@ -4,11 +4,23 @@ from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from accounts import rules
+from accounts.decorators import page_rule_required
+from accounts.roles import role_of
+
 
 @require_safe
+@page_rule_required(rules.can_view)
 def index(request):
+    user = request.user
     # The upload hint shows the configured limit (MAX_UPLOAD_MB), not a fixed number.
     megabytes = round(settings.IMAGESIM_MAX_UPLOAD_BYTES / (1024 * 1024), 1)
     return render(request, "web/index.html", {
         "max_upload_mb": int(megabytes) if megabytes.is_integer() else megabytes,
+        # What the page offers; the server checks every request against the same rules.
+        "can_upload": rules.can_upload(user),
+        "can_generate": rules.can_generate(user),
+        "can_delete": rules.can_delete_uploads(user),
+        "can_manage_keys": rules.can_manage_keys(user),
+        "role": role_of(user),
     })

@@ -3,6 +3,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import rules
 from features.api.serializers import (
     FeatureJobSerializer,
     FeatureStatusSerializer,
@@ -16,6 +17,8 @@ from features.selectors import feature_status
 
 @extend_schema(tags=["features"])
 class FeatureJobStartApi(APIView):
+    access = {"POST": rules.can_generate}
+
     @extend_schema(request=None, responses={202: FeatureJobSerializer, 200: FeatureJobSerializer},
                    summary="Generate features for every image without a vector",
                    description="Starts a job (202), or returns the running one (200). "

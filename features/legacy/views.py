@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from accounts import rules
 from core.legacy import LegacyApiView
 from features.extractors.loader import get_extractor
 from features.jobs import embedded, services
@@ -37,6 +38,7 @@ class LegacyCheckFeaturesApi(LegacyApiView):
                responses={(200, "text/event-stream"): str})
 class LegacyGenerateFeaturesApi(LegacyApiView):
     renderer_classes = [JSONRenderer, EventStreamRenderer]
+    access = {"POST": rules.can_generate}
 
     def post(self, request):
         job, _created = services.job_start(extractor=get_extractor())

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from accounts import rules
 from core.api import MAX_ID
 from gallery.models import Image
 
@@ -7,14 +8,24 @@ from gallery.models import Image
 class ImageSerializer(serializers.ModelSerializer):
     url = serializers.CharField(source="get_absolute_url", read_only=True)
     thumbnail_url = serializers.CharField(source="get_thumbnail_url", read_only=True)
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True,
+                                               help_text="Who uploaded it (null: shipped or "
+                                                         "added by a command).")
+    can_delete = serializers.SerializerMethodField(
+        help_text="Whether the requesting user may delete this image.")
 
     class Meta:
         model = Image
         fields = [
             "id", "filename", "name", "is_original", "width", "height", "format",
-            "size_bytes", "sha256", "uploaded_at", "url", "thumbnail_url",
+            "size_bytes", "sha256", "uploaded_at", "uploaded_by", "url", "thumbnail_url",
+            "can_delete",
         ]
         read_only_fields = fields
+
+    def get_can_delete(self, image: Image) -> bool:
+        request = self.context.get("request")
+        return bool(request and not image.is_original and rules.can_delete(request.user, image))
 
 
 class UploadResultSerializer(serializers.Serializer):

@@ -4,6 +4,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import rules
+from accounts.throttles import UploadRate
 from gallery import selectors, services
 from gallery.api.serializers import (
     BulkDeleteResponseSerializer,
@@ -21,6 +23,8 @@ class ImageListCreateApi(generics.ListAPIView):
 
     serializer_class = ImageSerializer
     parser_classes = [MultiPartParser, FormParser]
+    access = {"POST": rules.can_upload}
+    throttle_classes = [UploadRate]
 
     def get_queryset(self):
         filters = ImageListFilterSerializer(data=self.request.query_params)
@@ -37,36 +41,42 @@ class ImageListCreateApi(generics.ListAPIView):
     @extend_schema(request={"multipart/form-data": ImageUploadSerializer},
                    responses={201: UploadResponseSerializer, 200: UploadResponseSerializer})
     def post(self, request):
-        results = services.images_create(files=upload_files(request), uploaded_by=_user(request))
+        results = services.images_create(files=upload_files(request), uploaded_by=request.user)
         created = any(not result.duplicate for result in results)
+        context = self.get_serializer_context()
         body = {"results": [
-            {"duplicate": result.duplicate, "image": ImageSerializer(result.image).data}
+            {"duplicate": result.duplicate,
+             "image": ImageSerializer(result.image, context=context).data}
             for result in results
         ]}
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class ImageDetailApi(APIView):
+    access = {"DELETE": rules.can_delete_uploads}
+
     @extend_schema(responses=ImageSerializer)
     def get(self, request, pk: int):
-        return Response(ImageSerializer(selectors.image_get(pk=pk)).data)
+        image = selectors.image_get(pk=pk)
+        return Response(ImageSerializer(image, context={"request": request}).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, pk: int):
-        services.image_delete(image=selectors.image_get(pk=pk))
+        services.image_delete(image=selectors.image_get(pk=pk), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ImageBulkDeleteApi(APIView):
-    """Delete many uploads at once: all of them, or none if any is an original or missing."""
+    """Delete many uploads at once: all of them, or none if any is an original, missing or
+    not yours to delete."""
+
+    access = {"POST": rules.can_delete_uploads}
 
     @extend_schema(request=BulkDeleteSerializer, responses=BulkDeleteResponseSerializer)
     def post(self, request):
         serializer = BulkDeleteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        deleted = services.images_delete_by_ids(ids=serializer.validated_data["ids"])
+        deleted = services.images_delete_by_ids(ids=serializer.validated_data["ids"],
+                                                by=request.user)
         return Response({"deleted": deleted})
 
-
-def _user(request):
-    return request.user if request.user.is_authenticated else None

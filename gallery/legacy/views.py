@@ -4,6 +4,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from accounts import rules
+from accounts.throttles import UploadRate
 from core.errors import InvalidInput
 from core.legacy import LegacyApiView
 from gallery import selectors, services
@@ -24,13 +26,15 @@ class LegacyImageListApi(LegacyApiView):
 @extend_schema(tags=["original app"])
 class LegacyUploadImageApi(LegacyApiView):
     parser_classes = [MultiPartParser, FormParser]
+    access = {"POST": rules.can_upload}
+    throttle_classes = [UploadRate]
 
     def post(self, request):
         files = upload_files(request)
         if len(files) > 1:
             raise InvalidInput("This endpoint takes one file; use /api/v1/images/ for several.",
                                code="too_many_files")
-        (result,) = services.images_create(files=files, uploaded_by=None)
+        (result,) = services.images_create(files=files, uploaded_by=request.user)
         body = {"success": True, "filename": result.image.filename}
         if result.duplicate:
             body["duplicate"] = True
@@ -39,6 +43,8 @@ class LegacyUploadImageApi(LegacyApiView):
 
 @extend_schema(tags=["original app"])
 class LegacyDeleteImageApi(LegacyApiView):
+    access = {"DELETE": rules.can_delete_uploads}
+
     def delete(self, request, filename: str):
-        services.image_delete(image=selectors.image_get(filename=filename))
+        services.image_delete(image=selectors.image_get(filename=filename), by=request.user)
         return Response({"success": True})

@@ -3,6 +3,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import rules
+from accounts.throttles import SearchUploadRate
 from gallery.uploads import upload_file
 from search import services
 from search.api.serializers import SearchRequestSerializer, SearchResponseSerializer
@@ -12,6 +14,9 @@ class SearchApi(APIView):
     """The library images most similar to an uploaded image or to a library image."""
 
     parser_classes = [MultiPartParser, FormParser, JSONParser]
+    # Searching changes nothing: whoever may browse may search.
+    access = {"POST": rules.can_view}
+    throttle_classes = [SearchUploadRate]
 
     @extend_schema(
         request={"multipart/form-data": SearchRequestSerializer,

@@ -4,6 +4,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from accounts import rules
+from accounts.throttles import SearchUploadRate
 from core.errors import InvalidInput
 from core.legacy import LegacyApiView
 from gallery.uploads import upload_files
@@ -15,6 +17,8 @@ class LegacySearchApi(LegacyApiView):
     """The 6 library images most similar to the uploaded one (multipart field "file")."""
 
     parser_classes = [MultiPartParser, FormParser]
+    access = {"POST": rules.can_view}
+    throttle_classes = [SearchUploadRate]
 
     @extend_schema(tags=["original app"],
                    request={"multipart/form-data": LegacySearchRequestSerializer},

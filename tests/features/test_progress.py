@@ -18,14 +18,15 @@ from features.jobs import progress, services
 from features.models import FeatureJob
 from features.selectors import feature_status
 from imagesim.asgi import application
-from tests.helpers import RecordingExtractor
+from tests.helpers import RecordingExtractor, session_cookie
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.both_databases]
 
 
-def communicator():
+def communicator(cookie: bytes):
+    """A websocket to the progress group, signed in with a session cookie (session_cookie)."""
     return WebsocketCommunicator(application, "/ws/features/",
-                                 headers=[(b"origin", b"http://127.0.0.1")])
+                                 headers=[(b"origin", b"http://127.0.0.1"), (b"cookie", cookie)])
 
 
 def read_stream(response) -> str:
@@ -45,12 +46,13 @@ def work_until(worker, count: int, *, seconds: float = 20.0) -> None:
     connection.close()
 
 
-def test_a_page_that_connects_gets_the_current_state_at_once(add_image, fingerprint):
+def test_a_page_that_connects_gets_the_current_state_at_once(add_image, fingerprint, admin):
     add_image()
     job = services.job_start(extractor=get_extractor())[0]
 
+    cookie = session_cookie(admin)
     async def scenario():
-        ws = communicator()
+        ws = communicator(cookie)
         connected, _ = await ws.connect()
         first = await ws.receive_json_from(timeout=5)
         await ws.disconnect()
@@ -64,13 +66,15 @@ def test_a_page_that_connects_gets_the_current_state_at_once(add_image, fingerpr
                                 "original_vectors": 0, "user_vectors": 0}}
 
 
-def test_it_forwards_progress_and_completion_published_by_a_worker(add_image, make_worker):
+def test_it_forwards_progress_and_completion_published_by_a_worker(add_image, make_worker,
+                                                                   admin):
     for n in range(3):
         add_image(f"{n}.jpg")
     job = services.job_start(extractor=get_extractor())[0]
 
+    cookie = session_cookie(admin)
     async def scenario():
-        ws = communicator()
+        ws = communicator(cookie)
         await ws.connect()
         await ws.receive_json_from(timeout=5)  # the status
         worker = make_worker(extractor=RecordingExtractor(), batch_size=2,

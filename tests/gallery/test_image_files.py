@@ -20,7 +20,7 @@ def test_it_serves_the_full_image_with_cache_headers(client, add_image):
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Cache-Control"] == "public, max-age=31536000"
+    assert response["Cache-Control"] == "private, max-age=31536000"
     assert response["ETag"] == f'"{image.sha256[:32]}"'
     assert body(response) == image.file.read()
 

@@ -26,8 +26,9 @@ def test_it_adds_an_image_with_its_thumbnail(api_client, media_root):
         "id": image.id, "filename": image.filename, "name": "Beach day.jpg",
         "is_original": False, "width": 640, "height": 480, "format": "JPEG",
         "size_bytes": len(data), "sha256": image.sha256,
-        "uploaded_at": result["image"]["uploaded_at"],
+        "uploaded_at": result["image"]["uploaded_at"], "uploaded_by": "site-admin",
         "url": f"/images/{image.filename}", "thumbnail_url": f"/images/thumb/{image.filename}",
+        "can_delete": True,
     }}
     stem = image.filename.rsplit(".", 1)[0]
     assert stored_files(media_root) == [f"images/{image.filename}", f"thumbnails/{stem}.jpg"]
@@ -123,11 +124,13 @@ def test_it_refuses_a_json_body(api_client):
     assert "Unsupported media type" in response.json()["detail"]
 
 
-def test_it_records_the_signed_in_uploader(api_client, django_user_model):
-    user = django_user_model.objects.create_user("ada", password="pw")
+def test_it_records_the_signed_in_uploader(api_client, make_user):
+    user = make_user("editor", username="ada")
     api_client.force_authenticate(user)
-    api_client.post(URL, {"file": upload("a.jpg", make_image_bytes())}, format="multipart")
+    response = api_client.post(URL, {"file": upload("a.jpg", make_image_bytes())},
+                               format="multipart")
 
+    assert response.json()["results"][0]["image"]["uploaded_by"] == "ada"
     assert Image.objects.get().uploaded_by == user
 
 

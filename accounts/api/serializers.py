@@ -1,0 +1,23 @@
+from rest_framework import serializers
+
+from accounts.models import ApiKey
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="prefix", read_only=True,
+                               help_text="The key's public part: its first 8 characters.")
+    created_at = serializers.DateTimeField(source="created", read_only=True)
+
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "created_at", "last_used_at"]
+        read_only_fields = ["last_used_at"]
+        extra_kwargs = {"name": {"help_text": "What the key is for (50 characters at most)."}}
+
+
+class NewApiKeySerializer(ApiKeySerializer):
+    key = serializers.CharField(read_only=True,
+                                help_text="The key itself: shown this once, never again.")
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "key"]

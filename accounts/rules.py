@@ -1,0 +1,58 @@
+"""Who may do what: every access decision of ImageSim, in one module.
+
+Each rule takes the user (anonymous included) and answers yes or no. Roles grant
+Django permissions (accounts/roles.py, migration 0002); superusers hold them all.
+The API (accounts.permissions), file serving and the page (accounts.decorators) and
+the progress websocket ask these functions and nothing else.
+"""
+
+from django.conf import settings
+
+VIEW = "gallery.view_image"
+UPLOAD = "gallery.add_image"
+DELETE_OWN = "gallery.delete_image"
+DELETE_ANY = "gallery.delete_any_image"
+GENERATE = "features.add_featurejob"
+MANAGE_KEYS = "accounts.add_apikey"
+
+
+def _has(user, permission: str) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.has_perm(permission))
+
+
+def can_view(user) -> bool:
+    """Browse the library, open its files, search, watch progress."""
+    if user is None or not user.is_authenticated:
+        return settings.ANONYMOUS_ACCESS == "read"
+    return _has(user, VIEW)
+
+
+def can_upload(user) -> bool:
+    return _has(user, UPLOAD)
+
+
+def can_generate(user) -> bool:
+    return _has(user, GENERATE)
+
+
+def can_manage_keys(user) -> bool:
+    """Make, list and revoke one's own API keys."""
+    return _has(user, MANAGE_KEYS)
+
+
+def can_delete_uploads(user) -> bool:
+    """Delete at least one's own uploads (each image is then checked with can_delete)."""
+    return _has(user, DELETE_OWN) or _has(user, DELETE_ANY)
+
+
+def can_delete(user, image) -> bool:
+    """Delete this upload: an admin any, an editor their own. Originals are refused by the
+    library itself, whoever asks."""
+    if _has(user, DELETE_ANY):
+        return True
+    return _has(user, DELETE_OWN) and image.uploaded_by_id == user.pk
+
+
+def can_change_originals(user) -> bool:
+    """Only a superuser decides which images are protected originals (in the admin)."""
+    return bool(user and user.is_active and user.is_superuser)

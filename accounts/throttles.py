@@ -1,0 +1,37 @@
+"""Rate limits of the costly or abusable requests (rates: REST_FRAMEWORK in settings).
+
+Counted per user (a key counts as its user), per address for anonymous visitors;
+past the rate DRF answers 429 with Retry-After.
+"""
+
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class PostRate(SimpleRateThrottle):
+    """Counts POST requests only: listing the library is never limited."""
+
+    def get_cache_key(self, request, view):
+        if request.method != "POST" or not self.counts(request):
+            return None
+        ident = request.user.pk if request.user.is_authenticated else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def counts(self, request) -> bool:
+        return True
+
+
+class SearchUploadRate(PostRate):
+    """Search by upload runs the model; search by a library image is cheap and not counted."""
+
+    scope = "search_upload"
+
+    def counts(self, request) -> bool:
+        return bool(request.FILES)
+
+
+class UploadRate(PostRate):
+    scope = "uploads"
+
+
+class KeyCreateRate(PostRate):
+    scope = "key_create"
