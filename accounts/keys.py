@@ -27,7 +27,7 @@ def bearer_key(authorization: str) -> str | None:
 def key_user(key: str):
     """The user a valid key acts as; raises InvalidKey. Notes when the key was used."""
     try:
-        api_key = ApiKey.objects.select_related("user").get_from_key(key)
+        api_key = ApiKey.objects.get_from_key(key)
     except ApiKey.DoesNotExist:
         raise InvalidKey() from None
     if api_key.has_expired or not api_key.user.is_active:

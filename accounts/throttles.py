@@ -4,11 +4,16 @@ Counted per user (a key counts as its user), per address for anonymous visitors;
 past the rate DRF answers 429 with Retry-After.
 """
 
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 
 class PostRate(SimpleRateThrottle):
     """Counts POST requests only: listing the library is never limited."""
+
+    def get_rate(self):
+        # Read at each request (DRF reads it once, at import), so the settings hold.
+        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
 
     def get_cache_key(self, request, view):
         if request.method != "POST" or not self.counts(request):

@@ -23,13 +23,17 @@ def exception_handler(exc, context):
                         status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.messages)
-    if isinstance(exc, exceptions.NotAuthenticated):
-        exc = exceptions.NotAuthenticated(NOT_SIGNED_IN)
-    if isinstance(exc, exceptions.Throttled):
-        exc = exceptions.Throttled(exc.wait, detail=f"Too many requests of this kind: try again "
-                                                    f"in {math.ceil(exc.wait or 1)} seconds.")
     response = drf_exception_handler(exc, context)
     if isinstance(exc, ACCESS_ERRORS) and response is not None:
         # Scripts tell a missing key, a bad key, a refusal and a rate limit apart by code.
-        response.data = error_body(str(exc.detail), code=exc.get_codes())
+        response.data = error_body(_access_message(exc), code=exc.get_codes())
     return response
+
+
+def _access_message(exc) -> str:
+    if isinstance(exc, exceptions.NotAuthenticated):
+        return NOT_SIGNED_IN
+    if isinstance(exc, exceptions.Throttled):
+        return (f"Too many requests of this kind: try again in {math.ceil(exc.wait or 1)} "
+                "seconds.")
+    return str(exc.detail)

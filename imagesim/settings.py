@@ -278,6 +278,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Self-hosted image similarity search: the image library, features and search.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs follow the access rules like every other read.
+    "SERVE_PERMISSIONS": ["accounts.permissions.FollowsTheRules"],
     # Swagger UI served by the app itself, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

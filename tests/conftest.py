@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -12,6 +13,12 @@ def media_root(settings, tmp_path):
     """Every test gets its own empty media folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Rate-limit counters live in the cache: each test starts with none spent."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import time
 
 from channels.db import database_sync_to_async
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -28,7 +29,8 @@ class EventStreamRenderer(JSONRenderer):
     format = "sse"
 
 
-@extend_schema(tags=["original app"])
+@extend_schema(tags=["original app"], responses=inline_serializer("LegacyCheckFeatures", {
+    "exists": serializers.BooleanField()}))
 class LegacyCheckFeaturesApi(LegacyApiView):
     def get(self, request):
         return Response({"exists": vectors_exist(extractor=get_extractor().fingerprint)})

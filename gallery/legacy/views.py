@@ -1,6 +1,7 @@
 """The original app's library endpoints, same paths and JSON shapes."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -13,7 +14,10 @@ from gallery.models import Image
 from gallery.uploads import upload_files
 
 
-@extend_schema(tags=["original app"])
+@extend_schema(tags=["original app"], responses=inline_serializer("LegacyImageList", {
+    "images": serializers.ListField(child=serializers.CharField()),
+    "original_images": serializers.ListField(child=serializers.CharField()),
+}))
 class LegacyImageListApi(LegacyApiView):
     def get(self, request):
         names = list(Image.objects.order_by("filename").values_list("filename", "is_original"))
@@ -23,7 +27,14 @@ class LegacyImageListApi(LegacyApiView):
         })
 
 
-@extend_schema(tags=["original app"])
+@extend_schema(tags=["original app"],
+               request={"multipart/form-data": inline_serializer("LegacyUploadRequest", {
+                   "file": serializers.FileField()})},
+               responses=inline_serializer("LegacyUploadResult", {
+                   "success": serializers.BooleanField(),
+                   "filename": serializers.CharField(),
+                   "duplicate": serializers.BooleanField(required=False),
+               }))
 class LegacyUploadImageApi(LegacyApiView):
     parser_classes = [MultiPartParser, FormParser]
     access = {"POST": rules.can_upload}
@@ -41,7 +52,8 @@ class LegacyUploadImageApi(LegacyApiView):
         return Response(body)
 
 
-@extend_schema(tags=["original app"])
+@extend_schema(tags=["original app"], responses=inline_serializer("LegacySuccess", {
+    "success": serializers.BooleanField()}))
 class LegacyDeleteImageApi(LegacyApiView):
     access = {"DELETE": rules.can_delete_uploads}
 

@@ -1,0 +1,135 @@
+"""Signing in and out, the first administrator, and the lock-out after failed sign-ins."""
+
+import threading
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from accounts.roles import role_of
+from accounts.services import first_admin_create, user_create
+from core.errors import Conflict
+
+pytestmark = pytest.mark.django_db
+SIGN_IN = reverse("sign-in")
+FIRST_ADMIN = reverse("first-admin")
+STRONG = "a-long-and-rare-passphrase"
+
+
+def test_a_new_install_sends_sign_in_to_the_first_administrator_form():
+    response = Client().get(SIGN_IN)
+
+    assert response.status_code == 302
+    assert response["Location"] == FIRST_ADMIN
+
+
+def test_the_first_administrator_is_made_and_signed_in():
+    client = Client()
+
+    response = client.post(FIRST_ADMIN, {"username": "ada", "password1": STRONG,
+                                         "password2": STRONG})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    ada = User.objects.get()
+    assert (ada.username, ada.is_superuser, ada.is_staff, role_of(ada)) == ("ada", True, True,
+                                                                         "admin")
+    assert client.get("/").status_code == 200
+
+
+def test_the_first_administrator_form_checks_the_password():
+    response = Client().post(FIRST_ADMIN, {"username": "ada", "password1": "ada",
+                                           "password2": "ada"})
+
+    assert response.status_code == 200
+    assert "This password is too short" in response.content.decode()
+    assert not User.objects.exists()
+
+
+def test_the_first_administrator_form_is_gone_once_an_account_exists():
+    user_create(username="ada", role="admin", password=STRONG)
+    client = Client()
+
+    shown = client.get(FIRST_ADMIN)
+    posted = client.post(FIRST_ADMIN, {"username": "mallory", "password1": STRONG,
+                                       "password2": STRONG})
+
+    assert shown.status_code == posted.status_code == 302
+    assert posted["Location"] == SIGN_IN
+    assert list(User.objects.values_list("username", flat=True)) == ["ada"]
+
+
+@pytest.mark.both_databases
+@pytest.mark.django_db(transaction=True)
+def test_two_first_administrators_at_once_make_one():
+    # Both requests passed the "no account yet" check before either wrote.
+    barrier, outcomes = threading.Barrier(2), []
+
+    def make(name):
+        barrier.wait()
+        try:
+            first_admin_create(username=name, password=STRONG)
+            outcomes.append("made")
+        except Conflict:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=make, args=(name,)) for name in ("ada", "bob")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["made", "refused"]
+    assert User.objects.count() == 1
+
+
+def test_sign_in_and_out():
+    user_create(username="ada", role="viewer", password=STRONG)
+    client = Client()
+
+    signed_in = client.post(SIGN_IN, {"username": "ada", "password": STRONG})
+    page = client.get("/")
+    signed_out = client.post(reverse("sign-out"))
+
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/"
+    assert page.status_code == 200
+    assert signed_out.status_code == 302 and signed_out["Location"] == SIGN_IN
+    assert client.get("/").status_code == 302
+
+
+def test_a_wrong_password_says_so():
+    user_create(username="ada", role="viewer", password=STRONG)
+
+    response = Client().post(SIGN_IN, {"username": "ada", "password": "nope"})
+
+    assert response.status_code == 200
+    assert "The user name or password is wrong." in response.content.decode()
+
+
+def test_repeated_failures_lock_the_account_even_for_the_right_password(settings):
+    user_create(username="ada", role="viewer", password=STRONG)
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(SIGN_IN, {"username": "ada", "password": "guess"})
+
+    locked = client.post(SIGN_IN, {"username": "ada", "password": STRONG})
+    other_account = Client().post(SIGN_IN, {"username": "bob", "password": "x"})
+
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins for this account. It is locked for 15 minutes" in \
+        locked.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert other_account.status_code == 200  # a lock is per account
+
+
+def test_sign_in_keeps_where_the_visitor_was_going():
+    user_create(username="ada", role="viewer", password=STRONG)
+
+    response = Client().post(SIGN_IN + "?next=/%23search",
+                             {"username": "ada", "password": STRONG, "next": "/#search"})
+
+    assert response["Location"] == "/#search"
