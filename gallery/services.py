@@ -1,8 +1,9 @@
 """Writes to the library: add images, delete images.
 
-Files and rows change together: a file is stored before its row is committed and
-removed again if the row cannot be written; a row is deleted first and its files
-after the commit, so no request can see a row whose file is gone.
+Files and rows change together, so there is never a row without its file: a file is
+stored before its row is committed and removed again if the row cannot be written;
+on delete the image file goes first and its row right after (a store that refuses
+the delete leaves the row, and says so), the thumbnail once the row is gone.
 """
 
 import hashlib
@@ -12,8 +13,6 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
 from accounts import rules
@@ -21,6 +20,7 @@ from core.errors import Forbidden, ImageSimError, InvalidInput, NotFound, TooLar
 from gallery.converters import STORED_NAME
 from gallery.models import Image
 from gallery.signals import images_added
+from gallery.storage import StorageUnavailable, file_delete, file_save
 from gallery.thumbnails import make_thumbnail
 from gallery.uploads import UploadFile, display_name
 from gallery.validation import CheckedImage, check_image
@@ -85,8 +85,8 @@ def _store(name: str, data: bytes, info: CheckedImage, *, uploaded_by, is_origin
     thumbnail = make_thumbnail(data)
     saved = []
     try:
-        saved.append(default_storage.save(f"{IMAGES_DIR}/{filename}", ContentFile(data)))
-        saved.append(default_storage.save(f"{THUMBNAILS_DIR}/{stem}.jpg", ContentFile(thumbnail)))
+        saved.append(file_save(f"{IMAGES_DIR}/{filename}", data))
+        saved.append(file_save(f"{THUMBNAILS_DIR}/{stem}.jpg", thumbnail))
         with transaction.atomic():
             image = Image.objects.create(
                 filename=filename,
@@ -148,11 +148,25 @@ def images_delete(*, images: list[Image], by=None) -> int:
                 code="not_your_upload",
                 extra={"not_yours": others},
             )
-    files = [(image.file.name, image.thumbnail.name) for image in images]
+    deleted, kept, refusal = [], [], None
+    for image in images:
+        try:
+            file_delete(image.file.name)
+            deleted.append(image)
+        except StorageUnavailable as exc:
+            kept.append(image.filename)
+            refusal = refusal or exc
     with transaction.atomic():
-        Image.objects.filter(pk__in=[image.pk for image in images]).delete()
-    transaction.on_commit(lambda: [_delete_files(*names) for names in files])
-    return len(images)
+        Image.objects.filter(pk__in=[image.pk for image in deleted]).delete()
+    thumbnails = [image.thumbnail.name for image in deleted]
+    transaction.on_commit(lambda: _delete_files(*thumbnails))
+    if refusal is not None:
+        raise StorageUnavailable(
+            f"{refusal.message} {len(deleted)} of {len(images)} deleted; still in the library: "
+            + ", ".join(kept),
+            extra={"deleted": len(deleted), "not_deleted": kept},
+        )
+    return len(deleted)
 
 
 def images_delete_by_ids(*, ids: list[int], by=None) -> int:
@@ -167,10 +181,11 @@ def images_delete_by_ids(*, ids: list[int], by=None) -> int:
 
 
 def _delete_files(*names: str) -> None:
+    """Best effort, for files no row names any more."""
     for name in names:
         try:
-            default_storage.delete(name)
-        except OSError:
+            file_delete(name)
+        except StorageUnavailable:
             logger.exception("Could not delete stored file %s", name)
 
 

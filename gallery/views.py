@@ -2,7 +2,6 @@
 
 from functools import wraps
 
-from django.core.files.storage import default_storage
 from django.http import FileResponse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import condition
@@ -11,6 +10,7 @@ from accounts import rules
 from accounts.decorators import rule_required
 from core.errors import json_error
 from gallery.models import Image
+from gallery.storage import StorageUnavailable, file_open
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -72,7 +72,9 @@ def _serve(filename: str, *, thumbnail: bool):
         return json_error(f"No image {filename!r} in the library.", code="not_found", status=404)
     stored = image.thumbnail if thumbnail else image.file
     try:
-        handle = default_storage.open(stored.name, "rb")
+        handle = file_open(stored.name)
+    except StorageUnavailable as exc:
+        return json_error(exc.message, code=exc.code, status=503)
     except FileNotFoundError:
         return json_error(f"The file of {filename!r} is missing from storage.",
                           code="file_missing", status=404)

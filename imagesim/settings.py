@@ -144,8 +144,32 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 
 # Media: the image library itself (full images and thumbnails), through the storage API.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
+# "local": the MEDIA_ROOT folder. "s3": a private bucket of S3 or any S3-compatible store
+# (django-storages), shared by every web and worker process; files are still served
+# through ImageSim's URLs (and its access rules), never from a public bucket.
+MEDIA_STORAGE = env_choice("MEDIA_STORAGE", "local", ("local", "s3"))
+if MEDIA_STORAGE == "s3":
+    MEDIA_STORAGE_BACKEND = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+            "location": env_str("AWS_LOCATION"),  # a prefix inside the bucket
+            "default_acl": None,  # the bucket's own (private) policy
+            "querystring_auth": True,  # any URL it makes is signed and short-lived
+            "querystring_expire": 300,
+            "file_overwrite": False,
+        },
+    }
+    if not MEDIA_STORAGE_BACKEND["OPTIONS"]["bucket_name"]:
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+else:
+    MEDIA_STORAGE_BACKEND = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE_BACKEND,
     "staticfiles": {
         "BACKEND": (
             "core.storage.StaticFilesStorage"
@@ -207,7 +231,17 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [{
+                "address": REDIS_URL,
+                # A consumer waits for messages with a 5-second blocking pop; redis-py's own
+                # 5-second socket timeout would end that wait with an error and drop the
+                # websocket. Reads may take longer than the pop; a dead server is still
+                # noticed (keepalive, and the pop returning late).
+                "socket_timeout": 30,
+                "socket_connect_timeout": 5,
+                "socket_keepalive": True,
+                "health_check_interval": 15,
+            }]},
         }
     }
 else:

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -37,6 +36,7 @@ from features.jobs import progress, services
 from features.jobs.saving import batch_save
 from features.models import FeatureJob, FeatureTask
 from gallery.models import Image
+from gallery.storage import StorageUnavailable, file_read
 
 logger = logging.getLogger(__name__)
 
@@ -125,8 +125,7 @@ def image_prepare(claimed: Claimed, extractor: Extractor) -> Prepared:
 
 
 def _read_stored(name: str) -> bytes:
-    with default_storage.open(name, "rb") as handle:
-        return handle.read()
+    return file_read(name)
 
 
 class Worker:
@@ -187,7 +186,16 @@ class Worker:
             started = time.monotonic()
             following = [] if self.stop.is_set() else self.claim()
             following_futures = self.submit(following)
-            result = infer_prepared([f.result() for f in futures], self.extractor)
+            try:
+                prepared = [f.result() for f in futures]
+            except StorageUnavailable as exc:
+                # The store is down, not the images: give them back for a later try.
+                for future in following_futures:
+                    future.cancel()
+                batch_release(worker=self.name, claimed=claimed + following)
+                logger.warning("Feature extraction paused: %s", exc.message)
+                break
+            result = infer_prepared(prepared, self.extractor)
             jobs = batch_save(worker=self.name, extractor=self.extractor, claimed=claimed,
                               vectors=result.vectors, failures=result.failures,
                               elapsed=time.monotonic() - started)

@@ -102,3 +102,28 @@ def test_an_id_beyond_any_row_is_a_clear_400(api_client, add_image):
     assert response.json() == {
         "ids": {"1": ["Ensure this value is less than or equal to 9223372036854775807."]}}
     assert Image.objects.count() == 1
+
+
+def test_a_store_that_refuses_the_delete_keeps_the_rows_it_could_not_delete(
+        api_client, add_image, media_root, monkeypatch):
+    from django.core.files.storage import default_storage
+
+    first, second = add_image("first.jpg"), add_image("second.jpg")
+    real_delete = default_storage.delete
+
+    def delete(name):
+        if second.filename in name:
+            raise OSError("Access Denied")
+        return real_delete(name)
+
+    monkeypatch.setattr(default_storage, "delete", delete)
+    response = api_client.post(BULK_URL, {"ids": [first.id, second.id]}, format="json")
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "detail": f"The image store refused to delete images/{second.filename} (Access "
+                  f"Denied). 1 of 2 deleted; still in the library: {second.filename}",
+        "code": "storage_unavailable", "deleted": 1, "not_deleted": [second.filename]}
+    assert list(Image.objects.all()) == [second]
+    stem = second.filename.rsplit(".", 1)[0]
+    assert stored_files(media_root) == [f"images/{second.filename}", f"thumbnails/{stem}.jpg"]

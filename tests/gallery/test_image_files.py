@@ -61,3 +61,19 @@ def test_it_refuses_to_write(client, add_image):
     assert response.status_code == 405
     assert response["Allow"] == "GET, HEAD"
     assert response.json()["code"] == "method_not_allowed"
+
+
+def test_a_store_that_cannot_be_read_answers_503(client, add_image, monkeypatch):
+    from django.core.files.storage import default_storage
+
+    image = add_image("a.jpg")
+
+    def refuse(name, mode="rb"):
+        raise OSError("Connection refused")
+
+    monkeypatch.setattr(default_storage, "open", refuse)
+    response = client.get(f"/images/{image.filename}")
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": "The image store cannot be read right now "
+                                         "(Connection refused).", "code": "storage_unavailable"}

@@ -161,9 +161,13 @@ def test_a_failing_thumbnail_store_leaves_no_file_and_no_row(api_client, media_r
         return real_save(name, content, **kwargs)
 
     monkeypatch.setattr(default_storage, "save", save)
-    with pytest.raises(OSError):
-        api_client.post(URL, {"file": upload("a.jpg", make_image_bytes())}, format="multipart")
+    response = api_client.post(URL, {"file": upload("a.jpg", make_image_bytes())},
+                               format="multipart")
 
+    assert response.status_code == 503
+    assert response.json() == {
+        "detail": "The image store refused the file (No space left on device); nothing was "
+                  "stored. Try again later.", "code": "storage_unavailable"}
     assert Image.objects.count() == 0
     assert stored_files(media_root) == []
 
@@ -188,10 +192,11 @@ def test_images_stored_before_a_failure_are_still_announced(api_client, monkeypa
     files = [upload("first.jpg", make_image_bytes(color=(10, 20, 30))),
              upload("second.jpg", make_image_bytes(color=(200, 100, 0)))]
     try:
-        with django_capture_on_commit_callbacks(execute=True), pytest.raises(OSError):
-            api_client.post(URL, {"file": files}, format="multipart")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api_client.post(URL, {"file": files}, format="multipart")
     finally:
         images_added.disconnect(dispatch_uid="test-announced")
 
+    assert response.status_code == 503
     assert [image.name for image in announced] == ["first.jpg"]
     assert list(Image.objects.values_list("name", flat=True)) == ["first.jpg"]

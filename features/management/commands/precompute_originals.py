@@ -23,6 +23,7 @@ from features.originals import (
     vectors_store,
 )
 from gallery.services import originals_import
+from gallery.storage import file_read
 
 
 class Command(BaseCommand):
@@ -87,5 +88,4 @@ class Command(BaseCommand):
 
 
 def _read(image) -> bytes:
-    with image.file.open("rb") as handle:
-        return handle.read()
+    return file_read(image.file.name)
