@@ -11,13 +11,17 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from accounts.websocket import ApiKeyWebsocketMiddleware  # noqa: E402
+from features.extractors.warmup import warm_up_in_background  # noqa: E402
 from features.jobs.embedded import start_embedded_worker  # noqa: E402
 from imagesim.routing import websocket_urlpatterns  # noqa: E402
 
 # Extraction runs in this process unless FEATURE_EMBEDDED_WORKER is off (tests, scale-out).
 start_embedded_worker()
+# Search by upload (and the embedded worker) find the model ready.
+warm_up_in_background(batched=settings.FEATURE_EMBEDDED_WORKER)
 
 application = ProtocolTypeRouter(
     {

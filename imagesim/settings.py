@@ -200,6 +200,9 @@ FEATURE_BATCH_SIZE = env_int("FEATURE_BATCH_SIZE", 16)
 # The embedded worker runs inside the web process; turn it off when featureworker
 # processes do the extraction.
 FEATURE_EMBEDDED_WORKER = env_bool("FEATURE_EMBEDDED_WORKER", "true")
+# Load the model when a web or worker process starts, in the background, so the first
+# search or batch does not wait for it.
+FEATURE_WARM_UP = env_bool("FEATURE_WARM_UP", "true")
 # Threads that read and decode images while the model runs the previous batch.
 FEATURE_DECODE_THREADS = env_int("FEATURE_DECODE_THREADS", 2)
 # A claim older than this (seconds) belongs to a dead worker; its images are redone.

@@ -16,3 +16,19 @@ class VectorChange(models.Model):
 
     def __str__(self):
         return f"change {self.pk}: vector {self.vector_id} [{self.extractor}]"
+
+
+class IndexReader(models.Model):
+    """A process whose in-memory index follows the change log, and how far it has read.
+
+    The log is pruned up to the slowest reader seen lately (search/changelog.py); a
+    reader not seen for a while is forgotten, and reloads its index if it comes back
+    to find the log pruned past where it was.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    applied = models.BigIntegerField()
+    seen_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} at change {self.applied}"

@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -10,8 +12,13 @@ from tests.helpers import distinct_colour, make_image_bytes
 
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
-    """Every test gets its own empty media folder."""
+    """Every test gets its own empty media folder (or, on S3, its own prefix in the bucket)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    if settings.MEDIA_STORAGE == "s3":
+        default = settings.STORAGES["default"]
+        prefix = f"tests/{uuid.uuid4().hex}"
+        settings.STORAGES = {**settings.STORAGES, "default": {
+            **default, "OPTIONS": {**default["OPTIONS"], "location": prefix}}}
     return settings.MEDIA_ROOT
 
 

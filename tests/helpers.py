@@ -30,11 +30,18 @@ def distinct_colour(n: int) -> tuple[int, int, int]:
     return n * 37 % 256, n * 91 % 256, n * 13 % 256
 
 
-def stored_files(media_root) -> list[str]:
-    """Every file under the media folder, relative, sorted."""
-    if not media_root.exists():
+def stored_files(folder: str = "") -> list[str]:
+    """Every file in the media storage (a local folder or an S3 prefix), relative, sorted."""
+    from django.core.files.storage import default_storage
+
+    try:
+        folders, files = default_storage.listdir(folder)
+    except FileNotFoundError:  # a local media folder nothing was stored in yet
         return []
-    return sorted(str(p.relative_to(media_root)) for p in media_root.rglob("*") if p.is_file())
+    found = [f"{folder}/{name}" if folder else name for name in files]
+    for sub in folders:
+        found += stored_files(f"{folder}/{sub}" if folder else sub)
+    return sorted(found)
 
 
 def session_cookie(user) -> bytes:
@@ -46,6 +53,38 @@ def session_cookie(user) -> bytes:
     client = Client()
     client.force_login(user)
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+
+
+def replace_stored(name: str, data: bytes) -> None:
+    """Overwrite a stored file behind the library's back (a local folder or S3)."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    default_storage.delete(name)
+    assert default_storage.save(name, ContentFile(data)) == name
+
+
+def remove_stored(name: str) -> None:
+    from django.core.files.storage import default_storage
+
+    default_storage.delete(name)
+
+
+def storage_refuses(monkeypatch, method: str, error: Exception, *, when=lambda name: True):
+    """Make the media storage's ``method`` (save, open, delete) raise ``error`` for the names
+    ``when`` picks, whatever the backend. Patched on the class: the storage object itself is
+    made anew when a test changes STORAGES."""
+    from django.core.files.storage import storages
+
+    backend = type(storages["default"])
+    real = getattr(backend, method)
+
+    def refusing(self, name, *args, **kwargs):
+        if when(name):
+            raise error
+        return real(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(backend, method, refusing)
 
 
 def fingerprint() -> str:

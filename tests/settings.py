@@ -5,6 +5,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-secret-key-used-only-by-the-test-suite-0123456789")
 os.environ.setdefault("FEATURE_EXTRACTOR", "features.extractors.fake.FakeExtractor")
 os.environ.setdefault("FEATURE_EMBEDDED_WORKER", "false")
+os.environ.setdefault("FEATURE_WARM_UP", "false")
 
 from imagesim.settings import *  # noqa: E402,F403
 

@@ -30,11 +30,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Max
 from threadpoolctl import threadpool_limits
 
 from features.models import FeatureVector
 from gallery.models import Image
+from search.changelog import LogReader, log_bounds
 from search.index.base import Hit, VectorIndex
 from search.models import VectorChange
 from search.similarity import VectorMatrix
@@ -51,6 +51,7 @@ class ExactIndex(VectorIndex):
         self._lock = threading.Lock()
         self._matrices: dict[str, VectorMatrix] = {}
         self._applied = 0  # the last change-log id applied to every loaded matrix
+        self._reader = LogReader()
         self._parts = max(1, settings.SEARCH_SCAN_THREADS or os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(self._parts, thread_name_prefix="search-scan")
         _one_blas_thread()
@@ -76,9 +77,13 @@ class ExactIndex(VectorIndex):
 
     def _synced(self, extractor: str) -> VectorMatrix:
         """The extractor's matrix with every logged change applied (called under the lock)."""
-        latest = VectorChange.objects.aggregate(latest=Max("id"))["latest"] or 0
+        first, latest = log_bounds()
         if latest < self._applied:
             logger.info("The vector change log was reset; reloading the index")
+            self._matrices.clear()
+        elif self._matrices and first > self._applied + 1:
+            # Pruned past this process while it was away (READER_TIMEOUT): read it all again.
+            logger.info("The vector change log moved on without this process; reloading")
             self._matrices.clear()
         elif latest > self._applied and self._matrices:
             # Only loaded matrices need the changes: one loaded below is read whole.
@@ -87,6 +92,7 @@ class ExactIndex(VectorIndex):
         if extractor not in self._matrices or self._matrices[extractor].dim == 0:
             matrix = self._matrices[extractor] = _load_all(extractor)
             matrix.pool, matrix.parts = self._pool, self._parts
+        self._reader.caught_up(latest)
         return self._matrices[extractor]
 
     def _apply_changes(self, after: int, upto: int) -> None:

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from core.vectors import pgvector_literal
 from features.models import FeatureVector
 from gallery.models import Image
+from search.changelog import changes_prune_if_due
 from search.index.base import Hit, VectorIndex
 
 INDEXED_DIM = 2048
@@ -63,6 +64,7 @@ class PgvectorIndex(VectorIndex):
             "k": int(k),
             "min_similarity": min_similarity,
         }
+        changes_prune_if_due()  # nothing here reads the change log: keep it short
         with transaction.atomic(), connection.cursor() as cursor:
             set_search_options(cursor, k=k)
             cursor.execute(sql, params)

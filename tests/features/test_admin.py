@@ -9,6 +9,7 @@ from features.extractors.resnet50 import ResNet50Extractor
 from features.jobs import services
 from features.models import FeatureJob, FeatureTask, FeatureVector
 from gallery.models import Image
+from tests.helpers import replace_stored
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 CHANGELIST = reverse("admin:gallery_image_changelist")
@@ -81,7 +82,7 @@ def test_the_library_admin_keeps_its_own_filters_and_actions(admin_client, add_i
 def test_vectors_jobs_and_failures_are_shown_read_only(admin_client, add_image, make_worker,
                                                        media_root):
     broken = add_image("broken.jpg")
-    (media_root / broken.file.name).write_bytes(b"nope")
+    replace_stored(broken.file.name, b"nope")
     add_image("fine.jpg")
     extract_all(make_worker)
     job = FeatureJob.objects.get()

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from features.extractors.resnet50 import ResNet50Extractor
 from features.models import FeatureJob, FeatureTask
-from tests.helpers import RecordingExtractor
+from tests.helpers import RecordingExtractor, replace_stored
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 JOBS = reverse("api-features-jobs")
@@ -90,7 +90,7 @@ def test_status_after_a_job_counts_vectors_and_failures(api_client, add_image, m
     add_image("a.jpg")
     add_image("b.jpg", is_original=True)
     broken = add_image("broken.jpg")
-    (media_root / broken.file.name).write_bytes(b"not an image")
+    replace_stored(broken.file.name, b"not an image")
     api_client.post(JOBS)
     make_worker(extractor=RecordingExtractor()).run_until_idle()
 

@@ -12,7 +12,7 @@ from features.jobs import services
 from features.jobs.worker import MAX_ATTEMPTS, batch_claim, batch_release, claims_release_dead_local
 from features.models import FeatureFailure, FeatureJob, FeatureTask, FeatureVector
 from gallery.models import Image
-from tests.helpers import RecordingExtractor, make_image_bytes
+from tests.helpers import RecordingExtractor, make_image_bytes, remove_stored, replace_stored
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -57,7 +57,7 @@ def test_a_corrupt_image_fails_with_its_reason_and_the_job_goes_on(add_image, ma
                                                                    media_root):
     good = add_image("good.jpg")
     bad = add_image("bad.jpg")
-    (media_root / bad.file.name).write_bytes(b"\xff\xd8\xff garbage, not a JPEG any more")
+    replace_stored(bad.file.name, b"\xff\xd8\xff garbage, not a JPEG any more")
     job = start_job()
 
     make_worker().run_until_idle()
@@ -73,7 +73,7 @@ def test_a_corrupt_image_fails_with_its_reason_and_the_job_goes_on(add_image, ma
 def test_a_missing_file_fails_that_image_only(add_image, make_worker, media_root):
     add_image("kept.jpg")
     gone = add_image("gone.jpg")
-    (media_root / gone.file.name).unlink()
+    remove_stored(gone.file.name)
     job = start_job()
 
     make_worker().run_until_idle()
@@ -85,12 +85,11 @@ def test_a_missing_file_fails_that_image_only(add_image, make_worker, media_root
 
 def test_a_new_job_tries_failed_images_again(add_image, make_worker, media_root):
     image = add_image("flaky.jpg")
-    stored = media_root / image.file.name
-    good_bytes = stored.read_bytes()
-    stored.write_bytes(b"broken")
+    good_bytes = image.file.read()
+    replace_stored(image.file.name, b"broken")
     start_job()
     make_worker().run_until_idle()
-    stored.write_bytes(good_bytes)
+    replace_stored(image.file.name, good_bytes)
 
     job = start_job()
     make_worker().run_until_idle()

@@ -52,7 +52,7 @@ def test_bulk_delete_skips_originals_and_says_so(admin_client, add_image, media_
     }, follow=True)
 
     assert list(Image.objects.all()) == [original]
-    assert len(stored_files(media_root)) == 2
+    assert len(stored_files()) == 2
     messages = [str(m) for m in response.context["messages"]]
     assert messages == ["Deleted 2 images.",
                         "Skipped 1 original image: originals are protected."]
@@ -83,7 +83,7 @@ def test_deleting_an_upload_from_its_page_removes_its_files(admin_client, add_im
     admin_client.post(reverse("admin:gallery_image_delete", args=[image.pk]), {"post": "yes"})
 
     assert Image.objects.count() == 0
-    assert stored_files(media_root) == []
+    assert stored_files() == []
 
 
 def test_only_a_superuser_can_change_is_original(admin_client, staff_client, add_image):

@@ -23,4 +23,4 @@ def test_the_loser_of_a_duplicate_race_gets_the_winner_and_leaves_no_file(media_
     assert (result.image, result.duplicate) == (winner, True)
     assert Image.objects.count() == 1
     stem = winner.filename.rsplit(".", 1)[0]
-    assert stored_files(media_root) == [f"images/{winner.filename}", f"thumbnails/{stem}.jpg"]
+    assert stored_files() == [f"images/{winner.filename}", f"thumbnails/{stem}.jpg"]

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from gallery.models import Image
-from tests.helpers import stored_files
+from tests.helpers import storage_refuses, stored_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BULK_URL = reverse("api-images-bulk-delete")
@@ -23,7 +23,7 @@ def test_it_deletes_the_row_the_file_and_the_thumbnail(api_client, add_image, me
     assert response.status_code == 204
     assert list(Image.objects.all()) == [kept]
     stem = kept.filename.rsplit(".", 1)[0]
-    assert stored_files(media_root) == [f"images/{kept.filename}", f"thumbnails/{stem}.jpg"]
+    assert stored_files() == [f"images/{kept.filename}", f"thumbnails/{stem}.jpg"]
 
 
 def test_it_refuses_to_delete_an_original(api_client, add_image, media_root):
@@ -36,7 +36,7 @@ def test_it_refuses_to_delete_an_original(api_client, add_image, media_root):
         "detail": f"Original images are protected and cannot be deleted: {original.filename}",
         "code": "original_protected", "originals": [original.filename]}
     assert Image.objects.count() == 1
-    assert len(stored_files(media_root)) == 2
+    assert len(stored_files()) == 2
 
 
 def test_it_answers_404_for_a_missing_image(api_client):
@@ -54,7 +54,7 @@ def test_it_deletes_many_at_once(api_client, add_image, media_root):
     assert response.status_code == 200
     assert response.json() == {"deleted": 2}
     assert list(Image.objects.all()) == [images[1]]
-    assert len(stored_files(media_root)) == 2
+    assert len(stored_files()) == 2
 
 
 def test_a_bulk_delete_with_an_original_deletes_nothing(api_client, add_image, media_root):
@@ -66,7 +66,7 @@ def test_a_bulk_delete_with_an_original_deletes_nothing(api_client, add_image, m
     assert response.status_code == 403
     assert response.json()["originals"] == [original.filename]
     assert Image.objects.count() == 2
-    assert len(stored_files(media_root)) == 4
+    assert len(stored_files()) == 4
 
 
 def test_a_bulk_delete_with_a_missing_id_deletes_nothing(api_client, add_image):
@@ -106,17 +106,9 @@ def test_an_id_beyond_any_row_is_a_clear_400(api_client, add_image):
 
 def test_a_store_that_refuses_the_delete_keeps_the_rows_it_could_not_delete(
         api_client, add_image, media_root, monkeypatch):
-    from django.core.files.storage import default_storage
-
     first, second = add_image("first.jpg"), add_image("second.jpg")
-    real_delete = default_storage.delete
-
-    def delete(name):
-        if second.filename in name:
-            raise OSError("Access Denied")
-        return real_delete(name)
-
-    monkeypatch.setattr(default_storage, "delete", delete)
+    storage_refuses(monkeypatch, "delete", OSError("Access Denied"),
+                    when=lambda name: second.filename in name)
     response = api_client.post(BULK_URL, {"ids": [first.id, second.id]}, format="json")
 
     assert response.status_code == 503
@@ -126,4 +118,4 @@ def test_a_store_that_refuses_the_delete_keeps_the_rows_it_could_not_delete(
         "code": "storage_unavailable", "deleted": 1, "not_deleted": [second.filename]}
     assert list(Image.objects.all()) == [second]
     stem = second.filename.rsplit(".", 1)[0]
-    assert stored_files(media_root) == [f"images/{second.filename}", f"thumbnails/{stem}.jpg"]
+    assert stored_files() == [f"images/{second.filename}", f"thumbnails/{stem}.jpg"]

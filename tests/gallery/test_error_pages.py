@@ -20,7 +20,7 @@ def test_too_many_files_in_one_request_is_a_json_400(client, settings, media_roo
     assert response.json() == {"detail": "Too many files in one request: at most 2.",
                                "code": "bad_request"}
     assert Image.objects.count() == 0
-    assert stored_files(media_root) == []
+    assert stored_files() == []
 
 
 def test_an_unknown_api_path_is_a_json_404(client):

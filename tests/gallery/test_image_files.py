@@ -64,14 +64,10 @@ def test_it_refuses_to_write(client, add_image):
 
 
 def test_a_store_that_cannot_be_read_answers_503(client, add_image, monkeypatch):
-    from django.core.files.storage import default_storage
+    from tests.helpers import storage_refuses
 
     image = add_image("a.jpg")
-
-    def refuse(name, mode="rb"):
-        raise OSError("Connection refused")
-
-    monkeypatch.setattr(default_storage, "open", refuse)
+    storage_refuses(monkeypatch, "open", OSError("Connection refused"))
     response = client.get(f"/images/{image.filename}")
 
     assert response.status_code == 503

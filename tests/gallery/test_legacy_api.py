@@ -30,7 +30,7 @@ def test_it_uploads_an_image(client, media_root):
     image = Image.objects.get()
     assert response.status_code == 200
     assert response.json() == {"success": True, "filename": image.filename}
-    assert len(stored_files(media_root)) == 2
+    assert len(stored_files()) == 2
 
 
 def test_it_marks_a_duplicate_upload(client):
@@ -50,7 +50,7 @@ def test_it_answers_errors_the_way_the_original_app_did(client, media_root):
     assert body["success"] is False
     assert body["error"] == body["detail"]
     assert body["detail"] == "The file is not an image ImageSim can read."
-    assert stored_files(media_root) == []
+    assert stored_files() == []
 
 
 def test_it_asks_for_a_file(client):
@@ -69,7 +69,7 @@ def test_it_deletes_an_upload(client, add_image, media_root):
     assert response.status_code == 200
     assert response.json() == {"success": True}
     assert Image.objects.count() == 0
-    assert stored_files(media_root) == []
+    assert stored_files() == []
 
 
 def test_it_refuses_to_delete_an_original(client, add_image):

@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from gallery.models import Image
-from tests.helpers import make_image_bytes, stored_files
+from tests.helpers import make_image_bytes, storage_refuses, stored_files
 
 pytestmark = pytest.mark.django_db
 URL = reverse("api-images")
@@ -31,7 +31,7 @@ def test_it_adds_an_image_with_its_thumbnail(api_client, media_root):
         "can_delete": True,
     }}
     stem = image.filename.rsplit(".", 1)[0]
-    assert stored_files(media_root) == [f"images/{image.filename}", f"thumbnails/{stem}.jpg"]
+    assert stored_files() == [f"images/{image.filename}", f"thumbnails/{stem}.jpg"]
 
 
 def test_it_never_uses_the_client_file_name_as_a_path(api_client, media_root):
@@ -43,7 +43,7 @@ def test_it_never_uses_the_client_file_name_as_a_path(api_client, media_root):
     image = response.json()["results"][0]["image"]
     assert image["name"] == "passwd.png"
     assert "/" not in image["filename"] and ".." not in image["filename"]
-    assert all(path.startswith(("images/", "thumbnails/")) for path in stored_files(media_root))
+    assert all(path.startswith(("images/", "thumbnails/")) for path in stored_files())
 
 
 def test_it_adds_several_files_in_one_request(api_client, media_root):
@@ -53,7 +53,7 @@ def test_it_adds_several_files_in_one_request(api_client, media_root):
     assert response.status_code == 201
     assert [r["image"]["name"] for r in response.json()["results"]] == ["0.png", "1.png", "2.png"]
     assert Image.objects.count() == 3
-    assert len(stored_files(media_root)) == 6
+    assert len(stored_files()) == 6
 
 
 def test_it_answers_a_duplicate_with_the_existing_image(api_client, media_root):
@@ -65,7 +65,7 @@ def test_it_answers_a_duplicate_with_the_existing_image(api_client, media_root):
     assert response.json()["results"] == [
         {"duplicate": True, "image": first["results"][0]["image"]}]
     assert Image.objects.count() == 1
-    assert len(stored_files(media_root)) == 2
+    assert len(stored_files()) == 2
 
 
 @pytest.mark.parametrize("name,data,status,code", [
@@ -84,7 +84,7 @@ def test_it_refuses_bad_files_and_stores_nothing(api_client, media_root, name, d
     assert body["errors"] == [{"name": name, "detail": body["detail"], "code": code,
                                "status": status}]
     assert Image.objects.count() == 0
-    assert stored_files(media_root) == []
+    assert stored_files() == []
 
 
 def test_it_refuses_a_file_over_the_limit(api_client, media_root, settings):
@@ -94,7 +94,7 @@ def test_it_refuses_a_file_over_the_limit(api_client, media_root, settings):
 
     assert response.status_code == 413
     assert response.json()["detail"] == "The file is larger than the 1 MB limit."
-    assert stored_files(media_root) == []
+    assert stored_files() == []
 
 
 def test_one_bad_file_among_several_stores_nothing(api_client, media_root):
@@ -105,7 +105,7 @@ def test_one_bad_file_among_several_stores_nothing(api_client, media_root):
     assert response.json()["detail"] == "The file is not an image ImageSim can read."
     assert [e["name"] for e in response.json()["errors"]] == ["bad.jpg"]
     assert Image.objects.count() == 0
-    assert stored_files(media_root) == []
+    assert stored_files() == []
 
 
 def test_it_asks_for_a_file_when_none_is_sent(api_client):
@@ -151,16 +151,8 @@ def test_it_accepts_a_phone_jpeg_with_embedded_pictures(api_client, media_root):
 
 
 def test_a_failing_thumbnail_store_leaves_no_file_and_no_row(api_client, media_root, monkeypatch):
-    from django.core.files.storage import default_storage
-
-    real_save = default_storage.save
-
-    def save(name, content, **kwargs):
-        if name.startswith("thumbnails/"):
-            raise OSError("No space left on device")
-        return real_save(name, content, **kwargs)
-
-    monkeypatch.setattr(default_storage, "save", save)
+    storage_refuses(monkeypatch, "save", OSError("No space left on device"),
+                    when=lambda name: name.startswith("thumbnails/"))
     response = api_client.post(URL, {"file": upload("a.jpg", make_image_bytes())},
                                format="multipart")
 
@@ -169,26 +161,18 @@ def test_a_failing_thumbnail_store_leaves_no_file_and_no_row(api_client, media_r
         "detail": "The image store refused the file (No space left on device); nothing was "
                   "stored. Try again later.", "code": "storage_unavailable"}
     assert Image.objects.count() == 0
-    assert stored_files(media_root) == []
+    assert stored_files() == []
 
 
 def test_images_stored_before_a_failure_are_still_announced(api_client, monkeypatch,
                                                             django_capture_on_commit_callbacks):
-    from django.core.files.storage import default_storage
-
     from gallery.signals import images_added
 
     announced = []
     images_added.connect(lambda sender, images, **kw: announced.extend(images), weak=False,
                          dispatch_uid="test-announced")
-    real_save = default_storage.save
-
-    def save_until_one_image_is_stored(name, content, **kwargs):
-        if Image.objects.exists():
-            raise OSError("No space left on device")
-        return real_save(name, content, **kwargs)
-
-    monkeypatch.setattr(default_storage, "save", save_until_one_image_is_stored)
+    storage_refuses(monkeypatch, "save", OSError("No space left on device"),
+                    when=lambda name: Image.objects.exists())
     files = [upload("first.jpg", make_image_bytes(color=(10, 20, 30))),
              upload("second.jpg", make_image_bytes(color=(200, 100, 0)))]
     try:

@@ -53,7 +53,7 @@ def test_it_prints_the_retrieval_figures_and_touches_nothing(labelled, media_roo
         "P@10:      0.2000\n"
     )
     assert "Extracting" in err and "9/9" in err
-    assert stored_files(media_root) == []
+    assert stored_files() == []
 
 
 def test_it_skips_an_unreadable_image_and_says_so(labelled):

@@ -67,14 +67,14 @@ def test_it_finds_the_images_most_similar_to_an_uploaded_file(api_client):
 
 def test_it_keeps_nothing_of_an_uploaded_query(api_client, media_root):
     library_image(RED)
-    files_before = stored_files(media_root)
+    files_before = stored_files()
 
     response = post(api_client, file=upload())
 
     assert response.status_code == 200
     assert Image.objects.count() == 1
     assert FeatureVector.objects.count() == 1
-    assert stored_files(media_root) == files_before
+    assert stored_files() == files_before
 
 
 def test_it_leaves_no_temporary_file_of_a_large_query(api_client, settings, tmp_path,
@@ -286,7 +286,7 @@ def test_it_rejects_a_file_and_an_image_id_together(api_client):
 ])
 def test_it_rejects_a_file_that_is_not_a_whole_image(api_client, media_root, data, status, body):
     library_image(RED)
-    files_before = stored_files(media_root)
+    files_before = stored_files()
 
     response = post(api_client, file=upload(data))
 
@@ -296,7 +296,7 @@ def test_it_rejects_a_file_that_is_not_a_whole_image(api_client, media_root, dat
         assert response.json()["detail"].startswith("The image is corrupt or truncated")
     else:
         assert response.json() == body
-    assert stored_files(media_root) == files_before
+    assert stored_files() == files_before
 
 
 def test_it_rejects_an_empty_file(api_client):

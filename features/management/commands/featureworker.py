@@ -6,6 +6,7 @@ import threading
 
 from django.core.management.base import BaseCommand
 
+from features.extractors.warmup import warm_up_in_background
 from features.jobs.worker import Worker
 
 
@@ -31,4 +32,5 @@ class Command(BaseCommand):
             processed = worker.run_until_idle()
             self.stdout.write(f"Processed {processed} images.")
             return
+        warm_up_in_background(batched=True)  # the first batch finds the model ready
         worker.run_forever(poll=poll)

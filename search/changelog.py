@@ -1,0 +1,73 @@
+"""Housekeeping of the vector change log (VectorChange), so it does not grow forever.
+
+Every process with an in-memory index says now and then how far it has applied the
+log (IndexReader); entries every reader has applied are deleted. The newest entry
+is always kept, so ids are never reused and ``max(id)`` keeps its meaning.
+"""
+
+import os
+import socket
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from search.models import IndexReader, VectorChange
+
+# How often a process reports its position and prunes (seconds).
+REPORT_EVERY = 30.0
+# A reader not heard from for this long is gone (stopped, or its process crashed).
+READER_TIMEOUT = timedelta(minutes=10)
+
+
+class LogReader:
+    """One process's place in the log, reported at most every REPORT_EVERY seconds."""
+
+    def __init__(self):
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._reported = -REPORT_EVERY
+        self._lock = threading.Lock()
+
+    def caught_up(self, applied: int) -> None:
+        with self._lock:
+            if time.monotonic() - self._reported < REPORT_EVERY:
+                return
+            self._reported = time.monotonic()
+        IndexReader.objects.update_or_create(
+            name=self.name, defaults={"applied": applied, "seen_at": timezone.now()})
+        changes_prune()
+
+
+def log_bounds() -> tuple[int, int]:
+    """The oldest and newest entry ids (0, 0 when the log is empty)."""
+    bounds = VectorChange.objects.aggregate(first=Min("id"), latest=Max("id"))
+    return bounds["first"] or 0, bounds["latest"] or 0
+
+
+def changes_prune() -> int:
+    """Delete the entries every live reader has applied; return how many went."""
+    with transaction.atomic():
+        IndexReader.objects.filter(seen_at__lt=timezone.now() - READER_TIMEOUT).delete()
+        _, latest = log_bounds()
+        slowest = IndexReader.objects.aggregate(slowest=Min("applied"))["slowest"]
+        upto = latest if slowest is None else min(slowest, latest)
+        deleted, _ = VectorChange.objects.filter(id__lt=upto).delete()
+    return deleted
+
+
+_pruned = -REPORT_EVERY
+_prune_lock = threading.Lock()
+
+
+def changes_prune_if_due() -> None:
+    """For processes that read no log themselves (pgvector): prune now and then."""
+    global _pruned
+    with _prune_lock:
+        if time.monotonic() - _pruned < REPORT_EVERY:
+            return
+        _pruned = time.monotonic()
+    changes_prune()
