@@ -4,12 +4,26 @@ Counted per user (a key counts as its user), per address for anonymous visitors;
 past the rate DRF answers 429 with Retry-After.
 """
 
+import logging
+
+from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+
+logger = logging.getLogger(__name__)
 
 
 class PostRate(SimpleRateThrottle):
     """Counts POST requests only: listing the library is never limited."""
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except (RedisError, OSError):
+            # The counters' cache (Redis in a scale-out deployment) is away: serve the
+            # request rather than fail it; limits come back with the cache.
+            logger.warning("Rate limit not checked: the cache cannot be reached", exc_info=True)
+            return True
 
     def get_rate(self):
         # Read at each request (DRF reads it once, at import), so the settings hold.

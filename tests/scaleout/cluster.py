@@ -1,0 +1,110 @@
+"""ImageSim as a scale-out deployment on this machine: web processes (daphne) and
+feature workers over one PostgreSQL, Redis and S3 (tests/stack.py), for the stack tests
+and bin/stack. Every process binds to 127.0.0.1 and is stopped by ``stop()``."""
+
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.stack import free_port, wait_for_port
+
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN_PASSWORD = "stack-tests-only-passphrase"
+
+
+@dataclass
+class Cluster:
+    env: dict
+    logs: Path
+    webs: list = field(default_factory=list)  # (url, process)
+    workers: list = field(default_factory=list)
+    key: str = ""
+
+    def manage(self, *args: str, stdin: str = "", env: dict | None = None) -> str:
+        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT,
+                              env={**self.env, **(env or {})}, input=stdin,
+                              capture_output=True, text=True, timeout=300)
+        if done.returncode:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+        return done.stdout
+
+    def set_up(self) -> None:
+        """Migrate, and make an administrator with an API key (self.key)."""
+        self.manage("migrate", "--noinput", "--verbosity", "0")
+        self.manage("create_user", "admin", "--role", "admin", stdin=ADMIN_PASSWORD + "\n")
+        self.key = self.manage("create_api_key", "admin", "--name", "stack tests") \
+            .strip().splitlines()[-1]
+
+    def _start(self, name: str, command: list[str], env: dict | None = None):
+        log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115 - the process owns it
+        return subprocess.Popen(command, cwd=ROOT, env={**self.env, **(env or {})},
+                                stdout=log, stderr=subprocess.STDOUT)
+
+    def start_web(self, env: dict | None = None) -> str:
+        port = free_port()
+        process = self._start(f"web-{len(self.webs) + 1}", [
+            sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+            "imagesim.asgi:application"], env)
+        wait_for_port(port, process, "daphne", seconds=90)
+        url = f"http://127.0.0.1:{port}"
+        self.webs.append((url, process))
+        _wait_until_answering(url)
+        return url
+
+    def start_worker(self, env: dict | None = None) -> None:
+        process = self._start(f"worker-{len(self.workers) + 1}", [
+            sys.executable, "manage.py", "featureworker", "--poll", "0.5"], env)
+        self.workers.append(process)
+
+    def stop(self) -> None:
+        for process in [*self.workers, *(process for _, process in self.webs)]:
+            if process.poll() is None:
+                process.terminate()
+        for process in [*self.workers, *(process for _, process in self.webs)]:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def _wait_until_answering(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/accounts/sign-in/", timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+def cluster_env(*, database: str, redis: str, s3: dict, extra: dict | None = None) -> dict:
+    """The environment of every process of the deployment (the fake extractor by default)."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL")}
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "imagesim.settings",
+        "SECRET_KEY": "stack-tests-only-" + "s" * 40,
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": database,
+        "REDIS_URL": redis,
+        **s3,
+        "FEATURE_EXTRACTOR": "tests.features.slow_extractor.SlowFakeExtractor",
+        "FEATURE_EMBEDDED_WORKER": "false",
+        "FEATURE_WARM_UP": "false",
+        "FEATURE_BATCH_SIZE": "8",
+        "RATE_UPLOADS": "10000/min",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        **(extra or {}),
+    })
+    return env
