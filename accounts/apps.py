@@ -16,7 +16,7 @@ class AccountsConfig(AppConfig):
         post_migrate.connect(_roles_sync, dispatch_uid="accounts-roles-sync")
 
 
-def _roles_sync(sender, **kwargs):
+def _roles_sync(sender, using="default", **kwargs):
     from accounts.roles import roles_sync
 
-    roles_sync()
+    roles_sync(using=using)

@@ -28,16 +28,17 @@ _ADMIN = _EDITOR + [
 ROLE_PERMISSIONS = {VIEWER: _VIEWER, EDITOR: _EDITOR, ADMIN: _ADMIN}
 
 
-def roles_sync(group_model=Group, permission_model=None) -> None:
-    """Make the role groups hold exactly their permissions (models may be historical)."""
+def roles_sync(group_model=Group, permission_model=None, *, using: str = "default") -> None:
+    """Make the role groups of database ``using`` hold exactly their permissions (the
+    models may be a migration's historical ones)."""
     permission_model = permission_model or group_model.permissions.field.related_model
     for role, names in ROLE_PERMISSIONS.items():
-        group, _ = group_model.objects.get_or_create(name=role)
+        group, _ = group_model.objects.using(using).get_or_create(name=role)
         wanted = []
         for name in names:
             app_label, codename = name.split(".")
-            wanted += permission_model.objects.filter(content_type__app_label=app_label,
-                                                      codename=codename)
+            wanted += permission_model.objects.using(using).filter(
+                content_type__app_label=app_label, codename=codename)
         group.permissions.set(wanted)
 
 

@@ -44,3 +44,26 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
     return value
+
+
+def s3_storage_from_env() -> dict:
+    """The STORAGES entry of a private S3 (or S3-compatible) bucket, from django-storages'
+    own variable names. Any URL it makes is signed and short-lived."""
+    backend = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+            "location": env_str("AWS_LOCATION"),  # a prefix inside the bucket
+            "default_acl": None,  # the bucket's own (private) policy
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            "file_overwrite": False,
+        },
+    }
+    if not backend["OPTIONS"]["bucket_name"]:
+        raise ImproperlyConfigured("S3 media storage needs AWS_STORAGE_BUCKET_NAME.")
+    return backend

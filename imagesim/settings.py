@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from core.env import env_bool, env_choice, env_int, env_list, env_str
+from core.env import env_bool, env_choice, env_int, env_list, env_str, s3_storage_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "features",
     "search",
     "web",
+    "deploy",
 ]
 
 MIDDLEWARE = [
@@ -149,23 +150,7 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
 # through ImageSim's URLs (and its access rules), never from a public bucket.
 MEDIA_STORAGE = env_choice("MEDIA_STORAGE", "local", ("local", "s3"))
 if MEDIA_STORAGE == "s3":
-    MEDIA_STORAGE_BACKEND = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME"),
-            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
-            "region_name": env_str("AWS_S3_REGION_NAME") or None,
-            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
-            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
-            "location": env_str("AWS_LOCATION"),  # a prefix inside the bucket
-            "default_acl": None,  # the bucket's own (private) policy
-            "querystring_auth": True,  # any URL it makes is signed and short-lived
-            "querystring_expire": 300,
-            "file_overwrite": False,
-        },
-    }
-    if not MEDIA_STORAGE_BACKEND["OPTIONS"]["bucket_name"]:
-        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    MEDIA_STORAGE_BACKEND = s3_storage_from_env()
 else:
     MEDIA_STORAGE_BACKEND = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {

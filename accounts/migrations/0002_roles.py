@@ -11,15 +11,19 @@ from accounts.roles import ROLE_PERMISSIONS, roles_sync
 
 
 def make_roles(apps, schema_editor):
+    using = schema_editor.connection.alias
     for app_config in apps.get_app_configs():
         app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
+        create_permissions(app_config, apps=apps, verbosity=0, using=using)
         app_config.models_module = None
-    roles_sync(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    roles_sync(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"),
+               using=using)
 
 
 def remove_roles(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=ROLE_PERMISSIONS).delete()
+    using = schema_editor.connection.alias
+    apps.get_model("auth", "Group").objects.using(using).filter(
+        name__in=ROLE_PERMISSIONS).delete()
 
 
 class Migration(migrations.Migration):
