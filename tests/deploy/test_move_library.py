@@ -20,7 +20,7 @@ from features.jobs import services as jobs
 from features.models import FeatureJob, FeatureVector
 from gallery.models import Image
 from tests.helpers import library_image
-from tests.stack import bucket_keys, postgres_url, s3_endpoint
+from deploy.stack import bucket_keys, postgres_url, s3_endpoint
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,7 +1,7 @@
 import pytest
 
-from tests.scaleout.cluster import Cluster, cluster_env
-from tests.stack import RedisServer, postgres_url, s3_endpoint
+from deploy.cluster import Cluster, cluster_env
+from deploy.stack import RedisServer, postgres_url, s3_endpoint
 
 
 def pytest_collection_modifyitems(items):
@@ -23,6 +23,10 @@ def stack(tmp_path_factory):
                 "FEATURE_FAKE_LOG": str(folder / "extracted.log"),
                 "FEATURE_FAKE_GATE": str(folder / "gate"),
                 "FEATURE_FAKE_DELAY": "0.05",
+                "FEATURE_EXTRACTOR": "tests.features.slow_extractor.SlowFakeExtractor",
+                "FEATURE_WARM_UP": "false",
+                "FEATURE_BATCH_SIZE": "8",
+                "RATE_UPLOADS": "10000/min",
             })
             cluster = Cluster(env=env, logs=folder)
             cluster.set_up()

@@ -8,7 +8,7 @@ reach it and stops it (deleting the folder) afterwards:
 - ``s3_endpoint()``: ``moto_server`` (an S3 endpoint) on a free loopback port.
 
 ``RedisServer`` and ``S3Server`` can also be stopped and started again (fault tests).
-Used by tests/with_stack.py, the stack tests and the benchmarks.
+Used by bin/stack, tests/with_stack.py, the stack tests and the benchmarks.
 """
 
 import contextlib

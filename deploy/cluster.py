@@ -1,6 +1,6 @@
 """ImageSim as a scale-out deployment on this machine: web processes (daphne) and
-feature workers over one PostgreSQL, Redis and S3 (tests/stack.py), for the stack tests
-and bin/stack. Every process binds to 127.0.0.1 and is stopped by ``stop()``."""
+feature workers over one PostgreSQL, Redis and S3 (deploy/stack.py), for bin/stack and
+the stack tests. Every process binds to 127.0.0.1 and is stopped by ``stop()``."""
 
 import os
 import subprocess
@@ -11,10 +11,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.stack import free_port, wait_for_port
+from deploy.stack import free_port, wait_for_port
 
-ROOT = Path(__file__).resolve().parents[2]
-ADMIN_PASSWORD = "stack-tests-only-passphrase"
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN_PASSWORD = "stack-admin-passphrase"
 
 
 @dataclass
@@ -33,12 +33,14 @@ class Cluster:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
         return done.stdout
 
-    def set_up(self) -> None:
-        """Migrate, and make an administrator with an API key (self.key)."""
+    def set_up(self, *, admin: bool = True) -> None:
+        """Migrate; with ``admin``, make an administrator with an API key (self.key)."""
         self.manage("migrate", "--noinput", "--verbosity", "0")
-        self.manage("create_user", "admin", "--role", "admin", stdin=ADMIN_PASSWORD + "\n")
-        self.key = self.manage("create_api_key", "admin", "--name", "stack tests") \
-            .strip().splitlines()[-1]
+        if admin:
+            self.manage("create_user", "admin", "--role", "admin",
+                        stdin=ADMIN_PASSWORD + "\n")
+            self.key = self.manage("create_api_key", "admin", "--name", "stack") \
+                .strip().splitlines()[-1]
 
     def _start(self, name: str, command: list[str], env: dict | None = None):
         log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115 - the process owns it
@@ -87,23 +89,19 @@ def _wait_until_answering(url: str, seconds: float = 60) -> None:
 
 
 def cluster_env(*, database: str, redis: str, s3: dict, extra: dict | None = None) -> dict:
-    """The environment of every process of the deployment (the fake extractor by default)."""
+    """The environment of every process of the deployment; ``extra`` goes on top."""
     env = {key: value for key, value in os.environ.items()
            if key not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL")}
     env.update({
         "DJANGO_SETTINGS_MODULE": "imagesim.settings",
-        "SECRET_KEY": "stack-tests-only-" + "s" * 40,
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or "stack-only-" + "s" * 45,
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DATABASE_URL": database,
         "REDIS_URL": redis,
         **s3,
-        "FEATURE_EXTRACTOR": "tests.features.slow_extractor.SlowFakeExtractor",
         "FEATURE_EMBEDDED_WORKER": "false",
-        "FEATURE_WARM_UP": "false",
-        "FEATURE_BATCH_SIZE": "8",
-        "RATE_UPLOADS": "10000/min",
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
         "PYTHONDONTWRITEBYTECODE": "1",
         **(extra or {}),
     })
