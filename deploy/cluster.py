@@ -88,7 +88,8 @@ def _wait_until_answering(url: str, seconds: float = 60) -> None:
     raise RuntimeError(f"{url} did not answer within {seconds} s")
 
 
-def cluster_env(*, database: str, redis: str, s3: dict, extra: dict | None = None) -> dict:
+def cluster_env(*, database: str, redis: str = "", s3: dict | None = None,
+                extra: dict | None = None) -> dict:
     """The environment of every process of the deployment; ``extra`` goes on top."""
     env = {key: value for key, value in os.environ.items()
            if key not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL")}
@@ -99,7 +100,7 @@ def cluster_env(*, database: str, redis: str, s3: dict, extra: dict | None = Non
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DATABASE_URL": database,
         "REDIS_URL": redis,
-        **s3,
+        **(s3 or {}),
         "FEATURE_EMBEDDED_WORKER": "false",
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
         "PYTHONDONTWRITEBYTECODE": "1",

@@ -12,7 +12,9 @@ class ApiKeySerializer(serializers.ModelSerializer):
         model = ApiKey
         fields = ["id", "name", "created_at", "last_used_at"]
         read_only_fields = ["last_used_at"]
-        extra_kwargs = {"name": {"help_text": "What the key is for (50 characters at most)."}}
+        # Required although the model has a default: a form's empty field means "no name".
+        extra_kwargs = {"name": {"required": True,
+                                 "help_text": "What the key is for (50 characters at most)."}}
 
 
 class NewApiKeySerializer(ApiKeySerializer):

@@ -37,7 +37,13 @@ class LegacyCheckFeaturesApi(LegacyApiView):
 
 
 @extend_schema(tags=["original app"], request=None,
-               responses={(200, "text/event-stream"): str})
+               responses={(200, "text/event-stream"): {
+                   "type": "object",
+                   "description": "Server-sent events: data is JSON, {progress, current, total} "
+                                  "while the job runs, then {complete, count, original_count} "
+                                  "or {error}.",
+                   "properties": {"data": {"type": "string"}, "event": {"type": "string"}},
+               }})
 class LegacyGenerateFeaturesApi(LegacyApiView):
     renderer_classes = [JSONRenderer, EventStreamRenderer]
     access = {"POST": rules.can_generate}

@@ -131,6 +131,16 @@ def test_a_key_needs_a_name(signed_in, name, message):
     assert not ApiKey.objects.exists()
 
 
+@pytest.mark.parametrize("body,message", [({}, "This field is required."),
+                                          ({"name": ""}, "This field may not be blank.")])
+def test_a_form_without_a_name_is_a_clear_400(signed_in, body, message):
+    response = signed_in.post(KEYS, body, format="multipart")
+
+    assert response.status_code == 400
+    assert response.json() == {"name": [message]}
+    assert not ApiKey.objects.exists()
+
+
 def test_a_viewer_makes_no_keys(make_user):
     client = APIClient()
     client.force_login(make_user("viewer"))
