@@ -7,14 +7,20 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.browser.helpers import DESKTOP, settle
-from tests.browser.server import ARTIFACTS, collect_static, start_server
+from tests.browser.helpers import DESKTOP, settle, sign_in
+from tests.browser.server import ADMIN, ARTIFACTS, collect_static, start_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+# Chromium logs what the Content-Security-Policy blocks as a console error already; this
+# says it once more in words of its own, so a violation can never pass unnoticed.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => console.error(
+    `CSP violation: ${event.effectiveDirective} blocked ${event.blockedURI || "inline code"}`));
+"""
 
 
 def pytest_collection_modifyitems(items):
@@ -70,19 +76,35 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def open_page(browser, request):
-    """open_page(server, viewport=DESKTOP, color_scheme="light", ws_refused=False) -> a page at "/".
+@pytest.fixture(scope="session")
+def sessions():
+    """(server url, user name) -> the cookies of a session made with the sign-in form.
 
-    Each page saves a screenshot when the test ends; a JavaScript error on the
-    page, or a request to anywhere but the app, fails the test.
+    Each user signs in through the form once per server; later pages of that user start
+    with its cookies (a sign-in costs a second: the password hash is slow on purpose)."""
+    return {}
+
+
+@pytest.fixture
+def open_page(browser, sessions, request):
+    """open_page(server, user=ADMIN, viewport=DESKTOP, color_scheme="light", path="/",
+    ws_refused=False, ready=True) -> a page at ``path``, signed in as ``user``.
+
+    The user signs in through the real sign-in form, or with a session an earlier page
+    made that way (``user=None``: not at all, an anonymous visitor); with ``ready`` it
+    waits until the gallery page has started. Each page saves a screenshot when the test
+    ends; a JavaScript error on the page (a Content-Security-Policy violation included),
+    or a request to anywhere but the app, fails the test.
     """
     contexts, pages = [], []
 
-    def _open(server, *, viewport=DESKTOP, color_scheme="light", path="/", ws_refused=False):
+    def _open(server, *, user=ADMIN, viewport=DESKTOP, color_scheme="light", path="/",
+              ws_refused=False, ready=True):
+        saved = sessions.get((server.url, user)) if user else None
         context = browser.new_context(viewport=viewport, color_scheme=color_scheme,
-                                      base_url=server.url)
+                                      base_url=server.url, storage_state=saved)
         context.set_default_timeout(15_000)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
         if ws_refused:
             context.route_web_socket(re.compile(r"/ws/features/$"), lambda ws: ws.close())
         page = context.new_page()
@@ -93,10 +115,19 @@ def open_page(browser, request):
         page.on("pageerror", lambda error: page.js_errors.append(str(error)))
         page.on("console", lambda msg: msg.type == "error" and page.js_errors.append(
             f"console: {msg.text}"))
-        page.goto(path)
-        page.wait_for_selector("html[data-ready=true]")
         contexts.append(context)
         pages.append(page)
+        if saved:
+            page.goto(path)
+        if user and (not saved or "/accounts/sign-in/" in page.url):  # none yet, or it ended
+            sign_in(page, user, next_path=path)
+            page.wait_for_url(lambda url: "/accounts/" not in url)
+            # Cookies only: what a test leaves in localStorage stays with its own page.
+            sessions[(server.url, user)] = {"cookies": context.cookies(), "origins": []}
+        elif not user:
+            page.goto(path)
+        if ready:
+            page.wait_for_selector("html[data-ready=true]")
         return page
 
     yield _open

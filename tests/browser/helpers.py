@@ -1,4 +1,4 @@
-"""Small helpers of the browser tests: test images, API calls, waiting on the page."""
+"""Small helpers of the browser tests: signing in, test images, API calls, waiting on the page."""
 
 import base64
 import io
@@ -6,18 +6,34 @@ import itertools
 import os
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from PIL import Image as PILImage
 from playwright.sync_api import FormData, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.browser.server import ARTIFACTS
+from tests.browser.server import ARTIFACTS, PASSWORD
 
 _serial = itertools.count(1)
 
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
+
+
+def sign_in(page: Page, username: str, password: str = PASSWORD, *, next_path: str = "/") -> None:
+    """Sign in through the sign-in form, as a person does (the answer is not waited for)."""
+    page.goto(f"/accounts/sign-in/?next={quote(next_path)}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def csrf(page: Page) -> dict:
+    """The header a change made with the page's session needs, as the page's own code sends it."""
+    token = next((c["value"] for c in page.context.cookies() if c["name"] == "csrftoken"), "")
+    return {"X-CSRFToken": token}
+
 
 def image_bytes(fmt: str = "PNG", size=(120, 90)) -> bytes:
     """A picture no other call makes: a colour gradient, with random pixels as a signature."""
@@ -53,7 +69,7 @@ def upload_via_api(page: Page, count: int, prefix: str) -> list[dict]:
         for i in range(start, min(count, start + 100)):
             form.append("file", {"name": f"{prefix}-{i:04d}.png", "mimeType": "image/png",
                                  "buffer": image_bytes(size=(32, 32))})
-        response = page.request.post("/api/v1/images/", multipart=form)
+        response = page.request.post("/api/v1/images/", multipart=form, headers=csrf(page))
         assert response.status == 201, response.text()
         images += [result["image"] for result in response.json()["results"]]
     return images
@@ -81,7 +97,7 @@ def wait_for_features(page: Page, timeout: float = 60) -> dict:
         if not active and status["counts"]["pending"] == 0:
             return status
         if not active and not started:
-            response = page.request.post("/api/v1/features/jobs/")
+            response = page.request.post("/api/v1/features/jobs/", headers=csrf(page))
             assert response.status in (200, 202), response.text()
             started = True
         time.sleep(0.3)

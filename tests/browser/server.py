@@ -7,6 +7,7 @@ process gets exactly that, with its own SQLite file and media folder, without
 sharing a database connection or an event loop with the test process.
 """
 
+import json
 import os
 import socket
 import subprocess
@@ -31,6 +32,16 @@ assert images_added.disconnect(dispatch_uid="features-queue-uploads")
 folder = Path(sys.argv[1])
 for path in sorted(folder.glob("*.jpg")):
     image_create(name=path.name, data=path.read_bytes(), is_original=True, filename=path.name)
+"""
+# Everyone signs in: the accounts the tests sign in with, one of each role (two editors,
+# to see that an editor may delete only their own uploads). All share one password.
+PASSWORD = "browser-tests-only-Pa55"
+ADMIN = "ada"
+USERS = {ADMIN: "admin", "eddie": "editor", "erin": "editor", "vera": "viewer"}
+CREATE_USERS = """
+from accounts.services import user_create
+for username, role in USERS.items():
+    user_create(username=username, role=role, password=PASSWORD)
 """
 
 
@@ -87,17 +98,25 @@ def collect_static(static_root: Path) -> None:
 
 
 def start_server(folder: Path, *, static_root: Path, log_dir: Path, seed_originals: bool,
-                 extra_env: dict | None = None) -> LiveServer:
-    """Migrate a fresh database, optionally add the shipped originals, and serve it
-    (with ``extra_env`` on top of the usual settings, e.g. another MAX_UPLOAD_MB)."""
+                 users: dict | None = None, extra_env: dict | None = None) -> LiveServer:
+    """Migrate a fresh database, optionally add the shipped originals, make the accounts
+    (``users``, name -> role, all with PASSWORD; USERS unless told, none with ``{}``: a new
+    install) and serve it (with ``extra_env`` on top of the usual settings, e.g. another
+    MAX_UPLOAD_MB or ANONYMOUS_ACCESS)."""
     folder.mkdir(parents=True, exist_ok=True)
     env = {**server_env(folder, static_root), **(extra_env or {})}
     _manage(env, "migrate", "--noinput", "--verbosity", "0")
+    users = USERS if users is None else users
+    setup = []  # one shell for all of it: each start of Django costs a second
     if seed_originals:
         if len(list(ORIGINALS.glob("*.jpg"))) != 50:
             raise RuntimeError(f"The browser tests need the 50 originals in {ORIGINALS} "
                                "(the shared data folder beside the project).")
-        _manage(env, "shell", "-c", SEED_ORIGINALS.replace("sys.argv[1]", repr(str(ORIGINALS))))
+        setup.append(SEED_ORIGINALS.replace("sys.argv[1]", repr(str(ORIGINALS))))
+    if users:
+        setup.append(f"USERS = {json.dumps(users)}\nPASSWORD = {PASSWORD!r}\n{CREATE_USERS}")
+    if setup:
+        _manage(env, "shell", "-c", "\n".join(setup))
 
     port = _free_port()
     log_dir.mkdir(parents=True, exist_ok=True)

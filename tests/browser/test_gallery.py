@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from tests.browser.helpers import (
     PHONE,
     api_images,
+    csrf,
     drop_files,
     image_files,
     no_horizontal_scroll,
@@ -38,7 +39,7 @@ def test_it_shows_originals_with_a_badge_and_no_way_to_delete_them(app_server, o
 
     # And the server refuses too, should anyone ask it directly.
     image_id = original.get_attribute("data-id")
-    response = page.request.delete(f"/api/v1/images/{image_id}/")
+    response = page.request.delete(f"/api/v1/images/{image_id}/", headers=csrf(page))
     assert response.status == 403
     assert response.json()["detail"] == (
         "Original images are protected and cannot be deleted: t-shirt_5.jpg")
@@ -196,7 +197,7 @@ def test_it_keeps_the_grid_small_and_loads_pages_as_you_scroll(app_server, open_
         assert page.locator(".tile").count() < 80
         assert page.locator(".tile img[src]").count() < 80
     finally:
-        response = page.request.post("/api/v1/images/bulk-delete/",
+        response = page.request.post("/api/v1/images/bulk-delete/", headers=csrf(page),
                                      data={"ids": [image["id"] for image in added]})
         assert response.status == 200, response.text()
 

@@ -1,4 +1,5 @@
-// Talking to the ImageSim API: JSON in, JSON out, errors as ApiError with the server's reason.
+// Talking to the ImageSim API: JSON in, JSON out, errors as ApiError with the server's reason
+// (but a 401, an ended session, sends the user to sign in).
 import { config } from "./config.js";
 
 export class ApiError extends Error {
@@ -25,6 +26,18 @@ export function errorMessage(status, body) {
   if (status === 0) return "The server could not be reached. Check your connection and try again.";
   if (status === 413) return "The file is too large for the server.";
   return `The server answered with an error (HTTP ${status}).`;
+}
+
+// A 401 means the session is over (it expired, or the user signed out in another tab):
+// the page sends the user to sign in and back, rather than showing an error. The call
+// that met it never settles, so no caller shows a message on the way out.
+let leaving = false;
+function signInAgain() {
+  if (!leaving) {
+    leaving = true;
+    window.location.assign(config.signInUrl);
+  }
+  return new Promise(() => {});
 }
 
 function headers(extra = {}) {
@@ -63,6 +76,7 @@ export async function request(method, url, { json, form, signal } = {}) {
     if (error.name === "AbortError") throw error;
     throw new ApiError(0, null);
   }
+  if (response.status === 401) return signInAgain();
   const body = await parse(response);
   if (!response.ok) throw new ApiError(response.status, body);
   return { status: response.status, body };
@@ -88,6 +102,10 @@ export function uploadWithProgress(url, formData, onProgress) {
       if (event.lengthComputable) onProgress(event.loaded / event.total);
     });
     xhr.addEventListener("load", () => {
+      if (xhr.status === 401) {
+        signInAgain();
+        return;
+      }
       let body = null;
       try {
         body = xhr.responseText ? JSON.parse(xhr.responseText) : null;

@@ -10,12 +10,21 @@ export const config = Object.freeze({
   featuresStatusUrl: data.featuresStatusUrl,
   featuresWsPath: data.featuresWsPath,
   searchUrl: data.searchUrl,
+  keysUrl: data.keysUrl,
+  keyDetailUrl: data.keyDetailUrl, // ends in "/0/", as imageDetailUrl
+  signInUrl: data.signInUrl || "/accounts/sign-in/?next=/",
   iconsUrl: data.iconsUrl,
+  // What this user may do. The page leaves out what they may not; the server decides anyway.
+  canUpload: data.canUpload === "true",
+  canGenerate: data.canGenerate === "true",
+  canDelete: data.canDelete === "true",
+  canManageKeys: data.canManageKeys === "true",
 });
 
-export function imageDetailUrl(id) {
-  return config.imageDetailUrl.replace(/0\/$/, `${encodeURIComponent(id)}/`);
-}
+const detailUrl = (template, id) => template.replace(/0\/$/, `${encodeURIComponent(id)}/`);
+
+export const imageDetailUrl = (id) => detailUrl(config.imageDetailUrl, id);
+export const keyDetailUrl = (id) => detailUrl(config.keyDetailUrl, id);
 
 export function websocketUrl(path) {
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";

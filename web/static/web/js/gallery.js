@@ -225,9 +225,9 @@ export class Gallery {
     const noun = this.count === 1 ? "image" : "images";
     this.countLabel.textContent = `${this.count.toLocaleString()} ${filtered ? `${noun} match` : noun}`;
     this.empty.hidden = this.count !== 0;
-    this.emptyText.textContent = filtered
-      ? "No image matches this filter."
-      : "The library is empty: upload a few images to begin.";
+    this.emptyText.textContent = filtered ? "No image matches this filter."
+      : config.canUpload ? "The library is empty: upload a few images to begin."
+      : "The library is empty.";
   }
 
   onClick(event) {
@@ -240,7 +240,7 @@ export class Gallery {
     if (button.dataset.action === "delete") {
       this.emit({ type: "delete", image });
     } else if (this.selecting) {
-      if (!image.is_original) this.toggle(image);
+      if (image.can_delete) this.toggle(image);
     } else {
       openViewer({
         index,

@@ -1,7 +1,10 @@
-// Wires the page together: tabs, the gallery, uploads, deletes, features and search.
+// Wires the page together: tabs, the gallery, uploads, deletes, features, search and the
+// account menu. Uploads, deletes and API keys are wired only for users who may use them.
+import { initAccountMenu } from "./account.js";
 import { getJson, withQuery } from "./api.js";
 import { config } from "./config.js";
 import { Gallery } from "./gallery.js";
+import { initKeys } from "./keys.js";
 import { FeatureProgress } from "./progress.js";
 import { Search } from "./search.js";
 import { initSelection } from "./selection.js";
@@ -60,17 +63,24 @@ function libraryChanged() {
   }, 150);
 }
 
-initUploads(galleryPanel, { onUploaded: libraryChanged });
-initSelection(galleryPanel, gallery, { onDeleted: libraryChanged });
+if (config.canUpload) initUploads(galleryPanel, { onUploaded: libraryChanged });
+if (config.canDelete) initSelection(galleryPanel, gallery, { onDeleted: libraryChanged });
+const accountMenu = initAccountMenu(document.querySelector("[data-account-menu]"));
+if (config.canManageKeys) {
+  initKeys(document.getElementById("keys"), {
+    opener: document.querySelector("[data-keys-open]"),
+    beforeOpen: () => accountMenu?.close(),
+  });
+}
 
-// The "getting started" panel: shown while the library holds no uploads of its own
-// or has no features yet, until the user hides it.
+// The "getting started" panel (for users who may upload): shown while the library holds
+// no uploads of its own or has no features yet, until the user hides it.
 const gettingStarted = {
   box: galleryPanel.querySelector("[data-getting-started]"),
   key: "imagesim.gettingStarted.hidden",
   uploads: null,
   async update() {
-    if (localStorage.getItem(this.key)) return;
+    if (!this.box || localStorage.getItem(this.key)) return;
     try {
       this.uploads = (await getJson(withQuery(config.imagesUrl, { kind: "upload" }))).count;
     } catch {
@@ -79,12 +89,13 @@ const gettingStarted = {
     this.render();
   },
   render() {
+    if (!this.box) return;
     if (localStorage.getItem(this.key)) { this.box.hidden = true; return; }
     const noFeatures = features.counts && features.counts.with_vectors === 0;
     this.box.hidden = !(this.uploads === 0 || noFeatures);
   },
 };
-galleryPanel.querySelector("[data-getting-started-close]").addEventListener("click", () => {
+galleryPanel.querySelector("[data-getting-started-close]")?.addEventListener("click", () => {
   localStorage.setItem(gettingStarted.key, "1");
   gettingStarted.box.hidden = true;
 });

@@ -2,8 +2,8 @@
 // the arrow keys and the side buttons move through the list it was opened from.
 //
 // open({count, get, index, onSearch}): get(i) returns (or resolves to) an image
-// {id, name, url, width, height, is_original}; onSearch(image), when given, adds a
-// "Search with this image" button.
+// {id, name, url, width, height, is_original, uploaded_by}; onSearch(image), when given,
+// adds a "Search with this image" button.
 
 let dialog, image, title, counter, meta, prev, next, searchButton;
 let source = null;
@@ -78,6 +78,7 @@ async function show() {
   if (item.format) details.push(item.format);
   if (item.similarity !== undefined) details.push(`similarity ${item.similarity.toFixed(3)}`);
   if (item.is_original) details.push("Original");
+  else if (item.uploaded_by) details.push(`Uploaded by ${item.uploaded_by}`);
   meta.textContent = details.join(" · ");
   searchButton.hidden = !source.onSearch || item.id === undefined;
   searchButton.image = item;

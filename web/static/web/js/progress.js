@@ -25,7 +25,8 @@ export class FeatureProgress {
     this.listeners = new Set();
     this.started = new Set(); // jobs this page started: their end gets a toast
     this.watched = new Set(); // jobs this page saw running
-    this.q("generate").addEventListener("click", () => this.generate());
+    // Only users who may generate features have the button.
+    this.q("generate")?.addEventListener("click", () => this.generate());
   }
 
   subscribe(fn) { this.listeners.add(fn); }
@@ -174,8 +175,10 @@ export class FeatureProgress {
 
     if (counts) {
       status.classList.toggle("features-status--done", Boolean(upToDate && !active));
-      if (counts.images === 0) status.textContent = "No images yet: upload some, then generate their features.";
-      else if (upToDate && !active) {
+      if (counts.images === 0) {
+        status.textContent = config.canGenerate
+          ? "No images yet: upload some, then generate their features." : "No images yet.";
+      } else if (upToDate && !active) {
         status.textContent = counts.failed
           ? `All readable images have features (${counts.with_vectors.toLocaleString()}); ${counts.failed} could not be read.`
           : `All ${counts.images.toLocaleString()} images have features. Search is ready.`;
@@ -183,11 +186,13 @@ export class FeatureProgress {
         status.textContent = `${counts.with_vectors.toLocaleString()} of ${counts.images.toLocaleString()} images have features; ${counts.pending.toLocaleString()} pending.`;
       }
     }
-    button.disabled = active || !counts || counts.images === 0 || Boolean(upToDate && !retryable);
-    label.textContent = active ? "Generating…"
-      : retryable ? `Retry failed (${counts.failed.toLocaleString()})`
-      : upToDate ? "Features up to date" : "Generate features";
-    button.classList.toggle("btn--done", Boolean(upToDate && !retryable && !active));
+    if (button) {
+      button.disabled = active || !counts || counts.images === 0 || Boolean(upToDate && !retryable);
+      label.textContent = active ? "Generating…"
+        : retryable ? `Retry failed (${counts.failed.toLocaleString()})`
+        : upToDate ? "Features up to date" : "Generate features";
+      button.classList.toggle("btn--done", Boolean(upToDate && !retryable && !active));
+    }
 
     // A finished job stays on show if it ran while the page watched, or if it left
     // nothing pending; an old small job (one upload's) would only confuse.

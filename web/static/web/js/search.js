@@ -148,6 +148,13 @@ export class Search {
   }
 }
 
+// Its width is set through the CSSOM: the Content-Security-Policy refuses style attributes.
+function scoreFill(percent) {
+  const fill = el("div", { class: "score__fill" });
+  fill.style.width = `${percent.toFixed(1)}%`;
+  return fill;
+}
+
 function resultCard(result, index) {
   const percent = Math.max(0, Math.min(100, result.similarity * 100));
   return el("li", { class: "result card", dataset: { index, id: result.id, name: result.name } },
@@ -159,7 +166,7 @@ function resultCard(result, index) {
       el("p", { class: "result__name", text: result.name, title: result.name }),
       el("div", { class: "score" },
         el("div", { class: "score__track", "aria-hidden": "true" },
-          el("div", { class: "score__fill", style: `width: ${percent.toFixed(1)}%` })),
+          scoreFill(percent)),
         el("span", { class: "score__value", "data-similarity": result.similarity, text: result.similarity.toFixed(3) }),
       ),
       el("button", { type: "button", class: "btn btn--ghost btn--small btn--block", "data-action": "search-with" },

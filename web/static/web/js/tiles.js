@@ -9,31 +9,36 @@ export function placeholderTile() {
 }
 
 // The tile of one image. Its <img> has the thumbnail in data-src: the caller sets src
-// (at once, or when the tile comes into view).
+// (at once, or when the tile comes into view). Only an image the server says this user
+// may delete (image.can_delete) gets a delete button and can be selected.
 export function imageTile(image, { index, selecting, selected }) {
-  const selectable = !image.is_original;
+  const selectable = Boolean(image.can_delete);
+  const refusal = image.is_original
+    ? "Originals cannot be deleted" : "Only its uploader or an administrator can delete it";
   const img = el("img", {
     class: "tile__img", alt: image.name, "data-src": image.thumbnail_url,
     width: 200, height: 200, decoding: "async", draggable: "false",
   });
   let label = `View ${image.name}`;
-  if (selecting) label = selectable ? `Select ${image.name}` : `${image.name} is an original and cannot be deleted`;
+  if (selecting) label = selectable ? `Select ${image.name}` : `${image.name}: ${refusal.toLowerCase()}`;
   const open = el("button", {
     type: "button", class: "tile__frame tile__open", "data-action": "open", "aria-label": label,
     "aria-pressed": selecting && selectable ? String(selected) : null,
     "aria-disabled": selecting && !selectable ? "true" : null,
-    title: selecting && !selectable ? "Originals cannot be deleted" : image.name,
+    title: selecting && !selectable ? refusal : image.name,
   }, img);
+  const classes = ["tile", image.is_original && "tile--original", !selectable && "tile--locked",
+    selected && "tile--selected"];
   const tile = el("div", {
-    class: `tile${image.is_original ? " tile--original" : ""}${selected ? " tile--selected" : ""}`,
+    class: classes.filter(Boolean).join(" "),
     role: "listitem", dataset: { id: image.id, name: image.name, index },
   }, open);
   if (image.is_original) {
     tile.append(el("span", { class: "badge badge--original" }, icon("lock"), "Original"));
-  } else if (selecting) {
+  } else if (selectable && selecting) {
     tile.append(el("span", { class: "tile__check", "aria-hidden": "true" },
       icon(selected ? "check_box" : "check_box_outline_blank")));
-  } else {
+  } else if (selectable) {
     tile.append(el("button", {
       type: "button", class: "icon-btn tile__delete", "data-action": "delete",
       "aria-label": `Delete ${image.name}`, title: "Delete",

@@ -5,8 +5,19 @@ const ICONS = { success: "check_circle", error: "error", info: "info", warning: 
 const MAX_VISIBLE = 5;
 let container = null;
 
+// While a modal dialog is open (the viewer, the API keys) everything outside it lies under
+// its backdrop and is inert: the toasts go inside it then, and back when it closes.
+function place() {
+  const modal = [...document.querySelectorAll("dialog[open]")].filter((d) => d.matches(":modal")).pop();
+  const host = modal || document.body;
+  if (container.parentElement === host) return;
+  host.append(container);
+  modal?.addEventListener("close", place, { once: true });
+}
+
 export function toast(message, kind = "info", { timeout } = {}) {
   container ??= document.getElementById("toasts");
+  place();
   const close = el("button", { type: "button", class: "icon-btn toast__close", "aria-label": "Dismiss" }, icon("close"));
   const node = el(
     "div",
