@@ -42,7 +42,8 @@ def first_admin(request):
 def locked_out(request, original_response=None, credentials=None):
     """django-axes' answer once an account has too many failed sign-ins: the sign-in page
     again, saying so, with 429. The right password is refused too until the time is up."""
-    form = SignInForm(request, data=request.POST or None)
+    # Unbound (the user name kept): a bound form would try the password again as it shows.
+    form = SignInForm(request, initial={"username": request.POST.get("username", "")})
     return render(request, "accounts/sign_in.html", {
         "form": form,
         "locked_out": True,
