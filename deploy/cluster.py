@@ -11,7 +11,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deploy.stack import free_port, wait_for_port
+from deploy.stack import free_port, process_stop, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_PASSWORD = "stack-admin-passphrase"
@@ -64,15 +64,12 @@ class Cluster:
         self.workers.append(process)
 
     def stop(self) -> None:
-        for process in [*self.workers, *(process for _, process in self.webs)]:
+        processes = [*self.workers, *(process for _, process in self.webs)]
+        for process in processes:  # all at once: each may take a while to finish its work
             if process.poll() is None:
                 process.terminate()
-        for process in [*self.workers, *(process for _, process in self.webs)]:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        for process in processes:
+            process_stop(process, timeout=20)
 
 
 def _wait_until_answering(url: str, seconds: float = 60) -> None:

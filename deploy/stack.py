@@ -43,6 +43,17 @@ def postgres_url():
             os.rmdir(folder)
 
 
+def process_stop(process: subprocess.Popen, timeout: float = 10) -> None:
+    """Ask a process to stop (SIGTERM); kill it if it has not within ``timeout`` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -79,13 +90,8 @@ class _Server:
         wait_for_port(self.port, self.process, self.name)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        if self.process:
+            process_stop(self.process)
 
 
 class RedisServer(_Server):

@@ -9,7 +9,6 @@ sharing a database connection or an event loop with the test process.
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from deploy.stack import free_port, process_stop
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -53,19 +54,7 @@ class LiveServer:
     process: subprocess.Popen = field(repr=False)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        process_stop(self.process)
 
 
 def server_env(folder: Path, static_root: Path) -> dict:
@@ -118,7 +107,7 @@ def start_server(folder: Path, *, static_root: Path, log_dir: Path, seed_origina
     if setup:
         _manage(env, "shell", "-c", "\n".join(setup))
 
-    port = _free_port()
+    port = free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"server-{folder.name}.log"
     log = open(log_path, "wb")  # noqa: SIM115 - the server process owns it until it stops
