@@ -168,6 +168,9 @@ DATA_UPLOAD_MAX_NUMBER_FILES = IMAGESIM_MAX_FILES_PER_UPLOAD
 
 # Feature extraction.
 FEATURE_EXTRACTOR = env_str("FEATURE_EXTRACTOR", "features.extractors.resnet50.ResNet50Extractor")
+# One of the extractor's presets (features/extractors/presets.py for ResNet50: resnet50-gem,
+# resnet50-gap); empty means the extractor's default (resnet50-gem).
+FEATURE_PRESET = env_str("FEATURE_PRESET", "").strip().lower()
 # "imagenet" lets Keras download and cache the weights; a path loads a local .h5 file.
 FEATURE_WEIGHTS = env_str("FEATURE_WEIGHTS", "imagenet")
 # "auto" uses bfloat16 only where the hardware runs it natively.
