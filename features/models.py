@@ -14,6 +14,10 @@ class FeatureVector(models.Model):
     extractor = models.CharField(max_length=100, db_index=True)
     dim = models.PositiveIntegerField()
     vector = VectorField()
+    # The vector blended with its nearest others (database-side augmentation), written by
+    # search's augmentation step (search/augmentation.py) in the feature worker; searches
+    # compare ``augmented`` where it is set, else ``vector``. Empty while that is off.
+    augmented = VectorField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -20,7 +20,7 @@ from accounts import rules
 from core.errors import Forbidden, ImageSimError, InvalidInput, NotFound, TooLarge
 from gallery.converters import STORED_NAME
 from gallery.models import Image
-from gallery.signals import images_added
+from gallery.signals import images_added, images_deleted
 from gallery.thumbnails import make_thumbnail
 from gallery.uploads import UploadFile, display_name
 from gallery.validation import CheckedImage, check_image
@@ -152,6 +152,8 @@ def images_delete(*, images: list[Image], by=None) -> int:
     with transaction.atomic():
         Image.objects.filter(pk__in=[image.pk for image in images]).delete()
     transaction.on_commit(lambda: [_delete_files(*names) for names in files])
+    deleted = [image.pk for image in images]
+    transaction.on_commit(lambda: images_deleted.send(sender=Image, image_ids=deleted))
     return len(images)
 
 

@@ -42,8 +42,9 @@ def evaluate(*args):
 
 # No django_db mark: any database access would fail the test, which proves the
 # evaluation leaves the library (rows and files) exactly as it was.
-def test_it_prints_the_retrieval_figures_and_touches_nothing(labelled, media_root):
+def test_it_prints_the_retrieval_figures_and_touches_nothing(labelled, media_root, settings):
     folder, labels = labelled
+    settings.SEARCH_AUGMENT = settings.SEARCH_QUERY_EXPANSION = True  # as shipped
 
     out, err = evaluate(folder, "--labels", labels)
 
@@ -75,7 +76,7 @@ def test_it_prints_the_retrieval_figures_and_touches_nothing(labelled, media_roo
 def test_it_compares_the_presets_asked_for_with_the_re_ranking_settings(labelled, settings):
     folder, labels = labelled
     settings.SEARCH_AUGMENT_NEIGHBOURS, settings.SEARCH_EXPANSION_NEIGHBOURS = 2, 5
-    settings.SEARCH_QUERY_EXPANSION = False
+    settings.SEARCH_AUGMENT, settings.SEARCH_QUERY_EXPANSION = True, False
 
     out, _ = evaluate(folder, "--labels", labels, "--presets", "fake-colour-4x4", "--no-progress")
     settings.FEATURE_PRESET = "fake-colour-4x4"

@@ -74,7 +74,8 @@ def test_an_uploaded_photo_finds_photos_of_the_same_kind_first(resnet50, api_cli
     assert top_hits >= 4
 
 
-def test_evaluate_compares_both_presets_with_and_without_re_ranking(resnet50):
+def test_evaluate_compares_both_presets_with_and_without_re_ranking(resnet50, settings):
+    settings.SEARCH_AUGMENT = settings.SEARCH_QUERY_EXPANSION = True  # as shipped
     out = io.StringIO()
     call_command("evaluate", str(ORIGINALS), "--labels", str(LABELS), "--no-progress",
                  stdout=out)

@@ -1,0 +1,14 @@
+"""Reacting to the feature worker: augmented vectors are kept in step in its thread."""
+
+from django.dispatch import receiver
+
+from features.signals import worker_step
+from search.augmentation import augmentation_refresh
+
+# While extraction runs, a pass after each batch gets this long before the next batch.
+BUSY_BUDGET_SECONDS = 1.0
+
+
+@receiver(worker_step, dispatch_uid="search-keep-augmentation")
+def keep_augmentation(sender, extractor, idle, **kwargs):
+    augmentation_refresh(extractor=extractor, budget_seconds=None if idle else BUSY_BUDGET_SECONDS)
