@@ -3,7 +3,8 @@
 A query is either an uploaded file (its vector extracted on the fly; the file is
 never stored) or an image of the library (what searches compare for it: its
 augmented vector where the worker has made one; it is left out of its own results).
-Only vectors of the current extractor are compared. With SEARCH_QUERY_EXPANSION the
+Only vectors of the serving extractor are compared (features/switching.py: the configured
+one, or while the library is re-embedded with it, the previous one). With SEARCH_QUERY_EXPANSION the
 query is blended with its first hits and searched again (search/reranking.py).
 """
 
@@ -14,9 +15,9 @@ from django.conf import settings
 
 from core.errors import Conflict, InvalidInput
 from core.vectors import normalise
-from features.extractors.loader import get_extractor
 from features.models import FeatureVector
 from features.selectors import vectors_exist
+from features.switching import extractor_serving, serving_extractor
 from gallery.models import Image
 from gallery.selectors import image_get
 from gallery.uploads import UploadFile
@@ -48,8 +49,9 @@ def search_by_upload(*, upload: UploadFile, k: int | None = None, kind: str = Im
     k = _checked_options(k, kind, min_similarity)
     data = upload.read()
     _check_query_file(data)
-    extractor = get_extractor()
-    _require_vectors(extractor.fingerprint)
+    serving = extractor_serving()
+    _require_vectors(serving.fingerprint)
+    extractor = serving_extractor(serving)
     extractor.load()
     vector = extractor.extract([data])[0]
     return _search(extractor=extractor.fingerprint, query=vector, k=k, kind=kind,
@@ -62,7 +64,7 @@ def search_by_image(*, image_id: int, k: int | None = None, kind: str = Image.Ki
     """Search with a library image's stored vector; the image is not its own match."""
     k = _checked_options(k, kind, min_similarity)
     image = image_get(pk=image_id)
-    fingerprint = get_extractor().fingerprint
+    fingerprint = extractor_serving().fingerprint
     _require_vectors(fingerprint)
     vector = (FeatureVector.objects.filter(image=image, extractor=fingerprint)
               .annotate(searchable=searchable_vector())

@@ -33,7 +33,7 @@ from core.errors import Unavailable
 from features.extraction import Prepared, infer_prepared, prepare
 from features.extractors.base import Extractor
 from features.extractors.loader import get_extractor
-from features import signals
+from features import signals, switching
 from features.jobs import progress, services
 from features.jobs.saving import batch_save
 from features.models import FeatureJob, FeatureTask
@@ -186,6 +186,7 @@ class Worker:
             self._unavailable(exc)
             return 0
         self.unavailable_reason = ""
+        switching.extractor_switch_start(extractor=self.extractor)
         services.tasks_adopt(extractor=fingerprint)
         claimed = self.claim()
         if not claimed:

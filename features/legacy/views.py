@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from accounts import rules
 from core.legacy import LegacyApiView
 from features.extractors.loader import get_extractor
+from features.switching import extractor_serving
 from features.jobs import embedded, services
 from features.models import FeatureJob
 from features.selectors import feature_counts, vectors_exist
@@ -33,7 +34,7 @@ class EventStreamRenderer(JSONRenderer):
     "exists": serializers.BooleanField()}))
 class LegacyCheckFeaturesApi(LegacyApiView):
     def get(self, request):
-        return Response({"exists": vectors_exist(extractor=get_extractor().fingerprint)})
+        return Response({"exists": vectors_exist(extractor=extractor_serving().fingerprint)})
 
 
 @extend_schema(tags=["original app"], request=None,

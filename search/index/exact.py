@@ -106,6 +106,8 @@ class ExactIndex(VectorIndex):
             self._apply_changes(self._applied, latest)
         self._applied = latest
         if extractor not in self._matrices or self._matrices[extractor].dim == 0:
+            # One extractor serves at a time: after a switch the previous matrix goes.
+            self._matrices.clear()
             matrix = self._matrices[extractor] = _load_all(extractor, self.column)
             matrix.pool, matrix.parts = self._pool, self._parts
         return self._matrices[extractor]

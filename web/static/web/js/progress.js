@@ -106,6 +106,12 @@ export class FeatureProgress {
     const previousJob = this.job;
     if (message.job !== undefined && !this.isStale(message.job)) this.job = message.job;
     if (message.counts) this.counts = message.counts;
+    // While the library is re-embedded with a newly configured extractor, searches keep
+    // using the previous one's vectors (message.serving) until the new set is complete.
+    if (message.switching !== undefined) {
+      this.switching = message.switching;
+      this.serving = message.serving;
+    }
     const finished = message.type === "complete" ||
       (wasActive && this.job && !ACTIVE.has(this.job.state) && previousJob?.id === this.job.id);
     if (finished && this.job) {
@@ -175,7 +181,10 @@ export class FeatureProgress {
     if (counts) {
       status.classList.toggle("features-status--done", Boolean(upToDate && !active));
       if (counts.images === 0) status.textContent = "No images yet: upload some, then generate their features.";
-      else if (upToDate && !active) {
+      else if (this.switching && this.serving) {
+        status.textContent = `Re-embedding the library with the new extractor: ${counts.with_vectors.toLocaleString()} of ${counts.images.toLocaleString()} images done. ` +
+          `Searches use the previous extractor (${this.serving.counts.with_vectors.toLocaleString()} images) until it completes.`;
+      } else if (upToDate && !active) {
         status.textContent = counts.failed
           ? `All readable images have features (${counts.with_vectors.toLocaleString()}); ${counts.failed} could not be read.`
           : `All ${counts.images.toLocaleString()} images have features. Search is ready.`;
