@@ -6,4 +6,5 @@ class FeaturesConfig(AppConfig):
     verbose_name = "Features"
 
     def ready(self):
-        from features import receivers  # noqa: F401  (connects the upload signal)
+        # Registers the start-up checks; connects the upload signal.
+        from features import checks, receivers  # noqa: F401

@@ -10,10 +10,12 @@ from features.api.serializers import status_body
 from features.extractors.loader import get_extractor
 from features.jobs import progress
 from features.selectors import feature_status
+from features.switching import extractor_serving
 
 
 def _status() -> dict:
-    return status_body(feature_status(extractor=get_extractor().fingerprint))
+    return status_body(feature_status(extractor=get_extractor().fingerprint,
+                                      serving=extractor_serving().fingerprint))
 
 
 class FeatureProgressConsumer(AsyncJsonWebsocketConsumer):
@@ -38,3 +40,6 @@ class FeatureProgressConsumer(AsyncJsonWebsocketConsumer):
 
     async def job_complete(self, event):
         await self.send_json({"type": "complete", "job": event["job"], "counts": event["counts"]})
+
+    async def features_status(self, event):
+        await self.send_json({"type": "status", **event["status"]})

@@ -14,6 +14,10 @@ class FeatureVector(models.Model):
     extractor = models.CharField(max_length=100, db_index=True)
     dim = models.PositiveIntegerField()
     vector = VectorField()
+    # The vector blended with its nearest others (database-side augmentation), written by
+    # search's augmentation step (search/augmentation.py) in the feature worker; searches
+    # compare ``augmented`` where it is set, else ``vector``. Empty while that is off.
+    augmented = VectorField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -125,3 +129,23 @@ class FeatureFailure(models.Model):
 
     def __str__(self):
         return f"{self.filename}: {self.reason}"
+
+
+class ServingExtractor(models.Model):
+    """Which extractor's vectors answer searches: a single row (features/switching.py).
+
+    It follows the configured extractor (FEATURE_EXTRACTOR and FEATURE_PRESET) only once
+    that extractor's vectors cover the whole library, in one update: until then searches
+    keep answering from the previous extractor's vectors, never a mix of both.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    fingerprint = models.CharField(max_length=100)
+    # How to build it again for search by upload; empty for an extractor this version
+    # of ImageSim cannot build (vectors left by an earlier version).
+    path = models.CharField(max_length=200, blank=True)
+    preset = models.CharField(max_length=60, blank=True)
+    switched_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return self.fingerprint

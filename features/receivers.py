@@ -1,4 +1,5 @@
-"""Reacting to the library: new uploads are queued for extraction automatically."""
+"""Reacting to the library: new uploads are queued for extraction automatically; a
+deletion wakes the embedded worker, whose next step re-blends the neighbours it changed."""
 
 import logging
 
@@ -6,7 +7,7 @@ from django.dispatch import receiver
 
 from features.extractors.loader import get_extractor
 from features.jobs import embedded, services
-from gallery.signals import images_added
+from gallery.signals import images_added, images_deleted
 
 logger = logging.getLogger(__name__)
 
@@ -21,4 +22,9 @@ def queue_new_images(sender, images, **kwargs):
     except Exception:
         logger.exception("Could not queue new images for feature extraction")
         return
+    embedded.wake()
+
+
+@receiver(images_deleted, dispatch_uid="features-wake-on-delete")
+def wake_on_delete(sender, image_ids, **kwargs):
     embedded.wake()

@@ -28,13 +28,19 @@ def feature_counts(*, extractor: str) -> dict:
     }
 
 
-def feature_status(*, extractor: str) -> dict:
-    """The current job (or None), the counts and the extractor: see FeatureStatusSerializer."""
-    job = job_current(extractor=extractor)
+def feature_status(*, extractor: str, serving: str | None = None) -> dict:
+    """The configured extractor's current job (or None), counts and fingerprint, and the
+    serving one's (what searches use; another while the library is re-embedded): see
+    FeatureStatusSerializer."""
+    counts = feature_counts(extractor=extractor)
+    serving = serving or extractor
     return {
-        "job": job,
-        "counts": feature_counts(extractor=extractor),
+        "job": job_current(extractor=extractor),
+        "counts": counts,
         "extractor": extractor,
+        "switching": serving != extractor,
+        "serving": {"extractor": serving,
+                    "counts": counts if serving == extractor else feature_counts(extractor=serving)},
     }
 
 

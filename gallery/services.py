@@ -19,7 +19,7 @@ from accounts import rules
 from core.errors import Forbidden, ImageSimError, InvalidInput, NotFound, TooLarge
 from gallery.converters import STORED_NAME
 from gallery.models import Image
-from gallery.signals import images_added
+from gallery.signals import images_added, images_deleted
 from gallery.storage import StorageUnavailable, file_delete, file_save
 from gallery.thumbnails import make_thumbnail
 from gallery.uploads import UploadFile, display_name
@@ -160,6 +160,8 @@ def images_delete(*, images: list[Image], by=None) -> int:
         Image.objects.filter(pk__in=[image.pk for image in deleted]).delete()
     thumbnails = [image.thumbnail.name for image in deleted]
     transaction.on_commit(lambda: _delete_files(*thumbnails))
+    deleted_ids = [image.pk for image in deleted]
+    transaction.on_commit(lambda: images_deleted.send(sender=Image, image_ids=deleted_ids))
     if refusal is not None:
         raise StorageUnavailable(
             f"{refusal.message} {len(deleted)} of {len(images)} deleted; still in the library: "

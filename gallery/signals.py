@@ -5,3 +5,5 @@ from django.dispatch import Signal
 
 # Sent after the transaction that added images commits; ``images`` is a list of Image.
 images_added = Signal()
+# Sent after the transaction that deleted images commits; ``image_ids`` is a list of ids.
+images_deleted = Signal()

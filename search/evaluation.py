@@ -1,15 +1,15 @@
 """Retrieval quality over a labelled folder of images, on a scratch library.
 
 The scratch library lives in memory: the images are read from the folder, their
-vectors extracted with the configured extractor and ranked by the same cosine
-maths as the exact index. Nothing is written to the database or the media
+vectors extracted with an extractor and ranked by the same cosine and re-ranking
+maths as the index. Nothing is written to the database or the media
 folder, so the user's library stays exactly as it was.
 """
 
 import csv
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +17,7 @@ import numpy as np
 from core.errors import InvalidInput
 from core.vectors import normalise
 from features.extraction import extract_batches
+from search.reranking import Reranking, augment_all, expand, nearest
 from search.similarity import EXCLUDED, scores
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,8 @@ class Ranking:
     queries: int
     mean_average_precision: float
     precision_at: dict[int, float]
+    # mAP of the queries of each label, by label.
+    per_label: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -39,10 +42,13 @@ class LabelledSet:
 
 @dataclass(frozen=True)
 class Evaluation:
-    ranking: Ranking
+    """One extractor over one labelled set, ranked by each re-ranking asked for."""
+
     extractor: str
+    preset: str
     images: int
     skipped: list[str]
+    rankings: dict[Reranking, Ranking]
 
 
 def read_labels(folder: Path, labels_csv: Path) -> LabelledSet:
@@ -83,30 +89,43 @@ def extract_set(extractor, labelled: LabelledSet, *, batch_size: int,
     return matrix, labels, skipped
 
 
-def evaluate_folder(extractor, folder: Path, labels_csv: Path, *, batch_size: int = 16,
-                    progress: Callable[[int], None] = lambda done: None,
+def evaluate_folder(extractor, labelled: LabelledSet, *, rerankings: list[Reranking],
+                    batch_size: int = 16, progress: Callable[[int], None] = lambda done: None,
                     on_start: Callable[[int], None] = lambda total: None) -> Evaluation:
-    labelled = read_labels(folder, labels_csv)
+    """Extract the set once with ``extractor``, then rank it with each re-ranking."""
     extractor.load()
     on_start(len(labelled.paths))
     vectors, labels, skipped = extract_set(extractor, labelled, batch_size=batch_size,
                                            progress=progress)
-    return Evaluation(ranking=evaluate_ranking(vectors, labels), extractor=extractor.fingerprint,
-                      images=len(labels), skipped=skipped)
+    return Evaluation(extractor=extractor.fingerprint, preset=extractor.preset,
+                      images=len(labels), skipped=skipped,
+                      rankings={reranking: evaluate_ranking(vectors, labels, reranking=reranking)
+                                for reranking in rerankings})
 
 
-def evaluate_ranking(vectors: np.ndarray, labels: list[str], *, cutoffs=(1, 6, 10)) -> Ranking:
-    """Every row a query against all the others; relevant means the same label.
-
-    Queries whose label has no other member are left out (nothing to find).
-    """
-    vectors = normalise(vectors)
+def evaluate_ranking(vectors: np.ndarray, labels: list[str], *,
+                     reranking: Reranking = Reranking(), cutoffs=(1, 6, 10)) -> Ranking:
+    """Every row a query against all the others, as a search by library image is: the
+    stored vectors (augmented, if that is on) are the library and the queries; with
+    query expansion each query is blended with its first hits and searched again.
+    Relevant means the same label. Queries whose label has no other member are left
+    out (nothing to find)."""
+    library = normalise(vectors)
+    ids = np.arange(len(library))
+    if reranking.augment_neighbours:
+        library = augment_all(library, ids, reranking.augment_neighbours, reranking.alpha)[0]
     labels_array = np.asarray(labels)
     average_precisions, precisions = [], {cutoff: [] for cutoff in cutoffs}
+    by_label: dict[str, list[float]] = {}
     for index in range(len(labels_array)):
-        found = scores(vectors, vectors[index])
+        found = scores(library, library[index])
         found[index] = EXCLUDED
-        order = np.lexsort((np.arange(found.size), -found))[:-1]  # drop the query itself
+        if reranking.expand_neighbours:
+            first = nearest(found, ids, reranking.expand_neighbours)
+            query = expand(library[index], library[first], found[first], reranking.alpha)
+            found = scores(library, query)
+            found[index] = EXCLUDED
+        order = np.lexsort((ids, -found))[:-1]  # drop the query itself
         relevant = labels_array[order] == labels_array[index]
         total = int(relevant.sum())
         if total == 0:
@@ -114,6 +133,7 @@ def evaluate_ranking(vectors: np.ndarray, labels: list[str], *, cutoffs=(1, 6, 1
         hits = np.cumsum(relevant)
         ranks = np.flatnonzero(relevant) + 1
         average_precisions.append(float((hits[relevant] / ranks).mean()))
+        by_label.setdefault(str(labels_array[index]), []).append(average_precisions[-1])
         for cutoff in cutoffs:
             precisions[cutoff].append(float(relevant[:cutoff].sum()) / cutoff)
     count = len(average_precisions)
@@ -121,4 +141,5 @@ def evaluate_ranking(vectors: np.ndarray, labels: list[str], *, cutoffs=(1, 6, 1
         queries=count,
         mean_average_precision=float(np.mean(average_precisions)) if count else 0.0,
         precision_at={c: float(np.mean(v)) if v else 0.0 for c, v in precisions.items()},
+        per_label={label: float(np.mean(values)) for label, values in sorted(by_label.items())},
     )

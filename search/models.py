@@ -32,3 +32,35 @@ class IndexReader(models.Model):
 
     def __str__(self):
         return f"{self.name} at change {self.applied}"
+
+
+class NeighbourLink(models.Model):
+    """One of a vector's nearest other vectors (same extractor), from which its augmented
+    vector was blended (search/augmentation.py).
+
+    ``neighbour_id`` is deliberately not a foreign key: when that vector is deleted the
+    link stays, and that dangling link is how the worker finds the vectors to re-blend.
+    """
+
+    owner = models.ForeignKey("features.FeatureVector", on_delete=models.CASCADE,
+                              related_name="+")
+    extractor = models.CharField(max_length=100)
+    neighbour_id = models.BigIntegerField(db_index=True)
+    similarity = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["extractor", "owner"], name="neighbour_link_owner")]
+
+    def __str__(self):
+        return f"{self.owner_id} -> {self.neighbour_id} ({self.similarity:.4f})"
+
+
+class AugmentationState(models.Model):
+    """How one extractor's augmented vectors were made (``Reranking.recipe``): when the
+    settings change, they are all made again."""
+
+    extractor = models.CharField(max_length=100, primary_key=True)
+    recipe = models.CharField(max_length=40)
+
+    def __str__(self):
+        return f"{self.extractor}: {self.recipe}"

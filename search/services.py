@@ -1,8 +1,11 @@
 """Search: a query image in, the most similar library images out.
 
 A query is either an uploaded file (its vector extracted on the fly; the file is
-never stored) or an image of the library (its stored vector; it is left out of
-its own results). Only vectors of the current extractor are compared.
+never stored) or an image of the library (what searches compare for it: its
+augmented vector where the worker has made one; it is left out of its own results).
+Only vectors of the serving extractor are compared (features/switching.py: the configured
+one, or while the library is re-embedded with it, the previous one). With SEARCH_QUERY_EXPANSION the
+query is blended with its first hits and searched again (search/reranking.py).
 """
 
 from dataclasses import dataclass
@@ -12,14 +15,15 @@ from django.conf import settings
 
 from core.errors import Conflict, InvalidInput
 from core.vectors import normalise
-from features.extractors.loader import get_extractor
 from features.models import FeatureVector
 from features.selectors import vectors_exist
+from features.switching import extractor_serving, serving_extractor
 from gallery.models import Image
 from gallery.selectors import image_get
 from gallery.uploads import UploadFile
 from gallery.validation import check_not_empty, check_size, opened_image
-from search.index import get_index
+from search.index import get_index, searchable_vector
+from search.reranking import Reranking
 from search.similarity import as_similarity
 
 NO_FEATURES = "No image has features yet: generate features first."
@@ -45,8 +49,9 @@ def search_by_upload(*, upload: UploadFile, k: int | None = None, kind: str = Im
     k = _checked_options(k, kind, min_similarity)
     data = upload.read()
     _check_query_file(data)
-    extractor = get_extractor()
-    _require_vectors(extractor.fingerprint)
+    serving = extractor_serving()
+    _require_vectors(serving.fingerprint)
+    extractor = serving_extractor(serving)
     extractor.load()
     vector = extractor.extract([data])[0]
     return _search(extractor=extractor.fingerprint, query=vector, k=k, kind=kind,
@@ -59,10 +64,11 @@ def search_by_image(*, image_id: int, k: int | None = None, kind: str = Image.Ki
     """Search with a library image's stored vector; the image is not its own match."""
     k = _checked_options(k, kind, min_similarity)
     image = image_get(pk=image_id)
-    fingerprint = get_extractor().fingerprint
+    fingerprint = extractor_serving().fingerprint
     _require_vectors(fingerprint)
     vector = (FeatureVector.objects.filter(image=image, extractor=fingerprint)
-              .values_list("vector", flat=True).first())
+              .annotate(searchable=searchable_vector())
+              .values_list("searchable", flat=True).first())
     if vector is None:
         raise Conflict(
             f"{image.name} has no features yet: generate features, then search again.",
@@ -74,9 +80,11 @@ def search_by_image(*, image_id: int, k: int | None = None, kind: str = Image.Ki
 
 def _search(*, extractor, query, k, kind, min_similarity, query_image_id, query_name
             ) -> SearchOutcome:
+    reranking = Reranking.configured(settings)
     hits = get_index().search(
         extractor=extractor, query=normalise(np.asarray(query)).ravel(), k=k, kind=kind,
         min_similarity=min_similarity or None, exclude_image_id=query_image_id,
+        expand_neighbours=reranking.expand_neighbours, alpha=reranking.alpha,
     )
     images = Image.objects.in_bulk([hit.image_id for hit in hits])
     # An image deleted a moment ago is left out rather than answered without its file.

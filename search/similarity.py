@@ -94,6 +94,21 @@ class VectorMatrix:
         return self._buffer[: self.size]
 
     @property
+    def keys(self) -> np.ndarray:
+        return self._keys[: self.size]
+
+    @property
+    def items(self) -> np.ndarray:
+        return self._items[: self.size]
+
+    def row_of_key(self, key: int) -> int | None:
+        return self._row_of_key.get(int(key))
+
+    def vector_of_item(self, item: int) -> np.ndarray | None:
+        row = self._row_of_item.get(int(item))
+        return None if row is None else self._buffer[row]
+
+    @property
     def nbytes(self) -> int:
         """Memory held: the row buffer (with its spare room) and the per-row arrays."""
         return (self._buffer.nbytes + self._keys.nbytes + self._items.nbytes

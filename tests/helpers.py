@@ -116,7 +116,8 @@ def unit(seed: int, dim: int = 192) -> np.ndarray:
 class RecordingExtractor(FakeExtractor):
     """The fake extractor, noting the size of every batch it was asked for (through the worker)."""
 
-    def __init__(self, *, delay: float = 0.0):
+    def __init__(self, *, delay: float = 0.0, preset: str | None = None):
+        super().__init__(preset=preset)
         self.delay = delay
         self.batches: list[int] = []
         self.lock = threading.Lock()

@@ -6,6 +6,10 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-used-only-by-the-test-suite
 os.environ.setdefault("FEATURE_EXTRACTOR", "features.extractors.fake.FakeExtractor")
 os.environ.setdefault("FEATURE_EMBEDDED_WORKER", "false")
 os.environ.setdefault("FEATURE_WARM_UP", "false")
+# Most tests check plain cosine search against scores they compute; the re-ranking tests
+# (tests/search/test_augmentation.py, test_reranking*.py) switch it on with the settings fixture.
+os.environ.setdefault("SEARCH_AUGMENT", "false")
+os.environ.setdefault("SEARCH_QUERY_EXPANSION", "false")
 
 from imagesim.settings import *  # noqa: E402,F403
 

@@ -45,10 +45,19 @@ class FeatureCountsSerializer(serializers.Serializer):
     user_vectors = serializers.IntegerField()
 
 
+class ServingSerializer(serializers.Serializer):
+    extractor = serializers.CharField(help_text="Fingerprint of the extractor searches use.")
+    counts = FeatureCountsSerializer()
+
+
 class FeatureStatusSerializer(serializers.Serializer):
     job = FeatureJobSerializer(allow_null=True)
     counts = FeatureCountsSerializer()
-    extractor = serializers.CharField(help_text="Fingerprint of the current extractor.")
+    extractor = serializers.CharField(help_text="Fingerprint of the configured extractor.")
+    switching = serializers.BooleanField(
+        help_text="True while the library is re-embedded with the configured extractor; "
+                  "searches use the serving one's vectors until that completes.")
+    serving = ServingSerializer()
 
 
 def job_body(job: FeatureJob) -> dict:

@@ -13,6 +13,7 @@ from features.api.serializers import (
 from features.extractors.loader import get_extractor
 from features.jobs import embedded, services
 from features.selectors import feature_status
+from features.switching import extractor_serving
 
 
 @extend_schema(tags=["features"])
@@ -32,6 +33,7 @@ class FeatureJobStartApi(APIView):
 
 @extend_schema(tags=["features"])
 class FeatureStatusApi(APIView):
-    @extend_schema(responses=FeatureStatusSerializer, summary="The current job and the counts")
+    @extend_schema(responses=FeatureStatusSerializer, summary="The current job and the counts, for the configured extractor and the one searches use")
     def get(self, request):
-        return Response(status_body(feature_status(extractor=get_extractor().fingerprint)))
+        return Response(status_body(feature_status(
+            extractor=get_extractor().fingerprint, serving=extractor_serving().fingerprint)))

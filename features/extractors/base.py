@@ -13,6 +13,14 @@ import numpy as np
 
 class Extractor(ABC):
     dim: int
+    # The names FEATURE_PRESET may take for this extractor; the first is the default.
+    presets: tuple[str, ...] = ("default",)
+
+    def __init__(self, *, preset: str | None = None):
+        self.preset = preset or self.presets[0]
+        if self.preset not in self.presets:
+            raise ValueError(f"{type(self).__name__} has no preset {self.preset!r} "
+                             f"(it has {', '.join(self.presets)})")
 
     @property
     @abstractmethod

@@ -1,8 +1,9 @@
-"""ResNet50 (ImageNet weights, no classifier, global average pooling): 2048-d vectors.
+"""ResNet50 (ImageNet weights, no classifier): 2048-d vectors, framed and pooled by a preset.
 
 The only module that imports TensorFlow, and only when the model is first needed.
 
-Fingerprint: model name + weights identity + preprocessing version. Precision is
+Fingerprint: the preset's name, then a hash of model name + weights identity + the
+preset's recipe (features/extractors/presets.py). Precision is
 deliberately NOT part of it: bfloat16 vectors stay within cosine 0.999 of float32
 ones, so a library extracted on a bfloat16 machine (or GPU) and queries made on a
 float32 one compare correctly, and scale-out workers on mixed hardware can share
@@ -22,14 +23,12 @@ from core.errors import Unavailable
 from core.vectors import normalise
 from features.extractors.base import Extractor
 from features.extractors.folding import fold_batch_norms
-from features.extractors.imaging import open_rgb
+from features.extractors.imaging import centre_crop_sampled, squash_nearest
 from features.extractors.precision import choose_precision, cpu_has_native_bf16
+from features.extractors.presets import RESNET50_PRESETS, Preset
 
 logger = logging.getLogger(__name__)
 
-INPUT_SIZE = (224, 224)
-# Bump when preprocess() changes what the model sees: old vectors become another extractor's.
-PREPROCESS_VERSION = "rgb-exif-draft-bilinear224-caffe-v1"
 # resnet50.preprocess_input ("caffe" mode): RGB -> BGR, minus the ImageNet channel means.
 _BGR_MEANS = np.array([103.939, 116.779, 123.68], dtype=np.float32)
 _MB = 1024 * 1024
@@ -69,8 +68,12 @@ def weights_identity(weights: str) -> str:
 
 class ResNet50Extractor(Extractor):
     dim = 2048
+    presets = tuple(RESNET50_PRESETS)
 
-    def __init__(self, *, weights: str | None = None, precision: str | None = None):
+    def __init__(self, *, weights: str | None = None, precision: str | None = None,
+                 preset: str | None = None):
+        super().__init__(preset=preset)
+        self.recipe: Preset = RESNET50_PRESETS[self.preset]
         self.weights = weights if weights is not None else settings.FEATURE_WEIGHTS
         self.precision_setting = precision or settings.FEATURE_PRECISION
         self.precision: str | None = None  # decided at load
@@ -80,8 +83,8 @@ class ResNet50Extractor(Extractor):
 
     @property
     def fingerprint(self) -> str:
-        recipe = f"ResNet50|{weights_identity(self.weights)}|{PREPROCESS_VERSION}"
-        return "resnet50-" + hashlib.sha256(recipe.encode()).hexdigest()[:16]
+        recipe = f"ResNet50|{weights_identity(self.weights)}|{self.recipe.recipe}"
+        return f"{self.preset}-" + hashlib.sha256(recipe.encode()).hexdigest()[:16]
 
     def load(self) -> None:
         """Build the model once per process (thread-safe); Unavailable if there are no weights."""
@@ -127,6 +130,7 @@ class ResNet50Extractor(Extractor):
         import keras
         import tensorflow as tf
 
+        size = (self.recipe.size, self.recipe.size)
         gpus = tf.config.list_physical_devices("GPU")
         capabilities = [tuple(tf.config.experimental.get_device_details(gpu).get(
             "compute_capability", (0, 0))) for gpu in gpus]
@@ -139,7 +143,7 @@ class ResNet50Extractor(Extractor):
                 "mixed_bfloat16" if self.precision == "bfloat16" else "float32")
             try:
                 model = keras.applications.ResNet50(weights=weights, include_top=False,
-                                                    pooling="avg", input_shape=(*INPUT_SIZE, 3))
+                                                    input_shape=(*size, 3))
             except Exception as exc:  # Keras raises many kinds: download, HDF5, shapes.
                 logger.warning("Could not load ResNet50 weights %s: %s", self.weights, exc)
                 raise Unavailable(f"The ResNet50 weights could not be loaded ({exc}). "
@@ -148,27 +152,42 @@ class ResNet50Extractor(Extractor):
         finally:
             keras.config.set_dtype_policy(policy)
 
+        pool = _pooling(tf, self.recipe)
+
         def run(batch):
-            return tf.cast(model(batch, training=False), tf.float32)
+            return pool(tf.cast(model(batch, training=False), tf.float32))
 
         # Batches (the workers) run as a plain graph, where oneDNN is fastest; one image
         # alone (a search query) runs XLA-compiled: oneDNN is slow at batch size 1 on
         # CPUs, about 140 ms against about 65 ms here, the query's whole latency.
         batched = tf.function(run, input_signature=[
-            tf.TensorSpec([None, *INPUT_SIZE, 3], tf.float32)])
+            tf.TensorSpec([None, *size, 3], tf.float32)])
         single = tf.function(run, jit_compile=True, input_signature=[
-            tf.TensorSpec([1, *INPUT_SIZE, 3], tf.float32)])
+            tf.TensorSpec([1, *size, 3], tf.float32)])
 
         def infer(batch):
             return single(batch) if len(batch) == 1 else batched(batch)
 
-        logger.info("ResNet50 loaded (%s, %s)", self.weights, self.precision)
+        logger.info("ResNet50 loaded (%s, %s, %s)", self.preset, self.weights, self.precision)
         return infer
 
     def preprocess(self, data: bytes) -> np.ndarray:
-        picture = np.asarray(open_rgb(data, size=INPUT_SIZE), dtype=np.float32)
+        frame = squash_nearest if self.recipe.framing == "squash" else centre_crop_sampled
+        picture = np.asarray(frame(data, size=self.recipe.size), dtype=np.float32)
         return picture[..., ::-1] - _BGR_MEANS
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         self.load()
         return normalise(self._infer(np.ascontiguousarray(batch, dtype=np.float32)).numpy())
+
+
+def _pooling(tf, preset: Preset):
+    """The last feature map (batch, h, w, 2048; after a ReLU, so >= 0) to one row per image,
+    in float32 whatever the model's precision."""
+    if preset.pooling == "avg":
+        return lambda maps: tf.reduce_mean(maps, axis=[1, 2])
+    p = float(preset.gem_p)
+    # GeM as usually written: the floor keeps pow's input positive; a channel that is
+    # zero everywhere pools to about 1e-6 instead of exactly 0, which changes nothing.
+    return lambda maps: tf.pow(tf.reduce_mean(tf.pow(tf.maximum(maps, 1e-6), p), axis=[1, 2]),
+                               1.0 / p)

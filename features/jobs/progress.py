@@ -12,9 +12,11 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from features.api.serializers import job_body
+from features.api.serializers import job_body, status_body
+from features.extractors.loader import get_extractor
 from features.models import FeatureJob
-from features.selectors import feature_counts
+from features.selectors import feature_counts, feature_status
+from features.switching import extractor_serving
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,12 @@ def publish_progress(job: FeatureJob) -> None:
 def publish_complete(job: FeatureJob) -> None:
     _send({"type": "job.complete", "job": job_body(job),
            "counts": feature_counts(extractor=job.extractor)})
+
+
+def publish_status() -> None:
+    """The whole status (both extractors' counts): after searches switched extractor."""
+    _send({"type": "features.status", "status": status_body(feature_status(
+        extractor=get_extractor().fingerprint, serving=extractor_serving().fingerprint))})
 
 
 def publish(job: FeatureJob) -> None:

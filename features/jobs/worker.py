@@ -29,6 +29,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.errors import Unavailable
+from features import signals, switching
 from features.extraction import Prepared, infer_prepared, prepare
 from features.extractors.base import Extractor
 from features.extractors.loader import get_extractor
@@ -158,7 +159,23 @@ class Worker:
             logger.info("Took back %d images claimed by stopped workers", released)
 
     def run_until_idle(self) -> int:
-        """Process batches until no work is left (or stop is set); return images processed."""
+        """Process batches until no work is left (or stop is set); return images processed.
+
+        Then (and after every batch) later stages do their share: ``worker_step``.
+        """
+        processed = self._extract_until_idle()
+        if not self.stop.is_set():
+            self.step(idle=True)
+        return processed
+
+    def step(self, *, idle: bool) -> None:
+        for receiver, result in signals.worker_step.send_robust(
+                sender=Worker, extractor=self.extractor.fingerprint, idle=idle):
+            if isinstance(result, Exception):
+                logger.error("A worker step (%s) failed: %s", getattr(receiver, "__name__", ""),
+                             result, exc_info=result)
+
+    def _extract_until_idle(self) -> int:
         fingerprint = self.extractor.fingerprint
         try:
             # Before adopting: without a model each poll would move the queue into a new
@@ -168,6 +185,7 @@ class Worker:
             self._unavailable(exc)
             return 0
         self.unavailable_reason = ""
+        switching.extractor_switch_start(extractor=self.extractor)
         services.tasks_adopt(extractor=fingerprint)
         claimed = self.claim()
         if not claimed:
@@ -201,6 +219,7 @@ class Worker:
                               elapsed=time.monotonic() - started)
             for job in jobs:
                 self.publish(job)
+            self.step(idle=False)
             processed += len(claimed)
             claimed, futures = following, following_futures
             if self.stop.is_set() and claimed:

@@ -7,10 +7,19 @@ pgvector's HNSW index inside the database. One instance per process.
 import threading
 
 from django.db import connection
+from django.db.models.functions import Coalesce
 
+from features.fields import VectorField
 from search.index.base import Hit, VectorIndex
 
-__all__ = ["Hit", "VectorIndex", "get_index", "reset_index"]
+__all__ = ["Hit", "VectorIndex", "get_index", "get_plain_index", "reset_index",
+           "searchable_vector"]
+
+
+def searchable_vector() -> Coalesce:
+    """What a search compares for a row: its augmented vector where there is one, else its
+    plain vector (an expression over FeatureVector)."""
+    return Coalesce("augmented", "vector", output_field=VectorField())
 
 _lock = threading.Lock()
 _indexes: dict[str, VectorIndex] = {}
@@ -29,6 +38,17 @@ def get_index() -> VectorIndex:
 
                 _indexes[vendor] = ExactIndex()
         return _indexes[vendor]
+
+
+def get_plain_index():
+    """An exact in-process index over the plain vectors (never the augmented ones), on every
+    database: the augmentation step finds neighbours in it."""
+    from search.index.exact import ExactIndex
+
+    with _lock:
+        if "plain" not in _indexes:
+            _indexes["plain"] = ExactIndex(column="vector")
+        return _indexes["plain"]
 
 
 def reset_index() -> None:

@@ -1,9 +1,11 @@
-"""What every vector index answers."""
+"""What every vector index answers, and query expansion, which works the same on all."""
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
+
+from search.reranking import ALPHA, expand
 
 
 @dataclass(frozen=True)
@@ -11,16 +13,34 @@ class Hit:
     image_id: int
     # Cosine similarity in full float32 precision (not yet clipped for display).
     score: float
+    # The vector the score was computed from, when asked for (query expansion).
+    vector: np.ndarray | None = None
 
 
 class VectorIndex(ABC):
-    @abstractmethod
     def search(self, *, extractor: str, query: np.ndarray, k: int, kind: str = "all",
-               min_similarity: float | None = None,
-               exclude_image_id: int | None = None) -> list[Hit]:
+               min_similarity: float | None = None, exclude_image_id: int | None = None,
+               expand_neighbours: int = 0, alpha: float = ALPHA) -> list[Hit]:
         """The ``k`` images most similar to ``query`` (a unit vector), best first.
 
         Only vectors of ``extractor`` are compared; ``kind`` (an ``Image.Kind``) keeps
-        originals or uploads only; ``exclude_image_id`` leaves one image out (the query itself).
+        originals or uploads only; ``exclude_image_id`` leaves one image out (the query
+        itself). With ``expand_neighbours`` the query is first blended with that many of
+        its best hits in the whole library (alpha query expansion), then searched again.
         """
+        if expand_neighbours > 0:
+            first = self._search(extractor=extractor, query=query, k=expand_neighbours,
+                                 exclude_image_id=exclude_image_id, with_vectors=True)
+            if first:
+                query = expand(query, np.stack([hit.vector for hit in first]),
+                               np.array([hit.score for hit in first]), alpha)
+        return self._search(extractor=extractor, query=query, k=k, kind=kind,
+                            min_similarity=min_similarity, exclude_image_id=exclude_image_id)
+
+    @abstractmethod
+    def _search(self, *, extractor: str, query: np.ndarray, k: int, kind: str = "all",
+                min_similarity: float | None = None, exclude_image_id: int | None = None,
+                with_vectors: bool = False) -> list[Hit]:
+        """One search, as ``search`` describes, without expansion; ``with_vectors`` fills
+        each hit's vector (the one its score was computed from)."""
 

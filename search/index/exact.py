@@ -1,5 +1,9 @@
 """The exact in-process index: one normalised float32 matrix per extractor.
 
+The matrix holds what searches compare: each row's augmented vector where the worker
+has made one (search/augmentation.py), else its plain vector. The augmentation step
+keeps a second instance over the plain vectors only (``column="vector"``).
+
 A matrix is loaded from the database once, on the first search for its extractor,
 and then kept in step incrementally. Database triggers (migration search/0002)
 append the id of every vector row written, by anyone, to ``VectorChange``. Before
@@ -35,6 +39,7 @@ from threadpoolctl import threadpool_limits
 from features.models import FeatureVector
 from gallery.models import Image
 from search.changelog import LogReader, log_bounds
+from search.index import searchable_vector
 from search.index.base import Hit, VectorIndex
 from search.models import VectorChange
 from search.similarity import VectorMatrix
@@ -47,7 +52,10 @@ ID_CHUNK = 500
 
 
 class ExactIndex(VectorIndex):
-    def __init__(self):
+    def __init__(self, *, column: str = "searchable"):
+        if column not in ("searchable", "vector"):
+            raise ValueError(f"Unknown column {column}")
+        self.column = column
         self._lock = threading.Lock()
         self._matrices: dict[str, VectorMatrix] = {}
         self._applied = 0  # the last change-log id applied to every loaded matrix
@@ -65,15 +73,28 @@ class ExactIndex(VectorIndex):
             matrix = self._matrices.get(extractor)
             return matrix.nbytes if matrix else 0
 
-    def search(self, *, extractor, query, k, kind="all", min_similarity=None,
-               exclude_image_id=None) -> list[Hit]:
+    def _search(self, *, extractor, query, k, kind="all", min_similarity=None,
+                exclude_image_id=None, with_vectors=False) -> list[Hit]:
         with self._lock:
             matrix = self._synced(extractor)
             if matrix.size == 0 or matrix.dim != query.size:
                 return []
             found = matrix.search(query, k, only_flag=Image.Kind(kind).is_original,
                                   exclude_item=exclude_image_id, min_similarity=min_similarity)
-        return [Hit(image_id, score) for image_id, score in found]
+            return [Hit(image_id, score, matrix.vector_of_item(image_id).copy() if with_vectors else None)
+                    for image_id, score in found]
+
+    def matrix(self, extractor: str) -> VectorMatrix:
+        """The extractor's matrix, in step with the database; the caller holds ``lock``."""
+        return self._synced(extractor)
+
+    @property
+    def lock(self) -> threading.Lock:
+        return self._lock
+
+    def forget(self, extractor: str) -> None:
+        """Drop the extractor's matrix: the next use reads it whole. The caller holds ``lock``."""
+        self._matrices.pop(extractor, None)
 
     def _synced(self, extractor: str) -> VectorMatrix:
         """The extractor's matrix with every logged change applied (called under the lock)."""
@@ -90,7 +111,9 @@ class ExactIndex(VectorIndex):
             self._apply_changes(self._applied, latest)
         self._applied = latest
         if extractor not in self._matrices or self._matrices[extractor].dim == 0:
-            matrix = self._matrices[extractor] = _load_all(extractor)
+            # One extractor serves at a time: after a switch the previous matrix goes.
+            self._matrices.clear()
+            matrix = self._matrices[extractor] = _load_all(extractor, self.column)
             matrix.pool, matrix.parts = self._pool, self._parts
         self._reader.caught_up(latest)
         return self._matrices[extractor]
@@ -103,7 +126,7 @@ class ExactIndex(VectorIndex):
             if extractor in self._matrices:
                 changed.setdefault(extractor, set()).add(vector_id)
         for extractor, vector_ids in changed.items():
-            _reload_rows(self._matrices[extractor], extractor, sorted(vector_ids))
+            _reload_rows(self._matrices[extractor], extractor, sorted(vector_ids), self.column)
 
 
 _blas_limit = None
@@ -116,25 +139,27 @@ def _one_blas_thread() -> None:
         _blas_limit = threadpool_limits(limits=1, user_api="blas")
 
 
-def _rows(extractor: str):
-    return (FeatureVector.objects.filter(extractor=extractor)
-            .values_list("id", "image_id", "image__is_original", "vector"))
+def _rows(extractor: str, column: str):
+    rows = FeatureVector.objects.filter(extractor=extractor)
+    if column == "searchable":
+        rows = rows.annotate(searchable=searchable_vector())
+    return rows.values_list("id", "image_id", "image__is_original", column)
 
 
-def _load_all(extractor: str) -> VectorMatrix:
+def _load_all(extractor: str, column: str) -> VectorMatrix:
     count = FeatureVector.objects.filter(extractor=extractor).count()
     dim = FeatureVector.objects.filter(extractor=extractor).values_list("dim", flat=True).first()
     # Room for every row now (and a little more), so loading never copies the matrix.
     matrix = VectorMatrix(int(dim or 0), capacity=count + count // 16 + 64)
-    _load(matrix, _rows(extractor).order_by("id"))
+    _load(matrix, _rows(extractor, column).order_by("id"))
     return matrix
 
 
-def _reload_rows(matrix: VectorMatrix, extractor: str, vector_ids: list[int]) -> None:
+def _reload_rows(matrix: VectorMatrix, extractor: str, vector_ids: list[int], column: str) -> None:
     """Drop the given rows, then load those of them that still exist."""
     matrix.remove(vector_ids)
     for start in range(0, len(vector_ids), ID_CHUNK):
-        _load(matrix, _rows(extractor).filter(id__in=vector_ids[start:start + ID_CHUNK]))
+        _load(matrix, _rows(extractor, column).filter(id__in=vector_ids[start:start + ID_CHUNK]))
 
 
 def _load(matrix: VectorMatrix, rows) -> None:

@@ -1,6 +1,8 @@
 """The PostgreSQL index: pgvector's HNSW over ``halfvec`` with cosine distance.
 
-Migration search/0001 builds ``USING hnsw ((vector::halfvec(2048)) halfvec_cosine_ops)
+Searches compare each row's augmented vector where the worker has made one, else its
+plain vector: ``COALESCE(augmented, vector)``. Migration search/0003 builds
+``USING hnsw ((COALESCE(augmented, vector)::halfvec(2048)) halfvec_cosine_ops)
 WHERE dim = 2048``, pgvector's pattern for a column holding vectors of several
 lengths. A search is one query that orders by the same expression, so the planner
 walks that index. Iterative index scans (``hnsw.iterative_scan = relaxed_order``)
@@ -17,15 +19,18 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from core.vectors import pgvector_literal
+from features.fields import to_vector
 from features.models import FeatureVector
 from gallery.models import Image
 from search.changelog import changes_prune_if_due
 from search.index.base import Hit, VectorIndex
 
 INDEXED_DIM = 2048
+SEARCHABLE = "COALESCE(fv.augmented, fv.vector)"
 
 
-def search_sql(*, dim: int, kind: str, exclude: bool, min_similarity: bool) -> str:
+def search_sql(*, dim: int, kind: str, exclude: bool, min_similarity: bool,
+               with_vectors: bool = False) -> str:
     """The search query; ``dim`` is written into the text so the planner matches the index."""
     dim = int(dim)
     vectors = connection.ops.quote_name(FeatureVector._meta.db_table)
@@ -38,24 +43,25 @@ def search_sql(*, dim: int, kind: str, exclude: bool, min_similarity: bool) -> s
     outer = "WHERE 1 - (vector <=> %(query)s::vector) >= %(min_similarity)s" if min_similarity else ""
     return f"""
         WITH candidates AS MATERIALIZED (
-            SELECT fv.image_id, fv.vector
+            SELECT fv.image_id, {SEARCHABLE} AS vector
             FROM {vectors} fv JOIN {images} img ON img.id = fv.image_id
             WHERE {" AND ".join(filters)}
-            ORDER BY fv.vector::halfvec({dim}) <=> %(query)s::halfvec({dim})
+            ORDER BY {SEARCHABLE}::halfvec({dim}) <=> %(query)s::halfvec({dim})
             LIMIT %(k)s
         )
         SELECT image_id, 1 - (vector <=> %(query)s::vector) AS similarity
+               {", vector::text" if with_vectors else ""}
         FROM candidates {outer}
         ORDER BY similarity DESC, image_id
     """
 
 
 class PgvectorIndex(VectorIndex):
-    def search(self, *, extractor, query, k, kind="all", min_similarity=None,
-               exclude_image_id=None) -> list[Hit]:
+    def _search(self, *, extractor, query, k, kind="all", min_similarity=None,
+                exclude_image_id=None, with_vectors=False) -> list[Hit]:
         query = np.asarray(query, dtype=np.float32).ravel()
         sql = search_sql(dim=query.size, kind=kind, exclude=exclude_image_id is not None,
-                         min_similarity=min_similarity is not None)
+                         min_similarity=min_similarity is not None, with_vectors=with_vectors)
         params = {
             "extractor": extractor,
             "is_original": Image.Kind(kind).is_original,
@@ -69,7 +75,8 @@ class PgvectorIndex(VectorIndex):
             set_search_options(cursor, k=k)
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        return [Hit(int(image_id), float(similarity)) for image_id, similarity in rows]
+        return [Hit(int(row[0]), float(row[1]), to_vector(row[2]) if with_vectors else None)
+                for row in rows]
 
 
 def set_search_options(cursor, *, k: int) -> None:

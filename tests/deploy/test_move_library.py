@@ -15,12 +15,12 @@ from django.core.management import CommandError
 from django.db import connection
 
 from accounts.keys import api_key_create
+from deploy.stack import bucket_keys, postgres_url, s3_endpoint
 from features.extractors.loader import get_extractor
 from features.jobs import services as jobs
 from features.models import FeatureJob, FeatureVector
 from gallery.models import Image
 from tests.helpers import library_image
-from deploy.stack import bucket_keys, postgres_url, s3_endpoint
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]

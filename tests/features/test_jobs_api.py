@@ -77,11 +77,14 @@ def test_status_without_any_job(api_client, add_image, fingerprint):
     response = api_client.get(STATUS)
 
     assert response.status_code == 200
+    counts = {"images": 1, "with_vectors": 0, "pending": 1, "failed": 0,
+              "original_vectors": 0, "user_vectors": 0}
     assert response.json() == {
         "job": None,
-        "counts": {"images": 1, "with_vectors": 0, "pending": 1, "failed": 0,
-                   "original_vectors": 0, "user_vectors": 0},
+        "counts": counts,
         "extractor": fingerprint,
+        "switching": False,
+        "serving": {"extractor": fingerprint, "counts": counts},
     }
 
 
@@ -97,6 +100,8 @@ def test_status_after_a_job_counts_vectors_and_failures(api_client, add_image, m
     response = api_client.get(STATUS)
 
     job = FeatureJob.objects.get()
+    counts = {"images": 3, "with_vectors": 2, "pending": 0, "failed": 1,
+              "original_vectors": 1, "user_vectors": 1}
     assert response.json() == {
         "job": {
             "id": job.pk, "state": "done", "total": 3, "done": 2, "failed": 1,
@@ -106,9 +111,10 @@ def test_status_after_a_job_counts_vectors_and_failures(api_client, add_image, m
             "created_at": iso(job.created_at), "started_at": iso(job.started_at),
             "finished_at": iso(job.finished_at),
         },
-        "counts": {"images": 3, "with_vectors": 2, "pending": 0, "failed": 1,
-                   "original_vectors": 1, "user_vectors": 1},
+        "counts": counts,
         "extractor": fingerprint,
+        "switching": False,
+        "serving": {"extractor": fingerprint, "counts": counts},
     }
 
 

@@ -61,9 +61,11 @@ def test_a_page_that_connects_gets_the_current_state_at_once(add_image, fingerpr
     connected, first = async_to_sync(scenario)()
 
     assert connected
+    counts = {"images": 1, "with_vectors": 0, "pending": 1, "failed": 0,
+              "original_vectors": 0, "user_vectors": 0}
     assert first == {"type": "status", "job": job_body(job), "extractor": fingerprint,
-                     "counts": {"images": 1, "with_vectors": 0, "pending": 1, "failed": 0,
-                                "original_vectors": 0, "user_vectors": 0}}
+                     "counts": counts, "switching": False,
+                     "serving": {"extractor": fingerprint, "counts": counts}}
 
 
 def test_it_forwards_progress_and_completion_published_by_a_worker(add_image, make_worker,

@@ -1,6 +1,7 @@
 import pytest
 from django.db import connection
 
+from search.augmentation import augmentation_forget
 from search.index import reset_index
 
 
@@ -15,5 +16,7 @@ def postgres_only(request):
 def fresh_index():
     """Each test starts with no index loaded: ids are reused once a test's rows roll back."""
     reset_index()
+    augmentation_forget()
     yield
     reset_index()
+    augmentation_forget()

@@ -63,7 +63,8 @@ def test_a_process_gone_too_long_is_forgotten_and_reloads_when_it_comes_back(mon
     assert not IndexReader.objects.filter(name=away._reader.name).exists()
     loads = []
     real_load_all = exact._load_all
-    monkeypatch.setattr(exact, "_load_all", lambda e: loads.append(e) or real_load_all(e))
+    monkeypatch.setattr(exact, "_load_all",
+                        lambda e, column: loads.append(e) or real_load_all(e, column))
 
     assert search(away, 62) == [added[2].pk]
     assert loads == [fingerprint()]  # it saw the gap and read the vectors whole again

@@ -30,6 +30,10 @@ def labelled(tmp_path):
     return folder, tmp_path / "labels.csv"
 
 
+RERANKINGS = ["none", "augmentation (k=4)", "query expansion (k=3)",
+              "augmentation (k=4) + query expansion (k=3)"]
+
+
 def evaluate(*args):
     out, err = io.StringIO(), io.StringIO()
     call_command("evaluate", *map(str, args), stdout=out, stderr=err)
@@ -38,22 +42,69 @@ def evaluate(*args):
 
 # No django_db mark: any database access would fail the test, which proves the
 # evaluation leaves the library (rows and files) exactly as it was.
-def test_it_prints_the_retrieval_figures_and_touches_nothing(labelled, media_root):
+def test_it_prints_the_retrieval_figures_and_touches_nothing(labelled, media_root, settings):
     folder, labels = labelled
+    settings.SEARCH_AUGMENT = settings.SEARCH_QUERY_EXPANSION = True  # as shipped
 
     out, err = evaluate(folder, "--labels", labels)
 
-    # Every query finds its two shades first: AP 1; P@6 = 2/6; P@10 = 2/10.
-    assert out == (
-        "Extractor: fake-colour-8x8-v1\n"
-        "Images:    9 (9 queries)\n"
-        "mAP:       1.0000\n"
-        "P@1:       1.0000\n"
-        "P@6:       0.3333\n"
-        "P@10:      0.2000\n"
-    )
-    assert "Extracting" in err and "9/9" in err
+    # Every query finds its two shades first, whatever the preset and the re-ranking:
+    # AP 1; P@6 = 2/6; P@10 = 2/10.
+    rows = [f"{preset:<17}{reranking:<46}  1.0000  1.0000  0.3333  0.2000"
+            for preset in ("fake-colour-8x8", "fake-colour-4x4") for reranking in RERANKINGS]
+    rows[3] += "  <- in use"
+    per_label = [f"{label:<32}" + "    1.0000" * 4 for label in ("blue", "green", "red")]
+    assert out.splitlines() == [
+        "Images:    9 (9 queries, 3 labels)",
+        "Preset:    fake-colour-8x8 = fake-colour-8x8-v1",
+        "Preset:    fake-colour-4x4 = fake-colour-4x4-v1",
+        "",
+        f"{'preset':<17}{'re-ranking':<46}     mAP     P@1     P@6    P@10",
+        *rows,
+        "",
+        f"{'mAP by label, fake-colour-8x8':<32}     plain       dba        qe    dba+qe",
+        *per_label,
+        "",
+        f"{'mAP by label, fake-colour-4x4':<32}     plain       dba        qe    dba+qe",
+        *per_label,
+    ]
+    assert "Extracting (fake-colour-8x8)" in err and "9/9" in err
+    assert "Extracting (fake-colour-4x4)" in err
     assert stored_files() == []
+
+
+def test_it_compares_the_presets_asked_for_with_the_re_ranking_settings(labelled, settings):
+    folder, labels = labelled
+    settings.SEARCH_AUGMENT_NEIGHBOURS, settings.SEARCH_EXPANSION_NEIGHBOURS = 2, 5
+    settings.SEARCH_AUGMENT, settings.SEARCH_QUERY_EXPANSION = True, False
+
+    out, _ = evaluate(folder, "--labels", labels, "--presets", "fake-colour-4x4", "--no-progress")
+    settings.FEATURE_PRESET = "fake-colour-4x4"
+    in_use, _ = evaluate(folder, "--labels", labels, "--presets", "fake-colour-4x4",
+                         "--no-progress")
+
+    lines = out.splitlines()
+    assert "Preset:    fake-colour-4x4 = fake-colour-4x4-v1" in lines
+    assert not any("fake-colour-8x8" in line for line in lines)
+    table = [line for line in lines if line.startswith("fake-colour-4x4 ")]
+    assert [line[17:63].strip() for line in table] == [
+        "none", "augmentation (k=2)", "query expansion (k=5)",
+        "augmentation (k=2) + query expansion (k=5)"]
+    # Not the preset in use: nothing marked. Then augmentation alone is what these settings use.
+    assert "<- in use" not in out
+    assert [line.endswith("<- in use") for line in in_use.splitlines()
+            if line.startswith("fake-colour-4x4 ")] == [False, True, False, False]
+
+
+def test_it_refuses_a_preset_the_extractor_does_not_have(labelled):
+    folder, labels = labelled
+
+    with pytest.raises(CommandError) as error:
+        evaluate(folder, "--labels", labels, "--presets", "fake-colour-8x8,resnet50-gem")
+
+    assert str(error.value) == ("--presets: resnet50-gem is not a preset of "
+                                "features.extractors.fake.FakeExtractor (it has fake-colour-8x8, "
+                                "fake-colour-4x4).")
 
 
 def test_it_skips_an_unreadable_image_and_says_so(labelled):
@@ -62,8 +113,9 @@ def test_it_skips_an_unreadable_image_and_says_so(labelled):
 
     out, err = evaluate(folder, "--labels", labels, "--no-progress")
 
-    assert "Images:    8 (8 queries)" in out
-    assert "Skipped 1 unreadable image(s): blue_2.png" in err
+    assert "Images:    8 (8 queries, 3 labels)" in out
+    assert "Skipped 1 unreadable image(s) (fake-colour-8x8): blue_2.png" in err
+    assert "Skipped 1 unreadable image(s) (fake-colour-4x4): blue_2.png" in err
 
 
 @pytest.mark.parametrize("change, message", [

@@ -33,7 +33,7 @@ def test_it_sees_rows_added_and_deleted_after_it_was_loaded_without_reloading_al
     assert ids(index.search(extractor=fingerprint(), query=unit(3), k=1)) == [images[3].pk]
     full_loads = []
     monkeypatch.setattr(exact, "_load_all",
-                        lambda extractor: full_loads.append(extractor) or None)
+                        lambda extractor, column: full_loads.append(extractor) or None)
 
     added = library_image((99, 0, 0), vector=unit(99))
     assert ids(index.search(extractor=fingerprint(), query=unit(99), k=1)) == [added.pk]

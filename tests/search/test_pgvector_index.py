@@ -42,12 +42,14 @@ def test_postgres_gets_the_pgvector_index():
     assert isinstance(get_index(), PgvectorIndex)
 
 
-def test_the_migration_builds_an_hnsw_index_over_halfvec_2048_with_cosine_ops():
+def test_the_migrations_build_an_hnsw_index_over_what_searches_compare_as_halfvec_2048():
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s",
                        ["search_vector_hnsw_2048"])
         (definition,) = cursor.fetchone()
-    assert "USING hnsw (((vector)::halfvec(2048)) halfvec_cosine_ops)" in definition
+    # The augmented vector where the worker has made one, else the plain one.
+    assert ("USING hnsw (((COALESCE(augmented, vector))::halfvec(2048)) halfvec_cosine_ops)"
+            in definition)
     assert "WHERE (dim = 2048)" in definition
 
 

@@ -79,3 +79,4 @@ def test_ranking_figures_for_a_small_labelled_set():
     assert ranking.queries == 4
     assert ranking.mean_average_precision == pytest.approx((1 + 1 + 1 + 1 / 3) / 4)
     assert ranking.precision_at == pytest.approx({1: 3 / 4, 2: (0.5 + 0.5 + 0.5 + 0) / 4})
+    assert ranking.per_label == pytest.approx({"a": 1.0, "b": (1 + 1 / 3) / 2})

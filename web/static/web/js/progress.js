@@ -107,6 +107,12 @@ export class FeatureProgress {
     const previousJob = this.job;
     if (message.job !== undefined && !this.isStale(message.job)) this.job = message.job;
     if (message.counts) this.counts = message.counts;
+    // While the library is re-embedded with a newly configured extractor, searches keep
+    // using the previous one's vectors (message.serving) until the new set is complete.
+    if (message.switching !== undefined) {
+      this.switching = message.switching;
+      this.serving = message.serving;
+    }
     const finished = message.type === "complete" ||
       (wasActive && this.job && !ACTIVE.has(this.job.state) && previousJob?.id === this.job.id);
     if (finished && this.job) {
@@ -178,6 +184,9 @@ export class FeatureProgress {
       if (counts.images === 0) {
         status.textContent = config.canGenerate
           ? "No images yet: upload some, then generate their features." : "No images yet.";
+      } else if (this.switching && this.serving) {
+        status.textContent = `Re-embedding the library with the new extractor: ${counts.with_vectors.toLocaleString()} of ${counts.images.toLocaleString()} images done. ` +
+          `Searches use the previous extractor (${this.serving.counts.with_vectors.toLocaleString()} images) until it completes.`;
       } else if (upToDate && !active) {
         status.textContent = counts.failed
           ? `All readable images have features (${counts.with_vectors.toLocaleString()}); ${counts.failed} could not be read.`

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('search', '0002_vector_changes'),
+        ('search', '0003_augmentation'),
     ]
 
     operations = [

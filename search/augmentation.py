@@ -1,0 +1,190 @@
+"""Database-side augmentation, kept right as the library changes, by the feature worker.
+
+Every vector row of an extractor gets ``augmented``: itself blended with its k nearest
+other rows (search/reranking.py), with one NeighbourLink per neighbour. Neighbours are
+found among the *plain* vectors, so a row's augmented vector depends on the plain
+vectors alone, and after any sequence of adds and deletes the rows equal a
+recomputation from scratch. A pass (``augmentation_pass``):
+
+1. finds its work in the database, not in a log: rows without an augmented vector
+   (new ones), and links to vectors that are gone (deleted ones);
+2. marks dirty the new rows, the owners of links to gone vectors, and every row whose
+   k-th neighbour a new row comes near (it may now be one of its k nearest);
+3. recomputes the dirty rows' neighbours and blends against all plain vectors at once;
+4. writes them.
+
+A pass runs inside one transaction that holds the augmentation lock (SQLite's write
+lock; a row lock on PostgreSQL), so passes in different processes never interleave;
+what changes while one runs is found by the next. The plain vectors come from an
+in-process exact index over the plain column, kept in step like the search index.
+"""
+
+import logging
+import time
+
+import numpy as np
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, Max, Min, OuterRef
+
+from features.models import FeatureVector
+from search.index import get_plain_index
+from search.models import AugmentationState, NeighbourLink, VectorChange
+from search.reranking import BLOCK, Reranking, blend, nearest
+
+logger = logging.getLogger(__name__)
+
+# New rows taken per pass: bounds the time a pass holds the lock while a large library
+# is augmented for the first time.
+BATCH = 256
+# A new row this close below a row's k-th neighbour's similarity still makes that row
+# dirty: scores computed in different blocks can differ in the last float32 bits.
+SLACK = 1e-5
+
+# extractor -> (change-log position, recipe) after a pass that found nothing to do.
+_settled: dict[str, tuple[int, str]] = {}
+
+
+def augmentation_refresh(*, extractor: str, budget_seconds: float | None = None) -> int:
+    """Passes until nothing is left (or the budget is spent); return rows recomputed.
+
+    Cheap when nothing changed since the last pass that found no work: one indexed read.
+    """
+    reranking = Reranking.configured(settings)
+    recipe = reranking.recipe if reranking.augment_neighbours else "off"
+    latest = VectorChange.objects.aggregate(latest=Max("id"))["latest"] or 0
+    if _settled.get(extractor) == (latest, recipe):
+        return 0
+    started, total = time.monotonic(), 0
+    while True:
+        done = _pass_with_retry(extractor, reranking)
+        total += done
+        if done == 0:
+            # Nothing left at this position of the log: our own writes are behind it.
+            _settled[extractor] = (VectorChange.objects.aggregate(latest=Max("id"))["latest"]
+                                   or 0, recipe)
+            return total
+        if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+            return total
+
+
+def augmentation_forget() -> None:
+    """Forget what passes found (tests: ids are reused once a test's rows roll back)."""
+    _settled.clear()
+
+
+def _pass_with_retry(extractor: str, reranking: Reranking) -> int:
+    for attempt in range(3):
+        try:
+            return augmentation_pass(extractor=extractor, reranking=reranking)
+        except IntegrityError:
+            # PostgreSQL: a row was deleted while this pass wrote its links. Again.
+            if attempt == 2:
+                raise
+            logger.info("A vector went away during an augmentation pass; passing again")
+    return 0
+
+
+def augmentation_pass(*, extractor: str, reranking: Reranking) -> int:
+    """One pass (see the module notes); return how many rows it recomputed or cleared."""
+    with transaction.atomic():
+        state = _state_locked(extractor)
+        k = reranking.augment_neighbours
+        recipe = reranking.recipe if k else "off"
+        if state.recipe != recipe:
+            cleared = _clear(extractor)
+            state.recipe = recipe
+            state.save(update_fields=["recipe"])
+            if not k:
+                return cleared
+        if not k:
+            return 0
+        rows = FeatureVector.objects.filter(extractor=extractor)
+        new = list(rows.filter(augmented__isnull=True).order_by("id")
+                   .values_list("id", flat=True)[:BATCH])
+        orphaned = set(NeighbourLink.objects.filter(extractor=extractor).filter(
+            ~Exists(FeatureVector.objects.filter(pk=OuterRef("neighbour_id"))))
+            .values_list("owner_id", flat=True))
+        if not new and not orphaned:
+            return 0
+        index = get_plain_index()
+        with index.lock:
+            matrix = index.matrix(extractor)
+            if matrix.size != rows.count():
+                # Rows committed out of id order (PostgreSQL) escape the change log.
+                index.forget(extractor)
+                matrix = index.matrix(extractor)
+            dirty = set(new) | orphaned | _beaten(extractor, matrix, new, k)
+            positions = [row for row in map(matrix.row_of_key, sorted(dirty)) if row is not None]
+            results = _recompute(matrix, positions, k, reranking.alpha)
+        _write(extractor, results)
+        return len(results)
+
+
+def _state_locked(extractor: str) -> AugmentationState:
+    state, _ = AugmentationState.objects.get_or_create(extractor=extractor,
+                                                       defaults={"recipe": ""})
+    if connection.features.has_select_for_update:
+        state = AugmentationState.objects.select_for_update().get(pk=extractor)
+    return state
+
+
+def _clear(extractor: str) -> int:
+    NeighbourLink.objects.filter(extractor=extractor).delete()
+    return FeatureVector.objects.filter(extractor=extractor, augmented__isnull=False) \
+        .update(augmented=None)
+
+
+def _beaten(extractor: str, matrix, new: list[int], k: int) -> set[int]:
+    """Rows (other than ``new``) that a new row may now be one of the k nearest of."""
+    fresh = [row for row in map(matrix.row_of_key, new) if row is not None]
+    if not fresh:
+        return set()
+    # Every augmented row with its k-th neighbour's similarity and its neighbour count.
+    kth = {owner: (similarity, count) for owner, similarity, count in
+           NeighbourLink.objects.filter(extractor=extractor).values("owner_id")
+           .annotate(similarity=Min("similarity"), count=Count("id"))
+           .values_list("owner_id", "similarity", "count")}
+    owners = np.asarray(FeatureVector.objects.filter(extractor=extractor, augmented__isnull=False)
+                        .values_list("id", flat=True), dtype=np.int64)
+    positions = [matrix.row_of_key(owner) for owner in owners]
+    present = np.array([p is not None for p in positions], dtype=bool)
+    owners = owners[present]
+    positions = np.array([p for p in positions if p is not None], dtype=np.int64)
+    if owners.size == 0:
+        return set()
+    thresholds = np.array([kth[o][0] - SLACK if kth.get(o, (0, 0))[1] >= k else -np.inf
+                           for o in owners], dtype=np.float32)
+    best = (matrix.rows[positions] @ matrix.rows[fresh].T).max(axis=1)
+    return set(owners[best >= thresholds].tolist())
+
+
+def _recompute(matrix, positions: list[int], k: int, alpha: float) -> list[tuple]:
+    """(vector id, augmented vector, [(neighbour id, similarity)]) for each row position."""
+    keys, rows = matrix.keys, matrix.rows
+    results = []
+    for start in range(0, len(positions), BLOCK):
+        block = positions[start:start + BLOCK]
+        scores = rows[block] @ rows.T
+        for offset, position in enumerate(block):
+            found_scores = scores[offset]
+            found_scores[position] = -np.inf
+            found = nearest(found_scores, keys, k)
+            similarities = found_scores[found]
+            augmented = blend(rows[position], rows[found], similarities, alpha)
+            results.append((int(keys[position]), augmented,
+                            list(zip(keys[found].tolist(), similarities.tolist()))))
+    return results
+
+
+def _write(extractor: str, results: list[tuple]) -> None:
+    owners = [vector_id for vector_id, _, _ in results]
+    NeighbourLink.objects.filter(owner_id__in=owners).delete()
+    FeatureVector.objects.bulk_update(
+        [FeatureVector(pk=vector_id, augmented=augmented) for vector_id, augmented, _ in results],
+        ["augmented"], batch_size=100)
+    NeighbourLink.objects.bulk_create(
+        [NeighbourLink(owner_id=vector_id, extractor=extractor, neighbour_id=neighbour,
+                       similarity=similarity)
+         for vector_id, _, links in results for neighbour, similarity in links],
+        batch_size=1000)

@@ -1,0 +1,179 @@
+"""Database-side augmentation kept by the worker: after any adds and deletes the stored
+augmented vectors and neighbour links equal a recomputation from scratch."""
+
+import io
+
+import numpy as np
+import pytest
+
+from features.extractors.loader import get_extractor
+from features.jobs.worker import Worker
+from features.models import FeatureVector
+from gallery.services import images_delete
+from search.augmentation import augmentation_refresh
+from search.models import NeighbourLink
+from search.reranking import augment_all
+from tests.helpers import add_vector, fingerprint, library_image, make_image_bytes, unit
+
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
+
+
+@pytest.fixture(autouse=True)
+def augmentation_on(settings):
+    settings.SEARCH_AUGMENT, settings.SEARCH_AUGMENT_NEIGHBOURS = True, 4
+
+
+def clustered(seed: int, dim: int = 192) -> np.ndarray:
+    """Vectors around eight centres, so neighbours mean something (and do not tie)."""
+    centre = unit(1000 + seed % 8, dim) * 3
+    vector = centre + unit(seed, dim)
+    return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+
+def add(seeds):
+    return [library_image((seed % 256, seed // 256, 7), vector=clustered(seed)) for seed in seeds]
+
+
+def stored_state():
+    """Per vector id: its augmented vector and its links (neighbour id, similarity) best first."""
+    rows = FeatureVector.objects.filter(extractor=fingerprint()).order_by("id")
+    links = {}
+    for owner, neighbour, similarity in (NeighbourLink.objects.order_by("owner_id", "-similarity",
+                                                                         "neighbour_id")
+                                         .values_list("owner_id", "neighbour_id", "similarity")):
+        links.setdefault(owner, []).append((neighbour, similarity))
+    return {row.pk: (row.augmented, links.get(row.pk, [])) for row in rows}
+
+
+def assert_equals_recomputation():
+    rows = list(FeatureVector.objects.filter(extractor=fingerprint()).order_by("id"))
+    ids = np.array([row.pk for row in rows])
+    augmented, positions, similarities = augment_all(np.stack([row.vector for row in rows]), ids,
+                                                     k=4)
+    state = stored_state()
+    assert sorted(state) == ids.tolist()
+    for row, expected, found, scores in zip(rows, augmented, positions, similarities):
+        stored, links = state[row.pk]
+        assert stored is not None, f"vector {row.pk} has no augmented vector"
+        assert [n for n, _ in links] == ids[found].tolist(), f"neighbours of {row.pk}"
+        assert [s for _, s in links] == pytest.approx(scores.tolist(), abs=1e-5)
+        assert np.allclose(stored, expected, atol=1e-5)
+
+
+def test_adds_and_deletes_leave_what_a_recomputation_from_scratch_gives():
+    images = add(range(30))
+    augmentation_refresh(extractor=fingerprint())
+    assert_equals_recomputation()
+
+    more = add(range(30, 36))
+    augmentation_refresh(extractor=fingerprint())
+    assert_equals_recomputation()
+
+    # Deleting images whose vectors are others' neighbours (every vector is someone's).
+    images_delete(images=[images[0], images[3], more[1], images[17]])
+    augmentation_refresh(extractor=fingerprint())
+    assert_equals_recomputation()
+
+    # Both at once, and an image whose vector was made again (a new row).
+    images_delete(images=[images[5], more[4]])
+    add(range(40, 43))
+    FeatureVector.objects.filter(image=images[9]).delete()
+    add_vector(images[9], clustered(77))
+    augmentation_refresh(extractor=fingerprint())
+    assert_equals_recomputation()
+
+
+def test_a_new_image_re_blends_only_the_rows_whose_neighbours_it_changes():
+    add(range(40))
+    assert augmentation_refresh(extractor=fingerprint()) == 40
+
+    add([40])
+
+    # Itself and the few rows it is now one of the 4 nearest of: not the whole library.
+    assert 1 < augmentation_refresh(extractor=fingerprint()) < 12
+    assert_equals_recomputation()
+
+
+def test_a_large_first_build_goes_in_bounded_passes_and_ends_the_same(monkeypatch):
+    monkeypatch.setattr("search.augmentation.BATCH", 7)
+    add(range(25))
+
+    augmentation_refresh(extractor=fingerprint())
+
+    assert_equals_recomputation()
+
+
+def test_a_pass_with_nothing_changed_does_nothing():
+    add(range(10))
+    augmentation_refresh(extractor=fingerprint())
+
+    assert augmentation_refresh(extractor=fingerprint()) == 0
+
+
+def test_a_library_of_one_image_is_its_own_augmentation():
+    image = add([3])[0]
+
+    augmentation_refresh(extractor=fingerprint())
+
+    row = FeatureVector.objects.get(image=image)
+    assert np.allclose(row.augmented, row.vector, atol=1e-6)
+    assert NeighbourLink.objects.count() == 0
+
+
+def test_other_extractors_vectors_are_left_alone():
+    image = add([1])[0]
+    other = add_vector(image, unit(5, 48), extractor="another-extractor")
+    add(range(2, 8))
+
+    augmentation_refresh(extractor=fingerprint())
+
+    other.refresh_from_db()
+    assert other.augmented is None
+    assert_equals_recomputation()
+
+
+def test_turning_it_off_clears_the_augmented_vectors_and_a_new_k_remakes_them(settings):
+    add(range(12))
+    augmentation_refresh(extractor=fingerprint())
+
+    settings.SEARCH_AUGMENT = False
+    augmentation_refresh(extractor=fingerprint())
+    assert not FeatureVector.objects.filter(augmented__isnull=False).exists()
+    assert NeighbourLink.objects.count() == 0
+
+    settings.SEARCH_AUGMENT, settings.SEARCH_AUGMENT_NEIGHBOURS = True, 2
+    augmentation_refresh(extractor=fingerprint())
+    assert NeighbourLink.objects.count() == 12 * 2
+    settings.SEARCH_AUGMENT_NEIGHBOURS = 4
+    augmentation_refresh(extractor=fingerprint())
+    assert_equals_recomputation()
+
+
+def test_the_worker_keeps_it_after_uploads_and_a_delete_never_the_request(api_client):
+    files = {f"photo{n}.png": make_image_bytes("PNG", color=(30 * n, 200 - 20 * n, 90))
+             for n in range(8)}
+    for name, data in files.items():
+        response = api_client.post("/api/v1/images/", {"file": _named(data, name)},
+                                   format="multipart")
+        assert response.status_code == 201
+    assert api_client.post("/api/v1/features/jobs/").status_code == 202
+    worker = Worker(extractor=get_extractor(), publish=lambda job: None)
+
+    worker.run_until_idle()
+    assert_equals_recomputation()
+
+    victim = FeatureVector.objects.order_by("id").first()
+    response = api_client.delete(f"/api/v1/images/{victim.image_id}/")
+    assert response.status_code == 204
+    # The request only deleted: its former neighbours still hold it, until the worker runs.
+    assert NeighbourLink.objects.filter(neighbour_id=victim.pk).exists()
+    worker.run_until_idle()
+    assert not NeighbourLink.objects.filter(neighbour_id=victim.pk).exists()
+    assert_equals_recomputation()
+    worker.pool.shutdown(wait=True)
+
+
+def _named(data, name):
+    file = io.BytesIO(data)
+    file.name = name
+    return file
