@@ -76,7 +76,8 @@ def _wait_until_answering(url: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url + "/accounts/sign-in/", timeout=2):
+            # An API path: pages need collected static files, which a test stack lacks.
+            with urllib.request.urlopen(url + "/api/v1/features/status/", timeout=2):
                 return
         except urllib.error.HTTPError:
             return  # it answers
