@@ -136,21 +136,15 @@ class ResNet50Extractor(Extractor):
             "compute_capability", (0, 0))) for gpu in gpus]
         self.precision = choose_precision(self.precision_setting, cpu_bf16=cpu_has_native_bf16(),
                                           gpu_capabilities=capabilities)
-        policy = keras.config.dtype_policy()
         try:
-            # The policy is global in Keras: set it only while this model is built.
-            keras.config.set_dtype_policy(
-                "mixed_bfloat16" if self.precision == "bfloat16" else "float32")
-            try:
-                model = keras.applications.ResNet50(weights=weights, include_top=False,
-                                                    input_shape=(*size, 3))
-            except Exception as exc:  # Keras raises many kinds: download, HDF5, shapes.
-                logger.warning("Could not load ResNet50 weights %s: %s", self.weights, exc)
-                raise Unavailable(f"The ResNet50 weights could not be loaded ({exc}). "
-                                  + NO_WEIGHTS_HELP, code="no_weights") from None
-            model = fold_batch_norms(model)
-        finally:
-            keras.config.set_dtype_policy(policy)
+            # Built and folded in float32 (Keras' default policy, never changed here).
+            model = keras.applications.ResNet50(weights=weights, include_top=False,
+                                                input_shape=(*size, 3))
+        except Exception as exc:  # Keras raises many kinds: download, HDF5, shapes.
+            logger.warning("Could not load ResNet50 weights %s: %s", self.weights, exc)
+            raise Unavailable(f"The ResNet50 weights could not be loaded ({exc}). "
+                              + NO_WEIGHTS_HELP, code="no_weights") from None
+        model = fold_batch_norms(model, dtype=self.precision)
 
         pool = _pooling(tf, self.recipe)
 
@@ -179,6 +173,13 @@ class ResNet50Extractor(Extractor):
     def infer(self, batch: np.ndarray) -> np.ndarray:
         self.load()
         return normalise(self._infer(np.ascontiguousarray(batch, dtype=np.float32)).numpy())
+
+    def warm_up(self, batch_size: int) -> None:
+        """Load, then run one batch of that size: TensorFlow traces the graph and oneDNN
+        makes its kernels for the shape on the first call (about a second here)."""
+        self.load()
+        self.infer(np.zeros((max(2, batch_size), self.recipe.size, self.recipe.size, 3),
+                            np.float32))
 
 
 def _pooling(tf, preset: Preset):
