@@ -15,9 +15,12 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from accounts.websocket import ApiKeyWebsocketMiddleware  # noqa: E402
 from features.jobs.embedded import start_embedded_worker  # noqa: E402
 from imagesim.routing import websocket_urlpatterns  # noqa: E402
+from search.warm_up import start_search_warm_up  # noqa: E402
 
 # Extraction runs in this process unless FEATURE_EMBEDDED_WORKER is off (tests, scale-out).
 start_embedded_worker()
+# The first search by upload is as fast as the next ones once this has run (seconds).
+start_search_warm_up()
 
 application = ProtocolTypeRouter(
     {

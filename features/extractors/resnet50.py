@@ -151,16 +151,19 @@ class ResNet50Extractor(Extractor):
         def run(batch):
             return pool(tf.cast(model(batch, training=False), tf.float32))
 
-        # Batches (the workers) run as a plain graph, where oneDNN is fastest; one image
-        # alone (a search query) runs XLA-compiled: oneDNN is slow at batch size 1 on
-        # CPUs, about 140 ms against about 65 ms here, the query's whole latency.
+        # Batches (the workers) run as a plain graph, where oneDNN is fastest. One image
+        # alone (a search query) too in bfloat16 (about 45 ms here); in float32 it runs
+        # XLA-compiled instead, as oneDNN's float32 kernels are slow at batch size 1 (about
+        # 90 ms against 60 ms), while XLA's bfloat16 ones are slower still (about 130 ms).
         batched = tf.function(run, input_signature=[
             tf.TensorSpec([None, *size, 3], tf.float32)])
-        single = tf.function(run, jit_compile=True, input_signature=[
-            tf.TensorSpec([1, *size, 3], tf.float32)])
+        infer = batched
+        if self.precision != "bfloat16":
+            single = tf.function(run, jit_compile=True, input_signature=[
+                tf.TensorSpec([1, *size, 3], tf.float32)])
 
-        def infer(batch):
-            return single(batch) if len(batch) == 1 else batched(batch)
+            def infer(batch):
+                return single(batch) if len(batch) == 1 else batched(batch)
 
         logger.info("ResNet50 loaded (%s, %s, %s)", self.preset, self.weights, self.precision)
         return infer
