@@ -30,10 +30,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.errors import Unavailable
+from features import signals, switching
 from features.extraction import Prepared, infer_prepared, prepare
 from features.extractors.base import Extractor
 from features.extractors.loader import get_extractor
-from features import signals, switching
 from features.jobs import progress, services
 from features.jobs.saving import batch_save
 from features.models import FeatureJob, FeatureTask

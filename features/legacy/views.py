@@ -14,10 +14,10 @@ from rest_framework.response import Response
 from accounts import rules
 from core.legacy import LegacyApiView
 from features.extractors.loader import get_extractor
-from features.switching import extractor_serving
 from features.jobs import embedded, services
 from features.models import FeatureJob
 from features.selectors import feature_counts, vectors_exist
+from features.switching import extractor_serving
 
 POLL_SECONDS = 0.5
 KEEPALIVE_SECONDS = 15.0

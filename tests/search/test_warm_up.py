@@ -1,4 +1,4 @@
-"""The warm-up the server runs as it starts: the model and the index ready before the first search."""
+"""The warm-up the server runs as it starts: model and index ready before the first search."""
 
 import pytest
 
