@@ -1,13 +1,13 @@
 """A fresh server under 50 clients at once: search by upload with and without the model
-warm-up at start (FEATURE_WARM_UP), measured in the same run.
+warm-up at start (SEARCH_WARM_UP), measured in the same run.
 
     source bin/shared-weights; .venv/bin/python bench/first_requests.py [--clients 50]
 
 Each round starts a new daphne process (SQLite, the shipped originals with their
 vectors, the real ResNet50); the clients then each send one search by upload and one
 library listing, all at once. The round with warm-up goes first and its clients start
-when the warm-up is done; those of the round without start after as long. Printed: p50/p99 of each kind, for the
-server started with and without warm-up.
+when the warm-up is done; those of the round without start after as long. Printed:
+p50/p99 of each kind, for the server started with and without warm-up.
 """
 
 import argparse
@@ -39,7 +39,7 @@ def one_round(warm_up: bool, clients: int, photos: list[bytes], settle: float) -
     with tempfile.TemporaryDirectory(prefix="imagesim-first-") as folder:
         cluster = Cluster(env=cluster_env(database=f"sqlite:///{folder}/db.sqlite3", extra={
             "MEDIA_ROOT": f"{folder}/media", "FEATURE_EMBEDDED_WORKER": "false",
-            "FEATURE_WARM_UP": "true" if warm_up else "false",
+            "SEARCH_WARM_UP": "true" if warm_up else "false",
             "RATE_SEARCH_UPLOAD": "100000/min", "LOG_LEVEL": "INFO"}), logs=Path(folder))
         cluster.set_up()
         cluster.manage("seed_originals")
@@ -49,7 +49,7 @@ def one_round(warm_up: bool, clients: int, photos: list[bytes], settle: float) -
             log = Path(folder) / "web-1.log"
             # Both servers get the same time between start and the first clients: what the
             # warm-up took (ended by its log line), so only the warm-up itself differs.
-            while warm_up and "Model warmed up" not in log.read_text(errors="replace"):
+            while warm_up and "Search warmed up" not in log.read_text(errors="replace"):
                 time.sleep(0.1)
             settle = settle if not warm_up else time.monotonic() - began
             time.sleep(max(0.0, settle - (time.monotonic() - began)))

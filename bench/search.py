@@ -16,8 +16,10 @@ Every figure and ratio below is measured in this one run, on this machine:
   found) on a throwaway PostgreSQL, p50/p99 and recall@6 against the exact top 6, for
   several ``hnsw.ef_search`` values, and the query plan;
 - search by upload end to end: a multipart POST to /api/v1/search/ through Django's full
-  stack (request in, JSON out) with the real ResNet50, over a library of the shipped
-  originals and the devset with real vectors.
+  stack (request in, JSON out) with the real ResNet50, over 10,000 vectors (the shipped
+  originals and the devset with real vectors, the rest synthetic), with the shipped
+  re-ranking settings, every request timed, the first included, after the warm-up the
+  server runs as it starts (search_warm_up).
 
 Vectors are clustered synthetic unit vectors of 2048 dimensions (the parts that need a
 database run in child processes, each with its own scratch database).
@@ -43,6 +45,8 @@ DIM = 2048
 K = 6
 EXTRACTOR = "bench-synthetic-2048"
 ORIGINALS = 50
+# Vectors in the library searched by upload (the real photos', then synthetic ones).
+UPLOAD_LIBRARY = 10_000
 
 
 def percentiles(seconds: list[float]) -> dict:
@@ -318,20 +322,21 @@ def part_upload(folder: Path) -> dict:
     setup_django(f"sqlite:///{folder / 'upload.sqlite3'}", media_root=folder / "media",
                  FEATURE_WEIGHTS=weights,
                  FEATURE_EXTRACTOR="features.extractors.resnet50.ResNet50Extractor",
-                 ALLOWED_HOSTS="testserver")
+                 ALLOWED_HOSTS="testserver", ANONYMOUS_ACCESS="read",
+                 RATE_SEARCH_UPLOAD="100000/min")
+    from django.db import transaction
     from django.test import Client
 
     from features.extractors.loader import get_extractor
     from features.models import FeatureVector
+    from gallery.models import Image
     from gallery.services import image_create
+    from search.services import search_warm_up
 
     data_dir = ROOT.parent / "shared/data"
     originals = sorted((data_dir / "originals").glob("*.jpg"))
     devset = sorted((data_dir / "devset/images").glob("*.jpg"))
     extractor = get_extractor()
-    start = time.perf_counter()
-    extractor.load()
-    load_s = time.perf_counter() - start
     library = [(path, True) for path in originals] + [(path, False) for path in devset]
     for lo in range(0, len(library), 16):
         batch = library[lo:lo + 16]
@@ -342,6 +347,27 @@ def part_upload(folder: Path) -> dict:
             FeatureVector.objects.get_or_create(
                 image=image, extractor=extractor.fingerprint,
                 defaults={"dim": vector.size, "vector": vector})
+    # Synthetic vectors (rows without files) up to the library size the target names.
+    filler, _ = make_data(UPLOAD_LIBRARY - len(library), 1)
+    first_id = Image.objects.order_by("-id").values_list("id", flat=True).first() + 1
+    with transaction.atomic():
+        rows = list(image_rows(first_id + len(filler) - 1))[first_id - 1:]
+        Image.objects.bulk_create([Image(**{**row, "is_original": False}) for row in rows],
+                                  batch_size=2000)
+        FeatureVector.objects.bulk_create(
+            [FeatureVector(image_id=row["id"], extractor=extractor.fingerprint, dim=DIM,
+                           vector=vector) for row, vector in zip(rows, filler)], batch_size=500)
+    count = FeatureVector.objects.filter(extractor=extractor.fingerprint).count()
+
+    # What the server does as it starts (imagesim/asgi.py), in a new process, on the
+    # model this process has not loaded yet: a second extractor instance of the same preset.
+    from features.extractors import loader
+
+    loader._extractors.clear()
+    start = time.perf_counter()
+    search_warm_up()
+    warm_up_s = time.perf_counter() - start
+    extractor = get_extractor()
     client = Client()
     queries = [path.read_bytes() for path in devset[::10]]
 
@@ -353,9 +379,8 @@ def part_upload(folder: Path) -> dict:
         assert response.status_code == 200, response.content
         return response.json()
 
-    for data in queries[:3]:
-        post(data)
-    # End to end and extraction alone in turns, so both see the same machine.
+    # Every request counts, the first included. End to end and extraction alone in turns,
+    # so both see the same machine.
     latencies, extract_only = [], []
     for data in queries * 2:
         start = time.perf_counter()
@@ -364,8 +389,11 @@ def part_upload(folder: Path) -> dict:
         start = time.perf_counter()
         extractor.extract([data])
         extract_only.append(time.perf_counter() - start)
-    return {"library": len(library), "model_load_s": load_s,
+    from django.conf import settings
+
+    return {"library": count, "warm_up_s": warm_up_s, "first_ms": latencies[0] * 1000,
             "precision": getattr(extractor, "precision", "?"),
+            "expansion": settings.SEARCH_QUERY_EXPANSION,
             "end_to_end": percentiles(latencies), "extract_only": percentiles(extract_only),
             "load": os.getloadavg()[0]}
 
@@ -448,10 +476,12 @@ def measure(work: Path, sizes: list[int], queries: int, pgvector: bool, model: b
         upload = child("upload", work)
         figures = upload["end_to_end"]
         print(f"== search by upload, end to end (POST /api/v1/search/, real ResNet50, "
-              f"{upload['precision']}, library of {upload['library']} images)")
-        print(f"  p50 / p99:  {figures['p50']:.1f} / {figures['p99']:.1f} ms   (target <= 100 ms); "
+              f"{upload['precision']}, {upload['library']:,} vectors, query expansion "
+              f"{'on' if upload['expansion'] else 'off'})")
+        print(f"  p50 / p99:  {figures['p50']:.1f} / {figures['p99']:.1f} ms over {figures['n']} "
+              f"requests, the first included ({upload['first_ms']:.1f} ms; target p50 <= 60 ms); "
               f"extraction alone p50 {upload['extract_only']['p50']:.1f} ms; "
-              f"model load {upload['model_load_s']:.1f} s; load average {upload['load']:.1f}")
+              f"server warm-up {upload['warm_up_s']:.1f} s; load average {upload['load']:.1f}")
 
 
 def main() -> None:

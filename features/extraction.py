@@ -9,7 +9,7 @@ the model runs the current one.
 
 import logging
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,6 +72,17 @@ def infer_prepared(prepared: list[Prepared], extractor: Extractor) -> BatchResul
         except Exception as exc:
             failures[p.key] = f"The model could not process this image ({exc})."
     return BatchResult(keys, vectors, failures)
+
+
+def warm_up_in_background(extractor: Extractor, *, batch_size: int | None = None) -> Future:
+    """Load and warm the model in a thread while the caller does other work (importing
+    files, say): importing TensorFlow and building the model take seconds of mostly one
+    core. ``result()`` raises what loading raised (Unavailable without weights)."""
+    batch_size = batch_size or settings.FEATURE_BATCH_SIZE
+    pool = ThreadPoolExecutor(1, thread_name_prefix="model-load")
+    future = pool.submit(extractor.warm_up, batch_size)
+    pool.shutdown(wait=False)
+    return future
 
 
 def extract_batches(extractor: Extractor, items: Sequence[tuple[Hashable, Callable[[], bytes]]],

@@ -34,13 +34,13 @@ def feature_status(*, extractor: str, serving: str | None = None) -> dict:
     FeatureStatusSerializer."""
     counts = feature_counts(extractor=extractor)
     serving = serving or extractor
+    serving_counts = counts if serving == extractor else feature_counts(extractor=serving)
     return {
         "job": job_current(extractor=extractor),
         "counts": counts,
         "extractor": extractor,
         "switching": serving != extractor,
-        "serving": {"extractor": serving,
-                    "counts": counts if serving == extractor else feature_counts(extractor=serving)},
+        "serving": {"extractor": serving, "counts": serving_counts},
     }
 
 

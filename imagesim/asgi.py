@@ -17,11 +17,15 @@ from accounts.websocket import ApiKeyWebsocketMiddleware  # noqa: E402
 from features.extractors.warmup import warm_up_in_background  # noqa: E402
 from features.jobs.embedded import start_embedded_worker  # noqa: E402
 from imagesim.routing import websocket_urlpatterns  # noqa: E402
+from search.warm_up import start_search_warm_up  # noqa: E402
 
 # Extraction runs in this process unless FEATURE_EMBEDDED_WORKER is off (tests, scale-out).
 start_embedded_worker()
-# Search by upload (and the embedded worker) find the model ready.
-warm_up_in_background(batched=settings.FEATURE_EMBEDDED_WORKER)
+# Models load as the server starts, not on the first request: search's (with its index,
+# SEARCH_WARM_UP) and the embedded worker's batched path (FEATURE_WARM_UP).
+start_search_warm_up()
+if settings.FEATURE_EMBEDDED_WORKER:
+    warm_up_in_background(batched=True)
 
 application = ProtocolTypeRouter(
     {

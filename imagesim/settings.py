@@ -211,6 +211,9 @@ SEARCH_MAX_K = 100
 SEARCH_HNSW_EF_SEARCH = env_int("SEARCH_HNSW_EF_SEARCH", 160)
 # Threads one exact scan is split over (0: one per CPU core).
 SEARCH_SCAN_THREADS = env_int("SEARCH_SCAN_THREADS", 0)
+# Load the model and the index in the background as the server starts, so the first
+# search by upload is as fast as the next ones.
+SEARCH_WARM_UP = env_bool("SEARCH_WARM_UP", "true")
 # Re-ranking (search/reranking.py). Database-side augmentation: each stored vector
 # blended with its nearest others (kept up to date by the feature worker); query
 # expansion: the query blended with its first hits, then searched again. Both on by

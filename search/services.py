@@ -8,13 +8,15 @@ one, or while the library is re-embedded with it, the previous one). With SEARCH
 query is blended with its first hits and searched again (search/reranking.py).
 """
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
 
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput, Unavailable
 from core.vectors import normalise
+from features.extractors.warmup import sample_image
 from features.models import FeatureVector
 from features.selectors import vectors_exist
 from features.switching import extractor_serving, serving_extractor
@@ -26,6 +28,7 @@ from search.index import get_index, searchable_vector
 from search.reranking import Reranking
 from search.similarity import as_similarity
 
+logger = logging.getLogger(__name__)
 NO_FEATURES = "No image has features yet: generate features first."
 
 
@@ -124,3 +127,22 @@ def _check_query_file(data: bytes) -> None:
 def _require_vectors(fingerprint: str) -> None:
     if not vectors_exist(extractor=fingerprint):
         raise Conflict(NO_FEATURES, code="no_features")
+
+
+def search_warm_up() -> None:
+    """Make the first search as fast as the next ones: load the serving extractor's model,
+    run one image through it (the single-image path compiles on its first call, about a
+    second) and load the index. The server runs this in a thread as it starts."""
+    if not vectors_exist(extractor=extractor_serving().fingerprint):
+        return
+    serving = extractor_serving()
+    try:
+        extractor = serving_extractor(serving)
+        extractor.load()
+        extractor.extract([sample_image()])
+    except (Unavailable, InvalidInput) as exc:
+        logger.info("Search warm-up skipped the model: %s", exc.message)
+    vector = (FeatureVector.objects.filter(extractor=serving.fingerprint)
+              .values_list("vector", flat=True).first())
+    if vector is not None:
+        get_index().search(extractor=serving.fingerprint, query=normalise(vector).ravel(), k=1)

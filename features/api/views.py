@@ -33,7 +33,9 @@ class FeatureJobStartApi(APIView):
 
 @extend_schema(tags=["features"])
 class FeatureStatusApi(APIView):
-    @extend_schema(responses=FeatureStatusSerializer, summary="The current job and the counts, for the configured extractor and the one searches use")
+    @extend_schema(responses=FeatureStatusSerializer,
+                   summary="The current job and the counts, for the configured extractor "
+                           "and the one searches use")
     def get(self, request):
         return Response(status_body(feature_status(
             extractor=get_extractor().fingerprint, serving=extractor_serving().fingerprint)))

@@ -35,6 +35,10 @@ class Extractor(ABC):
         ("" if not, or if the extractor needs none)."""
         return ""
 
+    def warm_up(self, batch_size: int) -> None:
+        """Load and make the first batch of ``batch_size`` as fast as the next ones."""
+        self.load()
+
     def check_available(self) -> None:
         """Raise core.errors.Unavailable if the model cannot load (cheaply where possible)."""
         self.load()

@@ -136,37 +136,34 @@ class ResNet50Extractor(Extractor):
             "compute_capability", (0, 0))) for gpu in gpus]
         self.precision = choose_precision(self.precision_setting, cpu_bf16=cpu_has_native_bf16(),
                                           gpu_capabilities=capabilities)
-        policy = keras.config.dtype_policy()
         try:
-            # The policy is global in Keras: set it only while this model is built.
-            keras.config.set_dtype_policy(
-                "mixed_bfloat16" if self.precision == "bfloat16" else "float32")
-            try:
-                model = keras.applications.ResNet50(weights=weights, include_top=False,
-                                                    input_shape=(*size, 3))
-            except Exception as exc:  # Keras raises many kinds: download, HDF5, shapes.
-                logger.warning("Could not load ResNet50 weights %s: %s", self.weights, exc)
-                raise Unavailable(f"The ResNet50 weights could not be loaded ({exc}). "
-                                  + NO_WEIGHTS_HELP, code="no_weights") from None
-            model = fold_batch_norms(model)
-        finally:
-            keras.config.set_dtype_policy(policy)
+            # Built and folded in float32 (Keras' default policy, never changed here).
+            model = keras.applications.ResNet50(weights=weights, include_top=False,
+                                                input_shape=(*size, 3))
+        except Exception as exc:  # Keras raises many kinds: download, HDF5, shapes.
+            logger.warning("Could not load ResNet50 weights %s: %s", self.weights, exc)
+            raise Unavailable(f"The ResNet50 weights could not be loaded ({exc}). "
+                              + NO_WEIGHTS_HELP, code="no_weights") from None
+        model = fold_batch_norms(model, dtype=self.precision)
 
         pool = _pooling(tf, self.recipe)
 
         def run(batch):
             return pool(tf.cast(model(batch, training=False), tf.float32))
 
-        # Batches (the workers) run as a plain graph, where oneDNN is fastest; one image
-        # alone (a search query) runs XLA-compiled: oneDNN is slow at batch size 1 on
-        # CPUs, about 140 ms against about 65 ms here, the query's whole latency.
+        # Batches (the workers) run as a plain graph, where oneDNN is fastest. One image
+        # alone (a search query) too in bfloat16 (about 45 ms here); in float32 it runs
+        # XLA-compiled instead, as oneDNN's float32 kernels are slow at batch size 1 (about
+        # 90 ms against 60 ms), while XLA's bfloat16 ones are slower still (about 130 ms).
         batched = tf.function(run, input_signature=[
             tf.TensorSpec([None, *size, 3], tf.float32)])
-        single = tf.function(run, jit_compile=True, input_signature=[
-            tf.TensorSpec([1, *size, 3], tf.float32)])
+        infer = batched
+        if self.precision != "bfloat16":
+            single = tf.function(run, jit_compile=True, input_signature=[
+                tf.TensorSpec([1, *size, 3], tf.float32)])
 
-        def infer(batch):
-            return single(batch) if len(batch) == 1 else batched(batch)
+            def infer(batch):
+                return single(batch) if len(batch) == 1 else batched(batch)
 
         logger.info("ResNet50 loaded (%s, %s, %s)", self.preset, self.weights, self.precision)
         return infer
@@ -179,6 +176,13 @@ class ResNet50Extractor(Extractor):
     def infer(self, batch: np.ndarray) -> np.ndarray:
         self.load()
         return normalise(self._infer(np.ascontiguousarray(batch, dtype=np.float32)).numpy())
+
+    def warm_up(self, batch_size: int) -> None:
+        """Load, then run one batch of that size: TensorFlow traces the graph and oneDNN
+        makes its kernels for the shape on the first call (about a second here)."""
+        self.load()
+        self.infer(np.zeros((max(2, batch_size), self.recipe.size, self.recipe.size, 3),
+                            np.float32))
 
 
 def _pooling(tf, preset: Preset):

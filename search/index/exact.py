@@ -81,7 +81,8 @@ class ExactIndex(VectorIndex):
                 return []
             found = matrix.search(query, k, only_flag=Image.Kind(kind).is_original,
                                   exclude_item=exclude_image_id, min_similarity=min_similarity)
-            return [Hit(image_id, score, matrix.vector_of_item(image_id).copy() if with_vectors else None)
+            return [Hit(image_id, score,
+                        matrix.vector_of_item(image_id).copy() if with_vectors else None)
                     for image_id, score in found]
 
     def matrix(self, extractor: str) -> VectorMatrix:

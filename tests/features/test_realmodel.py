@@ -42,7 +42,8 @@ def float32_extractor():
 @pytest.fixture(scope="module")
 def gap_extractor():
     """The original app's preset in float32."""
-    extractor = ResNet50Extractor(weights=weights_path(), precision="float32", preset="resnet50-gap")
+    extractor = ResNet50Extractor(weights=weights_path(), precision="float32",
+                                  preset="resnet50-gap")
     extractor.load()
     return extractor
 

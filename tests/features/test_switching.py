@@ -33,7 +33,8 @@ def search(api_client, **data):
 
 def cosine_ranking(query, images, extractor, exclude=None):
     """The images that score above 0 (shown as 0 below that, in no telling order), best first."""
-    vectors = {row.image_id: row.vector for row in FeatureVector.objects.filter(extractor=extractor)}
+    rows = FeatureVector.objects.filter(extractor=extractor)
+    vectors = {row.image_id: row.vector for row in rows}
     scored = sorted((-float(vectors[i.pk] @ query), i.pk) for i in images if i.pk != exclude)
     return [(pk, pytest.approx(-score, abs=2e-5)) for score, pk in scored[:6] if score < 0]
 

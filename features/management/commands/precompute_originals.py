@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from core.errors import ImageSimError
-from features.extraction import extract_batches
+from features.extraction import extract_batches, warm_up_in_background
 from features.extractors.loader import get_extractor
 from features.models import FeatureVector
 from features.originals import (
@@ -42,6 +42,9 @@ class Command(BaseCommand):
         output = output or settings.FEATURE_ORIGINALS_FILE
         if not folder.is_dir():
             raise CommandError(f"No folder {folder}.")
+        extractor = get_extractor()
+        # The model loads on the other core while the files are imported.
+        loading = None if load else warm_up_in_background(extractor)
         result = originals_import(folder=folder)
         if result.skipped:
             # The features file ships with the originals: it must cover all of them.
@@ -49,7 +52,6 @@ class Command(BaseCommand):
                                "again: " + "; ".join(f"{s.path.name}: {s.reason}"
                                                      for s in result.skipped))
         self.stdout.write(f"Originals: {len(result.images)} in {folder}, {result.added} added.")
-        extractor = get_extractor()
         if load:
             try:
                 added = features_file_load(path=output, extractor=extractor.fingerprint)
@@ -57,12 +59,12 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from None
             self.stdout.write(f"Original vectors: {added} loaded from {output}.")
             return
-        vectors = self._vectors(extractor, result.images)
+        vectors = self._vectors(extractor, result.images, loading)
         features_file_write(path=output, extractor=extractor.fingerprint, images=result.images,
                             vectors=vectors)
         self.stdout.write(f"Wrote {len(result.images)} vectors ({extractor.fingerprint}) to {output}.")
 
-    def _vectors(self, extractor, images) -> np.ndarray:
+    def _vectors(self, extractor, images, loading) -> np.ndarray:
         """Vectors for every image: those in the database are reused, the rest extracted."""
         fingerprint = extractor.fingerprint
         known = dict(FeatureVector.objects.filter(extractor=fingerprint, image__in=images)
@@ -70,7 +72,7 @@ class Command(BaseCommand):
         missing = [image for image in images if image.pk not in known]
         if missing:
             try:
-                extractor.load()
+                loading.result()
             except ImageSimError as exc:
                 raise CommandError(exc.message) from None
         by_id = {image.pk: image for image in missing}

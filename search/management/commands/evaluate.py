@@ -64,7 +64,8 @@ class Command(BaseCommand):
 
     def _evaluate(self, name: str, labelled, batch_size: int, no_progress: bool) -> Evaluation:
         # Each step off and on, with the neighbour counts of the settings.
-        k_augment, k_expand = settings.SEARCH_AUGMENT_NEIGHBOURS, settings.SEARCH_EXPANSION_NEIGHBOURS
+        k_augment = settings.SEARCH_AUGMENT_NEIGHBOURS
+        k_expand = settings.SEARCH_EXPANSION_NEIGHBOURS
         rerankings = [Reranking(augment_neighbours=k_augment * a, expand_neighbours=k_expand * e)
                       for a, e in SHORT]
         bar = None
