@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from deploy.cluster import Cluster, cluster_env  # noqa: E402
-from deploy.stack import postgres_url, redis_url, s3_endpoint  # noqa: E402
+from deploy.stack import postgres_url, process_stop, redis_url, s3_endpoint  # noqa: E402
 
 DEVSET = ROOT.parent / "shared" / "data" / "devset" / "images"
 
@@ -64,9 +64,7 @@ def workers_start(cluster: Cluster, workers: int, timeout: float = 300) -> None:
 
 def workers_stop(cluster: Cluster) -> None:
     for process in cluster.workers:
-        process.terminate()
-    for process in cluster.workers:
-        process.wait(timeout=60)
+        process_stop(process, timeout=60)
     cluster.workers.clear()
 
 

@@ -129,13 +129,13 @@ def _require_vectors(fingerprint: str) -> None:
         raise Conflict(NO_FEATURES, code="no_features")
 
 
-def search_warm_up() -> None:
+def search_warm_up() -> bool:
     """Make the first search as fast as the next ones: load the serving extractor's model,
     run one image through it (the single-image path compiles on its first call, about a
     second) and load the index. The server runs this in a thread as it starts."""
-    if not vectors_exist(extractor=extractor_serving().fingerprint):
-        return
     serving = extractor_serving()
+    if not vectors_exist(extractor=serving.fingerprint):
+        return False
     try:
         extractor = serving_extractor(serving)
         extractor.load()
@@ -146,3 +146,4 @@ def search_warm_up() -> None:
               .values_list("vector", flat=True).first())
     if vector is not None:
         get_index().search(extractor=serving.fingerprint, query=normalise(vector).ravel(), k=1)
+    return True

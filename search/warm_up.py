@@ -25,8 +25,8 @@ def _run() -> None:
 
     try:
         close_old_connections()
-        search_warm_up()
-        logger.info("Search warmed up")
+        if search_warm_up():  # an empty library has nothing to warm
+            logger.info("Search warmed up")
     except Exception:  # a warm-up is a courtesy: the first search then just takes longer
         logger.exception("Search warm-up failed")
     finally:
