@@ -368,7 +368,12 @@ def part_upload(folder: Path) -> dict:
     search_warm_up()
     warm_up_s = time.perf_counter() - start
     extractor = get_extractor()
+    # And, as the server does at start, the URL configuration and the middleware load.
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018
     client = Client()
+    client.handler.load_middleware()
     queries = [path.read_bytes() for path in devset[::10]]
 
     def post(data):

@@ -185,6 +185,11 @@ FEATURE_WEIGHTS = env_str("FEATURE_WEIGHTS", "imagenet")
 # "auto" uses bfloat16 only where the hardware runs it natively.
 FEATURE_PRECISION = env_choice("FEATURE_PRECISION", "auto", ("auto", "float32", "bfloat16"))
 FEATURE_BATCH_SIZE = env_int("FEATURE_BATCH_SIZE", 16)
+# What runs the model: "openvino" (CPUs; several times faster there, and quick to start)
+# or "tensorflow" (NVIDIA GPUs).
+FEATURE_RUNTIME = env_choice("FEATURE_RUNTIME", "openvino", ("openvino", "tensorflow"))
+# Where the model converted for OpenVINO is kept (once per machine; about 100 MB).
+FEATURE_MODEL_CACHE = Path(env_str("FEATURE_MODEL_CACHE") or BASE_DIR / "var" / "models")
 # The embedded worker runs inside the web process; turn it off when featureworker
 # processes do the extraction.
 FEATURE_EMBEDDED_WORKER = env_bool("FEATURE_EMBEDDED_WORKER", "true")

@@ -131,8 +131,8 @@ def _require_vectors(fingerprint: str) -> None:
 
 def search_warm_up() -> bool:
     """Make the first search as fast as the next ones: load the serving extractor's model,
-    run one image through it (the single-image path compiles on its first call, about a
-    second) and load the index. The server runs this in a thread as it starts."""
+    run one image through it (a runtime prepares its kernels for a shape on its first call)
+    and load the index. The server runs this in a thread as it starts."""
     serving = extractor_serving()
     if not vectors_exist(extractor=serving.fingerprint):
         return False

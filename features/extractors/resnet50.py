@@ -1,13 +1,18 @@
 """ResNet50 (ImageNet weights, no classifier): 2048-d vectors, framed and pooled by a preset.
 
-The only module that imports TensorFlow, and only when the model is first needed.
+The model runs on OpenVINO (features/extractors/openvino_runtime.py; the default, for
+CPUs) or on TensorFlow (FEATURE_RUNTIME=tensorflow, for NVIDIA GPUs). This module alone
+imports TensorFlow and Keras, and only to build the TensorFlow model or to convert one
+for OpenVINO (once per machine).
 
 Fingerprint: the preset's name, then a hash of model name + weights identity + the
-preset's recipe (features/extractors/presets.py). Precision is
-deliberately NOT part of it: bfloat16 vectors stay within cosine 0.999 of float32
-ones, so a library extracted on a bfloat16 machine (or GPU) and queries made on a
-float32 one compare correctly, and scale-out workers on mixed hardware can share
-one index instead of each re-extracting the whole library.
+preset's recipe (features/extractors/presets.py).
+
+Runtime and precision are deliberately NOT part of the fingerprint: OpenVINO's vectors
+stay within cosine 0.9999 of TensorFlow's, bfloat16 ones within 0.999 of float32 ones,
+so a library extracted on one machine and queries made on another compare correctly,
+and scale-out workers on mixed hardware share one index instead of each re-extracting
+the whole library.
 """
 
 import hashlib
@@ -71,8 +76,10 @@ class ResNet50Extractor(Extractor):
     presets = tuple(RESNET50_PRESETS)
 
     def __init__(self, *, weights: str | None = None, precision: str | None = None,
-                 preset: str | None = None):
+                 preset: str | None = None, runtime: str | None = None):
         super().__init__(preset=preset)
+        # "openvino" (the default; CPUs) or "tensorflow" (NVIDIA GPUs).
+        self.runtime = runtime or settings.FEATURE_RUNTIME
         self.recipe: Preset = RESNET50_PRESETS[self.preset]
         self.weights = weights if weights is not None else settings.FEATURE_WEIGHTS
         self.precision_setting = precision or settings.FEATURE_PRECISION
@@ -118,16 +125,48 @@ class ResNet50Extractor(Extractor):
         self.load()
 
     def _build(self):
-        weights = self.weights
-        if weights != "imagenet":
-            weights = os.path.expanduser(weights)
-            if problem := self.weights_problem():
-                raise Unavailable(problem, code="no_weights")
+        if self.weights != "imagenet" and (problem := self.weights_problem()):
+            raise Unavailable(problem, code="no_weights")
+        if self.runtime == "openvino":
+            maps = self._build_openvino()
+        else:
+            maps = self._build_tensorflow()
+        logger.info("ResNet50 loaded (%s, %s, %s, %s)", self.preset, self.weights, self.runtime,
+                    self.precision)
+        return lambda batch: pool(maps(batch), self.recipe)
+
+    def _keras_model(self, *, dtype: str = "float32"):
+        """Keras' ResNet50 without its top, batch norms folded, computing in ``dtype``."""
         # oneDNN's convolutions: TensorFlow turns them on by itself only on CPUs with
         # AVX512/AMX, yet they are faster on AVX2 ones too (about a quarter here). Only an
         # environment variable read at import switches them, so set it before that.
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
         import keras
+
+        weights = self.weights if self.weights == "imagenet" else os.path.expanduser(self.weights)
+        try:
+            # Built and folded in float32 (Keras' default policy, never changed here).
+            model = keras.applications.ResNet50(weights=weights, include_top=False,
+                                                input_shape=(self.recipe.size, self.recipe.size, 3))
+        except Exception as exc:  # Keras raises many kinds: download, HDF5, shapes.
+            logger.warning("Could not load ResNet50 weights %s: %s", self.weights, exc)
+            raise Unavailable(f"The ResNet50 weights could not be loaded ({exc}). "
+                              + NO_WEIGHTS_HELP, code="no_weights") from None
+        return fold_batch_norms(model, dtype=dtype)
+
+    def _build_openvino(self):
+        from features.extractors import openvino_runtime
+
+        # OpenVINO runs on the CPU here: the CPU alone decides the precision.
+        self.precision = choose_precision(self.precision_setting, cpu_bf16=cpu_has_native_bf16(),
+                                          gpu_capabilities=[])
+        model = openvino_runtime.feature_maps_model(
+            build_keras=self._keras_model, cache_dir=Path(settings.FEATURE_MODEL_CACHE),
+            identity=weights_identity(self.weights), size=self.recipe.size)
+        return openvino_runtime.compiled_runner(model, precision=self.precision)
+
+    def _build_tensorflow(self):
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
         import tensorflow as tf
 
         size = (self.recipe.size, self.recipe.size)
@@ -136,20 +175,10 @@ class ResNet50Extractor(Extractor):
             "compute_capability", (0, 0))) for gpu in gpus]
         self.precision = choose_precision(self.precision_setting, cpu_bf16=cpu_has_native_bf16(),
                                           gpu_capabilities=capabilities)
-        try:
-            # Built and folded in float32 (Keras' default policy, never changed here).
-            model = keras.applications.ResNet50(weights=weights, include_top=False,
-                                                input_shape=(*size, 3))
-        except Exception as exc:  # Keras raises many kinds: download, HDF5, shapes.
-            logger.warning("Could not load ResNet50 weights %s: %s", self.weights, exc)
-            raise Unavailable(f"The ResNet50 weights could not be loaded ({exc}). "
-                              + NO_WEIGHTS_HELP, code="no_weights") from None
-        model = fold_batch_norms(model, dtype=self.precision)
-
-        pool = _pooling(tf, self.recipe)
+        model = self._keras_model(dtype=self.precision)
 
         def run(batch):
-            return pool(tf.cast(model(batch, training=False), tf.float32))
+            return tf.cast(model(batch, training=False), tf.float32)
 
         # Batches (the workers) run as a plain graph, where oneDNN is fastest. One image
         # alone (a search query) too in bfloat16 (about 45 ms here); in float32 it runs
@@ -157,16 +186,15 @@ class ResNet50Extractor(Extractor):
         # 90 ms against 60 ms), while XLA's bfloat16 ones are slower still (about 130 ms).
         batched = tf.function(run, input_signature=[
             tf.TensorSpec([None, *size, 3], tf.float32)])
-        infer = batched
+        single = batched
         if self.precision != "bfloat16":
             single = tf.function(run, jit_compile=True, input_signature=[
                 tf.TensorSpec([1, *size, 3], tf.float32)])
 
-            def infer(batch):
-                return single(batch) if len(batch) == 1 else batched(batch)
+        def maps(batch):
+            return (single(batch) if len(batch) == 1 else batched(batch)).numpy()
 
-        logger.info("ResNet50 loaded (%s, %s, %s)", self.preset, self.weights, self.precision)
-        return infer
+        return maps
 
     def preprocess(self, data: bytes) -> np.ndarray:
         frame = squash_nearest if self.recipe.framing == "squash" else centre_crop_sampled
@@ -175,7 +203,7 @@ class ResNet50Extractor(Extractor):
 
     def infer(self, batch: np.ndarray) -> np.ndarray:
         self.load()
-        return normalise(self._infer(np.ascontiguousarray(batch, dtype=np.float32)).numpy())
+        return normalise(self._infer(np.ascontiguousarray(batch, dtype=np.float32)))
 
     def warm_up(self, batch_size: int) -> None:
         """Load, then run one batch of that size: TensorFlow traces the graph and oneDNN
@@ -185,13 +213,11 @@ class ResNet50Extractor(Extractor):
                             np.float32))
 
 
-def _pooling(tf, preset: Preset):
-    """The last feature map (batch, h, w, 2048; after a ReLU, so >= 0) to one row per image,
-    in float32 whatever the model's precision."""
+def pool(maps: np.ndarray, preset: Preset) -> np.ndarray:
+    """The last feature maps (batch, h, w, 2048; after a ReLU, so >= 0) to one row per image."""
     if preset.pooling == "avg":
-        return lambda maps: tf.reduce_mean(maps, axis=[1, 2])
+        return maps.mean(axis=(1, 2))
     p = float(preset.gem_p)
-    # GeM as usually written: the floor keeps pow's input positive; a channel that is
-    # zero everywhere pools to about 1e-6 instead of exactly 0, which changes nothing.
-    return lambda maps: tf.pow(tf.reduce_mean(tf.pow(tf.maximum(maps, 1e-6), p), axis=[1, 2]),
-                               1.0 / p)
+    # GeM as usually written: the floor keeps the power's input positive; a channel that
+    # is zero everywhere pools to about 1e-6 instead of exactly 0, which changes nothing.
+    return np.power(np.power(np.maximum(maps, 1e-6), p).mean(axis=(1, 2)), 1.0 / p)

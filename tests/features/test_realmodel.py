@@ -6,6 +6,8 @@ file fails, so the suite cannot pass without having run these.
 
 import csv
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +16,8 @@ import pytest
 from features.extractors.resnet50 import ResNet50Extractor
 
 pytestmark = pytest.mark.realmodel
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
 ORIGINALS = SHARED / "data" / "originals"
 LABELS = SHARED / "data" / "originals_labels.csv"
 DEFAULT_WEIGHTS = SHARED / "models" / "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -107,6 +110,61 @@ def test_bfloat16_vectors_stay_within_cosine_0_999_of_float32(vectors, photos):
     assert cosines.min() >= 0.999, cosines
 
 
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_tensorflow_gives_the_vectors_openvino_gives(vectors, photos, precision):
+    """OpenVINO (the default runtime) and TensorFlow (for GPUs) share a fingerprint, so
+    their vectors must be interchangeable."""
+    tensorflow = ResNet50Extractor(weights=weights_path(), precision=precision,
+                                   runtime="tensorflow")
+    sample = [data for _, data in photos[::6]]
+
+    theirs = np.concatenate([tensorflow.extract(sample), tensorflow.extract(sample[:1])])
+
+    assert tensorflow.fingerprint == ResNet50Extractor(weights=weights_path()).fingerprint
+    cosines = np.sum(theirs * np.concatenate([vectors[::6], vectors[:1]]), axis=1)
+    assert cosines.min() >= (0.9999 if precision == "float32" else 0.999), cosines
+
+
+def test_a_new_process_runs_the_converted_model_without_tensorflow(float32_extractor, photos,
+                                                                  vectors, tmp_path):
+    """The converted model is kept (FEATURE_MODEL_CACHE): later processes start in a
+    fraction of a second, as they import neither TensorFlow nor Keras."""
+    from django.conf import settings
+
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(photos[0][1])
+    script = (
+        "import sys, django, numpy as np; django.setup()\n"
+        "from features.extractors.resnet50 import ResNet50Extractor\n"
+        f"e = ResNet50Extractor(weights={weights_path()!r}, precision='float32')\n"
+        f"v = e.extract([open({str(photo)!r}, 'rb').read()])\n"
+        f"np.save({str(tmp_path / 'vector.npy')!r}, v)\n"
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
+           "FEATURE_MODEL_CACHE": str(settings.FEATURE_MODEL_CACHE)}
+
+    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert float(np.load(tmp_path / "vector.npy")[0] @ vectors[0]) >= 0.9999
+
+
+def test_without_a_writable_model_cache_the_model_still_runs(photos, vectors, tmp_path,
+                                                             settings):
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    settings.FEATURE_MODEL_CACHE = not_a_folder / "models"
+    extractor = ResNet50Extractor(weights=weights_path(), precision="float32")
+
+    vector = extractor.extract([photos[0][1]])
+
+    assert float(vector[0] @ vectors[0]) >= 0.9999
+    assert not (not_a_folder / "models").exists()
+
+
 def test_automatic_precision_follows_the_cpu(float32_extractor):
     import tensorflow as tf
 
@@ -163,7 +221,6 @@ def test_the_default_preset_is_gem_pooling_of_the_published_feature_maps(
 
 
 def test_a_single_image_gets_the_vector_it_gets_in_a_batch(float32_extractor, photos, vectors):
-    # One image alone (a search query) takes the XLA-compiled path, batches the plain graph.
     singles = np.concatenate([float32_extractor.extract([data]) for _, data in photos[:4]])
 
     assert np.min(np.sum(singles * vectors[:4], axis=1)) >= 0.9999
