@@ -66,7 +66,7 @@ class Command(BaseCommand):
         counts = OriginalAppCounts()
         show_bar = verbosity > 0 and sys.stderr.isatty()
         with tqdm(total=len(library.names), unit="image", desc="Importing", disable=not show_bar,
-                  file=sys.stderr, dynamic_ncols=True) as bar:
+                  file=sys.stderr) as bar:
             def on_result(result) -> None:
                 bar.update(1)
                 if result.outcome is Outcome.BAD:

@@ -47,7 +47,7 @@ class Command(BaseCommand):
                     if is_image_name(path)) if show_bar else None
         counts = ImportCounts()
         with tqdm(total=total, unit="image", desc="Importing", disable=not show_bar,
-                  file=sys.stderr, dynamic_ncols=True) as bar:
+                  file=sys.stderr) as bar:
             def problem(message: str) -> None:
                 if show_bar:
                     bar.write(message, file=sys.stderr)
