@@ -266,6 +266,30 @@ def test_an_interrupted_import_leaves_no_half_stored_image_and_resumes(tmp_path,
     assert_rows_and_files_match()
 
 
+def test_a_database_that_refuses_a_write_stops_the_import_with_nothing_half_stored(
+        tmp_path, monkeypatch):
+    from django.db import OperationalError
+
+    folder = good_folder(tmp_path)
+    real, calls = Image.objects.create, []
+
+    def create(**kwargs):
+        calls.append(kwargs["name"])
+        if len(calls) == 3:
+            raise OperationalError("database is locked")
+        return real(**kwargs)
+
+    monkeypatch.setattr(Image.objects, "create", create)
+
+    error, out, _ = run_failing(folder)
+
+    assert str(error) == ("The database refused a write (database is locked). The import "
+                          "stopped. Run the same command again to go on where it stopped.")
+    assert out == f"{folder}: 2 imported, 0 already there, 0 bad.\n"
+    assert_rows_and_files_match()
+    assert FeatureTask.objects.count() == 2
+
+
 def test_images_are_announced_in_bounded_batches_as_the_folder_is_read(tmp_path):
     folder = good_folder(tmp_path, count=5)
     announced, consumed = [], []

@@ -260,3 +260,34 @@ def test_a_vector_that_is_not_finite_is_not_reused_and_its_image_is_queued(tmp_p
                                     f"51 vectors reused for {reuse_preset.fingerprint}.")
     assert sorted(FeatureTask.objects.values_list("image__filename", flat=True)) == [
         "0.png", "8.jpg"]
+
+
+def test_without_a_usable_model_the_vectors_are_not_reused_and_the_images_queued(
+        tmp_path, reuse_preset, monkeypatch):
+    from core.errors import Unavailable
+
+    def no_weights(self):
+        raise Unavailable("No model weights here.")
+
+    monkeypatch.setattr(type(reuse_preset), "check_available", no_weights)
+    folder = write_library(tmp_path / "old-app", extractor_vectors())
+
+    out, err = run(folder)
+
+    assert err == ("The original app's vectors cannot be checked (No model weights here.): they "
+                   "are not reused; its images are queued for extraction.\n")
+    assert not FeatureVector.objects.exists()
+    assert FeatureTask.objects.count() == 53
+
+
+def test_an_extractor_without_the_original_apps_preset_queues_the_images(tmp_path, settings):
+    settings.ORIGINAL_APP_PRESET = "resnet50-gap"  # which the fake extractor has not
+    folder = write_library(tmp_path / "old-app", extractor_vectors())
+
+    out, err = run(folder)
+
+    assert err == (f"{settings.FEATURE_EXTRACTOR} has no preset resnet50-gap: the original app's "
+                   "vectors cannot be reused; its images are queued for extraction.\n")
+    assert not FeatureVector.objects.exists()
+    assert FeatureTask.objects.count() == 53
+    assert Image.objects.filter(is_original=True).count() == 50

@@ -2,17 +2,15 @@
 
 Exit status as import_folder's: 0 when images/ was gone through (bad files reported),
 1 when nothing could be done (unreadable vector files: nothing is written; no image
-file; every image bad) or the store stopped the import (rerun to resume), 130 when
-interrupted.
+file; every image bad) or a refused write stopped the import (rerun to resume), 130
+when interrupted.
 """
 
-import sys
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
 from features.extractors.loader import get_extractor
 from features.original_app import (
@@ -24,10 +22,7 @@ from features.original_app import (
     library_read,
     vectors_agreement,
 )
-from gallery.imports import Outcome
-from gallery.storage import StorageUnavailable
-
-RESUME_HINT = "Run the same command again to go on where it stopped."
+from gallery.management.importing import import_progress
 
 
 class Command(BaseCommand):
@@ -64,26 +59,23 @@ class Command(BaseCommand):
         reuse_for = self._agreed(library, reuse) if library.rows and reuse else None
 
         counts = OriginalAppCounts()
-        show_bar = verbosity > 0 and sys.stderr.isatty()
-        with tqdm(total=len(library.names), unit="image", desc="Importing", disable=not show_bar,
-                  file=sys.stderr) as bar:
-            def on_result(result) -> None:
-                bar.update(1)
-                if result.outcome is Outcome.BAD:
-                    message = f"Bad file {result.path.name}: {result.reason}"
-                    bar.write(message, file=sys.stderr) if show_bar else self.stderr.write(message)
 
-            try:
-                library_import(library, reuse_for=reuse_for, on_result=on_result, counts=counts)
-            except StorageUnavailable as exc:
-                bar.close()
-                self._summary(counts, folder, reuse_for, configured)
-                raise CommandError(f"{exc.message} The import stopped. {RESUME_HINT}") from None
-            except KeyboardInterrupt:
-                bar.close()
-                self._summary(counts, folder, reuse_for, configured)
-                raise CommandError(f"Interrupted. {RESUME_HINT}", returncode=130) from None
-        self._summary(counts, folder, reuse_for, configured)
+        def summary() -> None:
+            for name in counts.unusable:
+                self.stderr.write(f"The vector of {name} is zero or not finite: not reused.")
+            line = (f"{folder}: {counts.imported} imported, {counts.present} already there, "
+                    f"{counts.bad} bad.")
+            if reuse_for:
+                line += f" {counts.reused} vectors reused for {reuse_for}."
+            if reuse_for != configured.fingerprint:
+                line += (f" New images are queued for features with {configured.fingerprint}, "
+                         "the configured extractor.")
+            self._say(line)
+
+        with import_progress(self, total=len(library.names), verbosity=verbosity,
+                             root=library.images_dir, summary=summary) as progress:
+            library_import(library, reuse_for=reuse_for, on_result=progress.result, counts=counts)
+        summary()
         if counts.bad == counts.images:
             raise CommandError(f"None of the {counts.bad} image files could be imported.")
 
@@ -113,18 +105,6 @@ class Command(BaseCommand):
         self._say(f"Its vectors agree with {reuse.fingerprint} on {len(agreement.cosines)} "
                   f"images extracted here (cosine {cosines}): they are reused.")
         return reuse.fingerprint
-
-    def _summary(self, counts, folder, reuse_for, configured) -> None:
-        for name in counts.unusable:
-            self.stderr.write(f"The vector of {name} is zero or not finite: not reused.")
-        line = (f"{folder}: {counts.imported} imported, {counts.present} already there, "
-                f"{counts.bad} bad.")
-        if reuse_for:
-            line += f" {counts.reused} vectors reused for {reuse_for}."
-        if reuse_for != configured.fingerprint:
-            line += (f" New images are queued for features with {configured.fingerprint}, "
-                     "the configured extractor.")
-        self._say(line)
 
     def _say(self, message: str) -> None:
         if self.verbosity > 0:
