@@ -49,7 +49,6 @@ class OriginalAppLibrary:
     names: list[str]  # the image files of images/, sorted, as the original app listed them
     # name -> (the features array, its row); arrays are memory-mapped, not read whole
     rows: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict)
-    dim: int | None = None
     vector_files: list[str] = field(default_factory=list)  # the .npy pairs found
 
     @property
@@ -110,7 +109,6 @@ def library_read(folder: Path, *, dim: int | None, with_vectors: bool = True) ->
                 problems.append(f"{name} is listed twice in the vector files.")
                 break
             library.rows[name] = (array, row)
-        library.dim = array.shape[1]
         library.vector_files.append(features_name)
     if not library.vector_files and not problems:
         problems.append(f"No vector files in {folder} (original_features.npy and "
