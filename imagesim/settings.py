@@ -180,6 +180,9 @@ FEATURE_EXTRACTOR = env_str("FEATURE_EXTRACTOR", "features.extractors.resnet50.R
 # One of the extractor's presets (features/extractors/presets.py for ResNet50: resnet50-gem,
 # resnet50-gap); empty means the extractor's default (resnet50-gem).
 FEATURE_PRESET = env_str("FEATURE_PRESET", "").strip().lower()
+# The preset of FEATURE_EXTRACTOR that makes the original app's vectors (manage.py
+# import_original_app reuses them for it); not read from the environment.
+ORIGINAL_APP_PRESET = "resnet50-gap"
 # "imagenet" lets Keras download and cache the weights; a path loads a local .h5 file.
 FEATURE_WEIGHTS = env_str("FEATURE_WEIGHTS", "imagenet")
 # "auto" uses bfloat16 only where the hardware runs it natively.
