@@ -3,9 +3,10 @@
 The work is found in the database, not in a log: vectors of the serving extractor whose
 image has no label made from that very vector by the current classifier (new vectors,
 a vector made again, a switched extractor, another classifier); deleted images take
-their labels with them (the rows cascade). A pass labels up to BATCH images in one transaction; the feature
-worker runs passes after each batch it saves (for a bounded time) and whenever it is idle
-(until none is left), so an existing library is labelled in the background too.
+their labels with them (the rows cascade). A pass labels up to BATCH images in one
+transaction; the feature worker runs passes after each batch it saves (for a bounded
+time) and whenever it is idle (until none is left), so an existing library is labelled
+in the background too.
 """
 
 import logging
