@@ -36,9 +36,15 @@ from core.vectors import normalise  # noqa: E402
 from features.extractors.imaging import centre_crop_sampled, squash_nearest  # noqa: E402
 from features.extractors.presets import RESNET50_PRESETS  # noqa: E402
 from labels.head import FEATURE_SCALE, class_probabilities, head_load, top_classes  # noqa: E402
+from labels.wordnet import MIN_SCORE, label_query  # noqa: E402
 
 BGR_MEANS = np.array([103.939, 116.779, 123.68], dtype=np.float32)
-FAMILY = {"shoes": "footwear", "hat": "headdress"}  # every other kind: clothing
+# WordNet's "footgear" is footwear's first sense alone (shoes, boots, clogs, sandals); its
+# second sense also holds hosiery (socks, stockings). Every other kind: clothing.
+FAMILY = {"shoes": "footgear", "hat": "headdress"}
+# Label queries whose photos the filter should find: query -> the dev set's kind.
+QUERIES = {"footwear": "shoes", "shoe": "shoes", "jean": "pants", "jersey": "t-shirt",
+           "skirt": "skirt", "hat": "hat"}
 
 
 def feature_maps(paths: list[Path], framing: str, weights: str) -> np.ndarray:
@@ -61,7 +67,7 @@ def families(wordnet: Path) -> dict[str, set[int]]:
     index = json.loads((SHARED / "models" / "imagenet_class_index.json").read_text())
     number_of = {entry[0]: int(number) for number, entry in index.items()}
     found = {}
-    for family in ("footwear", "headdress", "clothing"):
+    for family in ("footgear", "headdress", "clothing"):
         found[family] = {number_of[wnid] for wnid, entry in classes.items()
                          if family in entry["lemmas"] + entry["hypernyms"]}
     return found
@@ -75,10 +81,28 @@ def report(name: str, probabilities: np.ndarray, reference: np.ndarray, kinds: l
     shoes = [ok for ok, kind in zip(sensible, kinds) if kind == "shoes"]
     same_top1 = np.mean(top5[:, 0] == reference[:, 0])
     overlap = np.mean([len(set(a) & set(b)) for a, b in zip(top5.tolist(), reference.tolist())])
-    print(f"  {name:<28} sensible {np.mean(sensible):6.1%}   shoes->footwear "
+    print(f"  {name:<28} sensible {np.mean(sensible):6.1%}   shoes->footgear "
           f"{np.mean(shoes):6.1%}   top-1 as reference {same_top1:6.1%}   "
           f"top-5 shared {overlap:.2f}/5   top-1 probability {np.mean(scores[:, 0]):.2f}")
     return top5
+
+
+def filter_report(head, probabilities: np.ndarray, kinds: list[str]) -> None:
+    """Precision and recall of ?label= queries over the stored top 5 (as LABEL_TOP_K), from
+    any of them and from those at MIN_SCORE or more (what the filter matches)."""
+    classes, scores = top_classes(probabilities, 5)
+    for text, kind in QUERIES.items():
+        wanted = {number for number, wnid in enumerate(head.wnids)
+                  if wnid in label_query(text).wnids}
+        figures = []
+        for floor in (0.0, MIN_SCORE):
+            found = [any(c in wanted and s >= floor for c, s in zip(row, row_scores))
+                     for row, row_scores in zip(classes.tolist(), scores.tolist())]
+            hits = sum(f and k == kind for f, k in zip(found, kinds))
+            figures.append(f"{sum(found):3d} found, precision {hits / max(1, sum(found)):.2f} "
+                           f"recall {hits / kinds.count(kind):.2f}")
+        print(f"  ?label={text:<9} ({kind:>7}) any of top 5: {figures[0]}   "
+              f">= {MIN_SCORE:.0%}: {figures[1]}")
 
 
 def calibrated_scale(head, stored: np.ndarray, average: np.ndarray) -> float:
@@ -136,6 +160,7 @@ def main() -> None:
                    reference, kinds, family_classes)
         print(f"  length at which the mean top-1 probability is the reference's: "
               f"{calibrated_scale(head, stored, average):.1f}")
+        filter_report(head, class_probabilities(head, stored, scale=used), kinds)
     if args.cache and not args.cache.is_file():
         np.savez(args.cache, **cached)
 

@@ -4,14 +4,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from gallery.models import Image
 from labels.models import ImageLabel
-from labels.wordnet import label_query
-
-# The filter matches a stored label (one of an image's top 5) only if the classifier gave
-# it at least this probability: the 4th and 5th labels of a photo are often long shots
-# (a pair of jeans' "cowboy boot" at 1%). On the dev set (bench/labels.py) "footwear"
-# finds the 30 shoe photos with precision 0.46 from any of the top 5 and 0.94 from those
-# at 5% or more, recall 1.00 both ways.
-MIN_SCORE = 0.05
+from labels.wordnet import MIN_SCORE, label_query
 
 
 def images_with_label(images: QuerySet[Image], *, text: str) -> QuerySet[Image]:
