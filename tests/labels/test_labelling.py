@@ -150,3 +150,13 @@ def _named(data: bytes, name: str):
     handle = io.BytesIO(data)
     handle.name = name
     return handle
+
+
+def test_a_class_index_that_does_not_fit_the_classifier_labels_nothing(tiny_head, tmp_path,
+                                                                       settings, caplog):
+    (tmp_path / "short.json").write_text('{"0": ["n04133789", "sandal"]}')
+    settings.LABEL_CLASS_INDEX = str(tmp_path / "short.json")
+    library_image((1, 2, 3), vector=class_vector(0))
+
+    assert labels_refresh() == 0
+    assert "the class index must name classes 0 to 4" in caplog.text
