@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "gallery",
     "features",
     "search",
+    "labels",
     "web",
     "deploy",
 ]
@@ -210,6 +211,13 @@ FEATURE_ORIGINALS_DIR = Path(env_str("FEATURE_ORIGINALS_DIR") or BASE_DIR / "fix
 FEATURE_ORIGINALS_FILE = Path(
     env_str("FEATURE_ORIGINALS_FILE") or BASE_DIR / "fixtures" / "original_features.npz"
 )
+
+# Labels: the ImageNet classifier layer applied to the stored vectors (labels/).
+# "imagenet" lets Keras download its own; paths load a local .npz (kernel, bias) and
+# Keras' imagenet_class_index.json; "off" (either) makes no labels.
+LABEL_HEAD_WEIGHTS = env_str("LABEL_HEAD_WEIGHTS", "imagenet")
+LABEL_CLASS_INDEX = env_str("LABEL_CLASS_INDEX", "imagenet")
+LABEL_TOP_K = env_int("LABEL_TOP_K", 5)
 
 # Search.
 SEARCH_DEFAULT_K = 6

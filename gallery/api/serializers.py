@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from accounts import rules
 from core.api import MAX_ID
+from gallery.api import extensions
 from gallery.models import Image
 
 
@@ -22,6 +23,11 @@ class ImageSerializer(serializers.ModelSerializer):
             "can_delete",
         ]
         read_only_fields = fields
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields.update({extra.name: extra.make() for extra in extensions.image_fields.values()})
+        return fields
 
     def get_can_delete(self, image: Image) -> bool:
         request = self.context.get("request")
@@ -49,6 +55,11 @@ class ImageListFilterSerializer(serializers.Serializer):
         help_text="Originals only, uploads only, or all (default).",
     )
     q = serializers.CharField(required=False, max_length=255, help_text="Name contains.")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields.update({extra.name: extra.make() for extra in extensions.list_filters.values()})
+        return fields
 
 
 class BulkDeleteSerializer(serializers.Serializer):

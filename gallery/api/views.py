@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 from accounts import rules
 from accounts.throttles import UploadRate
 from gallery import selectors, services
+from gallery.api import extensions
 from gallery.api.serializers import (
     BulkDeleteResponseSerializer,
     BulkDeleteSerializer,
@@ -29,10 +30,16 @@ class ImageListCreateApi(generics.ListAPIView):
     def get_queryset(self):
         filters = ImageListFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        return selectors.image_list(
+        images = selectors.image_list(
             kind=filters.validated_data["kind"],
             name_contains=filters.validated_data.get("q", ""),
         )
+        for extra in extensions.list_filters.values():
+            if filters.validated_data.get(extra.name) is not None:
+                images = extra.apply(images, filters.validated_data[extra.name])
+        for extra in extensions.image_fields.values():
+            images = extra.prefetch(images)
+        return images
 
     @extend_schema(parameters=[ImageListFilterSerializer])
     def get(self, request, *args, **kwargs):

@@ -28,7 +28,7 @@ def test_it_adds_an_image_with_its_thumbnail(api_client, media_root):
         "size_bytes": len(data), "sha256": image.sha256,
         "uploaded_at": result["image"]["uploaded_at"], "uploaded_by": "site-admin",
         "url": f"/images/{image.filename}", "thumbnail_url": f"/images/thumb/{image.filename}",
-        "can_delete": True,
+        "can_delete": True, "labels": [],  # labels come once the worker has its vector
     }}
     stem = image.filename.rsplit(".", 1)[0]
     assert stored_files() == [f"images/{image.filename}", f"thumbnails/{stem}.jpg"]

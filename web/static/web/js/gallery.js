@@ -221,7 +221,7 @@ export class Gallery {
 
   updateCount() {
     if (this.count === null) return;
-    const filtered = this.filters.q || this.filters.kind !== "all";
+    const filtered = this.filters.q || this.filters.label || this.filters.kind !== "all";
     const noun = this.count === 1 ? "image" : "images";
     this.countLabel.textContent = `${this.count.toLocaleString()} ${filtered ? `${noun} match` : noun}`;
     this.empty.hidden = this.count !== 0;

@@ -5,6 +5,7 @@ import { getJson, withQuery } from "./api.js";
 import { config } from "./config.js";
 import { Gallery } from "./gallery.js";
 import { initKeys } from "./keys.js";
+import { initLabelSearch } from "./labels.js";
 import { FeatureProgress } from "./progress.js";
 import { Search } from "./search.js";
 import { initSelection } from "./selection.js";
@@ -108,6 +109,11 @@ galleryPanel.querySelector("[data-gallery-filter]").addEventListener("input", (e
 });
 galleryPanel.querySelector("[data-gallery-kind]").addEventListener("change", (event) => {
   gallery.setFilters({ kind: event.target.value });
+});
+
+initLabelSearch(galleryPanel, gallery, {
+  viewer: document.getElementById("viewer"),
+  onPick: () => showTab("gallery"),
 });
 
 features.subscribe(() => gettingStarted.render());

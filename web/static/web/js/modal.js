@@ -2,10 +2,12 @@
 // the arrow keys and the side buttons move through the list it was opened from.
 //
 // open({count, get, index, onSearch}): get(i) returns (or resolves to) an image
-// {id, name, url, width, height, is_original, uploaded_by}; onSearch(image), when given,
-// adds a "Search with this image" button.
+// {id, name, url, width, height, is_original, uploaded_by, labels}; onSearch(image), when
+// given, adds a "Search with this image" button. The image's labels show below it.
 
-let dialog, image, title, counter, meta, prev, next, searchButton;
+import { renderLabels } from "./labels.js";
+
+let dialog, image, title, counter, meta, labels, prev, next, searchButton;
 let source = null;
 let index = 0;
 let token = 0;
@@ -17,6 +19,7 @@ function init() {
   title = dialog.querySelector("#viewer-title");
   counter = dialog.querySelector("[data-viewer-counter]");
   meta = dialog.querySelector("[data-viewer-meta]");
+  labels = dialog.querySelector("[data-viewer-labels]");
   prev = dialog.querySelector("[data-viewer-prev]");
   next = dialog.querySelector("[data-viewer-next]");
   searchButton = dialog.querySelector("[data-viewer-search]");
@@ -80,6 +83,7 @@ async function show() {
   if (item.is_original) details.push("Original");
   else if (item.uploaded_by) details.push(`Uploaded by ${item.uploaded_by}`);
   meta.textContent = details.join(" · ");
+  renderLabels(labels, item.labels);
   searchButton.hidden = !source.onSearch || item.id === undefined;
   searchButton.image = item;
 }

@@ -1,0 +1,30 @@
+from django.db import models
+
+from gallery.models import Image
+
+
+class ImageLabel(models.Model):
+    """One of an image's top ImageNet labels, from the ImageNet classifier layer applied to
+    its vector of the serving extractor (labels/services.py keeps them in step)."""
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="labels")
+    rank = models.PositiveSmallIntegerField(help_text="0 for the most probable label.")
+    wnid = models.CharField("WordNet id", max_length=20, db_index=True,
+                            help_text="The ImageNet class's WordNet 3.0 id, e.g. n04133789.")
+    name = models.CharField(max_length=100, help_text="The class's name, e.g. sandal.")
+    score = models.FloatField(help_text="The classifier's probability, 0 to 1.")
+    # What made it: the vector (a features.FeatureVector id, not a foreign key: when the
+    # vector is replaced or its extractor switched, the labels are found stale and made
+    # again), its extractor, and the classifier (labels/loader.py).
+    vector_id = models.BigIntegerField()
+    extractor = models.CharField(max_length=100)
+    head = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["image", "rank"], name="one_label_per_rank"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.score:.2f})"

@@ -1,0 +1,124 @@
+"""Writes: every image's top labels kept in step with its vector of the serving extractor.
+
+The work is found in the database, not in a log: vectors of the serving extractor whose
+image has no label made from that very vector by the current classifier (new vectors,
+a vector made again, a switched extractor, another classifier); deleted images take
+their labels with them (the rows cascade). A pass labels up to BATCH images in one
+transaction; the feature worker runs passes after each batch it saves (for a bounded
+time) and whenever it is idle (until none is left), so an existing library is labelled
+in the background too.
+"""
+
+import logging
+import time
+
+import numpy as np
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, Max, OuterRef
+
+from features.models import FeatureVector
+from features.switching import extractor_serving
+from gallery.models import Image
+from labels.head import FEATURE_SCALE, Head, class_probabilities, top_classes
+from labels.loader import get_head
+from labels.models import ImageLabel
+
+logger = logging.getLogger(__name__)
+
+BATCH = 256
+# What the last pass that found nothing to do saw: while it is unchanged, nothing is.
+_settled: tuple | None = None
+_warned: set[tuple[str, str]] = set()
+
+
+def labels_refresh(*, budget_seconds: float | None = None) -> int:
+    """Passes until every serving vector's image has current labels (or the budget is
+    spent); return how many images were labelled. One cheap read when nothing changed."""
+    global _settled
+    head = get_head()
+    if head is None:
+        return 0
+    serving = extractor_serving()
+    seen = _state(serving.fingerprint, head)
+    if seen == _settled:
+        return 0
+    started, total = time.monotonic(), 0
+    while True:
+        done = _pass_with_retry(head, serving.fingerprint, serving.preset)
+        total += done
+        if done == 0:
+            labels_prune(extractor=serving.fingerprint, head=head)
+            _settled = _state(serving.fingerprint, head)
+            return total
+        if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+            return total
+
+
+def labels_forget() -> None:
+    """Forget what passes found (tests: ids are reused once a test's rows roll back)."""
+    global _settled
+    _settled = None
+    _warned.clear()
+
+
+def labels_prune(*, extractor: str, head: Head) -> int:
+    """Remove labels not made from a vector of ``extractor`` by ``head``: once every image
+    with such a vector is labelled, those are of images without one (its extraction
+    failed, or the classifier does not fit the vectors)."""
+    vector = FeatureVector.objects.filter(pk=OuterRef("vector_id"), extractor=extractor)
+    stale = ImageLabel.objects.exclude(head=head.identity) | \
+        ImageLabel.objects.filter(~Exists(vector))
+    return stale.delete()[0]
+
+
+def _state(fingerprint: str, head: Head) -> tuple:
+    vectors = FeatureVector.objects.filter(extractor=fingerprint).aggregate(
+        n=Count("id"), last=Max("id"))
+    return (fingerprint, head.identity, vectors["n"], vectors["last"],
+            ImageLabel.objects.count())
+
+
+def _pass_with_retry(head: Head, fingerprint: str, preset: str) -> int:
+    for attempt in range(3):
+        try:
+            return labels_pass(head=head, extractor=fingerprint, preset=preset)
+        except IntegrityError:
+            # An image was deleted, or another worker labelled it, while this pass wrote.
+            if attempt == 2:
+                raise
+            logger.info("The library changed during a labelling pass; passing again")
+    return 0
+
+
+def labels_pass(*, head: Head, extractor: str, preset: str) -> int:
+    """Label up to BATCH images whose labels are missing or stale; return how many."""
+    current = ImageLabel.objects.filter(image=OuterRef("image_id"), rank=0,
+                                        vector_id=OuterRef("id"), head=head.identity)
+    rows = list(FeatureVector.objects.filter(extractor=extractor).filter(~Exists(current))
+                .order_by("id").values_list("id", "image_id", "vector")[:BATCH])
+    if not rows:
+        return 0
+    vectors = np.stack([vector for _, _, vector in rows])
+    if vectors.shape[1] != head.dim:
+        if (extractor, head.identity) not in _warned:
+            _warned.add((extractor, head.identity))
+            logger.warning("No image labels: the classifier takes %d-d vectors, the serving "
+                           "extractor %s makes %d-d ones", head.dim, extractor, vectors.shape[1])
+        return 0
+    # The head wants un-normalised features; see FEATURE_SCALE for why this length.
+    probabilities = class_probabilities(head, vectors, scale=FEATURE_SCALE.get(preset, 1.0))
+    classes, scores = top_classes(probabilities, settings.LABEL_TOP_K)
+    image_ids = [image_id for _, image_id, _ in rows]
+    with transaction.atomic():
+        present = set(Image.objects.filter(pk__in=image_ids).values_list("pk", flat=True))
+        ImageLabel.objects.filter(image_id__in=image_ids).delete()
+        ImageLabel.objects.bulk_create([
+            ImageLabel(image_id=image_id, rank=rank, wnid=head.wnids[number],
+                       name=head.names[number][:100], score=float(score),
+                       vector_id=vector_id, extractor=extractor, head=head.identity)
+            for (vector_id, image_id, _), found, found_scores in zip(rows, classes.tolist(), scores)
+            if image_id in present
+            for rank, (number, score) in enumerate(zip(found, found_scores))
+        ])
+    return len(rows)

@@ -1,0 +1,162 @@
+"""Labels stored as rows and kept in step with the vectors by the feature worker."""
+
+import pytest
+
+from features.extractors.loader import get_extractor
+from features.jobs.worker import Worker
+from features.models import FeatureVector
+from gallery.services import images_delete
+from labels.models import ImageLabel
+from labels.services import labels_refresh
+from tests.helpers import add_vector, library_image, make_image_bytes
+from tests.labels.conftest import class_vector
+
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
+
+
+def stored(image):
+    return [(label.name, round(label.score, 3)) for label in ImageLabel.objects.filter(image=image)]
+
+
+def names(image):
+    return [name for name, _ in stored(image)]
+
+
+def test_each_image_gets_its_top_labels_with_scores_best_first(tiny_head):
+    sandal = library_image((1, 2, 3), vector=class_vector(0, mix=1))
+    cat = library_image((4, 5, 6), vector=class_vector(3))
+
+    assert labels_refresh() == 2
+
+    assert names(sandal)[:2] == ["sandal", "running shoe"]
+    assert names(cat)[0] == "tabby"
+    scores = list(ImageLabel.objects.filter(image=sandal).values_list("score", flat=True))
+    assert scores == sorted(scores, reverse=True) and 0 < scores[-1] < scores[0] <= 1
+    assert len(stored(sandal)) == 3  # LABEL_TOP_K
+    row = ImageLabel.objects.get(image=sandal, rank=0)
+    assert (row.wnid, row.extractor) == ("n04133789", get_extractor().fingerprint)
+
+
+def test_a_refresh_with_nothing_new_labels_nothing(tiny_head, django_assert_max_num_queries):
+    library_image((1, 2, 3), vector=class_vector(0))
+    assert labels_refresh() == 1
+
+    with django_assert_max_num_queries(3):
+        assert labels_refresh() == 0
+
+
+def test_without_a_classifier_nothing_is_labelled(settings):
+    settings.LABEL_HEAD_WEIGHTS = "off"
+    library_image((1, 2, 3), vector=class_vector(0))
+
+    assert labels_refresh() == 0
+    assert not ImageLabel.objects.exists()
+
+
+def test_a_classifier_for_other_vectors_labels_nothing(tiny_head, tmp_path, settings):
+    import numpy as np
+
+    np.savez(tmp_path / "wide.npz", kernel=np.ones((2048, 5), np.float32),
+             bias=np.zeros(5, np.float32))
+    settings.LABEL_HEAD_WEIGHTS = str(tmp_path / "wide.npz")
+    library_image((1, 2, 3), vector=class_vector(0))
+
+    assert labels_refresh() == 0
+    assert not ImageLabel.objects.exists()
+
+
+def test_a_missing_classifier_file_labels_nothing_and_says_why(settings, caplog):
+    settings.LABEL_HEAD_WEIGHTS = "/nowhere/head.npz"
+    settings.LABEL_CLASS_INDEX = "/nowhere/classes.json"
+    library_image((1, 2, 3), vector=class_vector(0))
+
+    assert labels_refresh() == 0
+    assert "could not be loaded" in caplog.text
+
+
+def test_a_new_vector_of_an_image_relabels_it(tiny_head):
+    image = library_image((1, 2, 3), vector=class_vector(0))
+    labels_refresh()
+    FeatureVector.objects.filter(image=image).delete()
+    add_vector(image, class_vector(2))
+
+    labels_refresh()
+
+    assert names(image)[0] == "jersey"
+
+
+def test_deleting_an_image_deletes_its_labels(tiny_head):
+    keep = library_image((1, 2, 3), vector=class_vector(0))
+    gone = library_image((4, 5, 6), vector=class_vector(3))
+    labels_refresh()
+
+    images_delete(images=[gone])
+
+    assert ImageLabel.objects.filter(image_id=gone.pk).count() == 0
+    assert names(keep)[0] == "sandal"
+
+
+def test_a_large_library_is_labelled_in_bounded_passes(tiny_head, monkeypatch):
+    from labels import services
+
+    monkeypatch.setattr(services, "BATCH", 4)
+    images = [library_image((n, 7, 7), vector=class_vector(n % 4)) for n in range(10)]
+
+    assert labels_refresh(budget_seconds=0) == 4  # one pass, then the budget is spent
+    assert labels_refresh() == 6
+    assert all(names(image)[0] == ["sandal", "running shoe", "jersey", "tabby"][n % 4]
+               for n, image in enumerate(images))
+
+
+def test_another_classifier_relabels_everything_and_old_labels_go(tiny_head, tmp_path, settings):
+    import json
+
+    image = library_image((1, 2, 3), vector=class_vector(0))
+    unvectored = library_image((4, 5, 6), vector=class_vector(3))
+    labels_refresh()
+    # Its vector is gone (say, the extractor could not read it again): its labels go too.
+    FeatureVector.objects.filter(image=unvectored).delete()
+    renamed = json.loads((tmp_path / "classes.json").read_text())
+    renamed["0"] = ["n04133789", "sandal_renamed"]
+    (tmp_path / "renamed.json").write_text(json.dumps(renamed))
+    settings.LABEL_CLASS_INDEX = str(tmp_path / "renamed.json")
+
+    labels_refresh()
+
+    assert names(image)[0] == "sandal renamed"
+    assert not ImageLabel.objects.filter(image=unvectored).exists()
+
+
+def test_the_worker_labels_uploads_and_an_existing_library(api_client, tiny_head):
+    # An existing library: a vector stored before labels existed.
+    existing = library_image((9, 9, 9), vector=class_vector(3))
+    response = api_client.post("/api/v1/images/", {"file": _named(
+        make_image_bytes("PNG", color=(200, 10, 10)), "red.png")}, format="multipart")
+    assert response.status_code == 201
+    uploaded = response.json()["results"][0]["image"]["id"]
+    assert api_client.post("/api/v1/features/jobs/").status_code == 202
+    worker = Worker(extractor=get_extractor(), publish=lambda job: None)
+
+    worker.run_until_idle()
+    worker.pool.shutdown(wait=True)
+
+    assert names(existing)[0] == "tabby"
+    assert len(names(uploaded)) == 3  # the fake extractor's vector, labelled by the tiny head
+
+
+def _named(data: bytes, name: str):
+    import io
+
+    handle = io.BytesIO(data)
+    handle.name = name
+    return handle
+
+
+def test_a_class_index_that_does_not_fit_the_classifier_labels_nothing(tiny_head, tmp_path,
+                                                                       settings, caplog):
+    (tmp_path / "short.json").write_text('{"0": ["n04133789", "sandal"]}')
+    settings.LABEL_CLASS_INDEX = str(tmp_path / "short.json")
+    library_image((1, 2, 3), vector=class_vector(0))
+
+    assert labels_refresh() == 0
+    assert "the class index must name classes 0 to 4" in caplog.text
