@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from core.env import env_bool, env_choice, env_int, env_list, env_str, s3_storage_from_env
+from core.env import env_bool, env_choice, env_float, env_int, env_list, env_str, s3_storage_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "gallery",
     "features",
     "search",
+    "duplicates",
     "web",
     "deploy",
 ]
@@ -225,6 +226,16 @@ SEARCH_EXPANSION_NEIGHBOURS = env_int("SEARCH_EXPANSION_NEIGHBOURS", 3)
 for _name in ("SEARCH_AUGMENT_NEIGHBOURS", "SEARCH_EXPANSION_NEIGHBOURS"):
     if not 1 <= globals()[_name] <= 50:
         raise ImproperlyConfigured(f"{_name} must be a whole number from 1 to 50")
+
+# Duplicates (duplicates/): pairs of images whose plain vectors are at least
+# DUPLICATE_FLOOR alike are stored; groups are formed at DUPLICATE_THRESHOLD unless a
+# request asks for another (from the floor to 1). The default is calibrated by
+# bench/duplicates.py (precision >= 0.98 at recall >= 0.90 on transformed dev-set copies).
+DUPLICATE_FLOOR = env_float("DUPLICATE_FLOOR", 0.80)
+DUPLICATE_THRESHOLD = env_float("DUPLICATE_THRESHOLD", 0.90)
+if not 0.0 < DUPLICATE_FLOOR <= DUPLICATE_THRESHOLD <= 1.0:
+    raise ImproperlyConfigured("DUPLICATE_THRESHOLD must be from DUPLICATE_FLOOR to 1, and "
+                               "DUPLICATE_FLOOR above 0")
 
 # The cache holds rate-limit counters: one process's memory by default, Redis (shared by
 # every process) when REDIS_URL is set.
