@@ -1,7 +1,7 @@
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.generics import GenericAPIView
+from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -38,14 +38,17 @@ class GroupPagination(Pagination):
         return schema
 
 
-class DuplicateGroupListApi(GenericAPIView):
+class DuplicateGroupListApi(ListAPIView):
     """Groups of near-duplicate images, closest first; each group's images best keeper first."""
 
     serializer_class = DuplicateGroupSerializer
     pagination_class = GroupPagination
 
     @extend_schema(parameters=[ThresholdSerializer])
-    def get(self, request):
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def list(self, request, *args, **kwargs):
         query = ThresholdSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         threshold = query.threshold_or_default()
