@@ -82,9 +82,8 @@ def _form(extractor: str, threshold: float) -> Grouping:
     dismissals = _dismissals()
     groups = [group for group in groups_from_pairs(pairs.iterator(chunk_size=10_000))
               if not _dismissed(group, dismissals)]
-    digests = dict(PixelDigest.objects.filter(
-        image_id__in=[i for group in groups for i in group.image_ids])
-        .values_list("image_id", "digest")) if groups else {}
+    # Only images of very close pairs have a digest: few, so all of them are read.
+    digests = dict(PixelDigest.objects.values_list("image_id", "digest")) if groups else {}
     listed = [ListedGroup(group.key, group.image_ids, group.similarity, _tier(group, digests))
               for group in groups]
     return Grouping(listed, {image: group for group in listed for image in group.image_ids})
