@@ -126,7 +126,7 @@ def group_get(*, key: str, threshold: float) -> ListedGroup:
     """The listed group ``key`` names at ``threshold``: NotFound when no group holds its
     first image, Conflict when that group has changed since it was listed."""
     first, _, _ = key.partition("-")
-    if not first.isdigit():
+    if not (first.isascii() and first.isdigit()):
         raise NotFound(f"There is no duplicate group {key!r}.", code="unknown_group")
     group = duplicate_grouping(threshold=threshold).group_of_image.get(int(first))
     if group is None:
