@@ -8,6 +8,13 @@ is compared later, as the earlier one is already there, so after any sequence of
 the pairs are exactly those a comparison of all vectors from scratch gives; deletes
 need nothing here, as a pair goes with either of its vectors (a cascade).
 
+Pairs the vectors leave in doubt (below MATCH_BELOW) are checked on the pictures too:
+their thumbnails are matched (duplicates/pixels.py), and a match of at least
+DUPLICATE_MATCH raises the pair's score to it. That finds copies the vectors put far
+apart (a photo in a screenshot's window, a crop) without taking two photos of similar
+things for copies. The match depends on the two pictures alone, so it too equals what
+a recomputation gives.
+
 The plain vectors come from the in-process exact index the augmentation step also
 uses (search.index.get_plain_index), on every database: pgvector's index holds the
 augmented vectors, and an exact scan never misses a pair. A pass compares at most
@@ -22,10 +29,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 
+from core.errors import ImageSimError
 from duplicates.models import DuplicatePair, DuplicateScan, PixelDigest
-from duplicates.pixels import image_pixel_digest
+from duplicates.pixels import grey_picture, image_pixel_digest, match_score
 from features.models import FeatureVector
 from gallery.models import Image
+from gallery.storage import file_read
 from search.index import get_plain_index
 
 logger = logging.getLogger(__name__)
@@ -35,6 +44,9 @@ BATCH = 256
 BLOCK = 64
 # Pairs at least this alike may be the same pixels: their images get a pixel digest.
 IDENTICAL_CANDIDATE = 0.99
+# Pairs less alike than this have their pictures matched too (above it, every copy the
+# benchmark made was a copy, and no two other photos came this close).
+MATCH_BELOW = 0.95
 
 
 def duplicates_refresh(*, extractor: str, budget_seconds: float | None = None) -> int:
@@ -80,10 +92,14 @@ def duplicates_pass(*, extractor: str) -> int:
             matrix = index.matrix(extractor)
         pairs = _pairs_above(matrix, [p for p in map(matrix.row_of_key, new) if p is not None],
                              floor)
+    matches = _matches({(a, b) for _, _, a, b, score in pairs if score < MATCH_BELOW})
+    least = float(settings.DUPLICATE_MATCH)
     with transaction.atomic():
         DuplicatePair.objects.bulk_create(
             [DuplicatePair(first_id=a, second_id=b, first_image_id=image_a,
-                           second_image_id=image_b, extractor=extractor, similarity=score)
+                           second_image_id=image_b, extractor=extractor, similarity=score,
+                           match=matches.get((image_a, image_b)),
+                           score=pair_score(score, matches.get((image_a, image_b)), least))
              for a, b, image_a, image_b, score in pairs],
             batch_size=1000, ignore_conflicts=True)
         # Vectors gone meanwhile are simply not marked.
@@ -110,6 +126,27 @@ def _pairs_above(matrix, positions: list[int], floor: float) -> list[tuple]:
                 found.append((int(keys[a]), int(keys[b]), int(items[a]), int(items[b]),
                               float(min(1.0, scores[offset, other]))))
     return found
+
+
+def pair_score(similarity: float, match: float | None, least: float) -> float:
+    """What thresholds compare: the similarity, raised to the match where the match makes
+    the pair a copy."""
+    if match is not None and match >= least:
+        return max(similarity, match)
+    return similarity
+
+
+def _matches(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], float]:
+    """The match score of each pair of images, from their thumbnails (each read once)."""
+    images = {image for pair in pairs for image in pair}
+    pictures = {}
+    for image in Image.objects.filter(pk__in=images).only("pk", "thumbnail", "filename"):
+        try:
+            pictures[image.pk] = grey_picture(file_read(image.thumbnail.name))
+        except (OSError, ValueError, ImageSimError) as exc:
+            logger.warning("Could not read the thumbnail of %s: %s", image.filename, exc)
+    return {(a, b): match_score(pictures[a], pictures[b]) for a, b in pairs
+            if a in pictures and b in pictures}
 
 
 def _digest_images(image_ids: set[int]) -> None:

@@ -25,14 +25,21 @@ class DuplicatePair(models.Model):
     first_image_id = models.BigIntegerField()
     second_image_id = models.BigIntegerField()
     extractor = models.CharField(max_length=100)
+    # Cosine similarity of the two plain vectors.
     similarity = models.FloatField()
+    # How well one thumbnail is found inside the other (duplicates.pixels.match_score),
+    # for pairs the vectors leave in doubt; null for the others.
+    match = models.FloatField(null=True, blank=True)
+    # What thresholds compare: the similarity, or the match where the match makes the
+    # pair a copy (at least DUPLICATE_MATCH) and is higher.
+    score = models.FloatField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["first", "second"], name="one_pair")]
-        indexes = [models.Index(fields=["extractor", "-similarity"], name="pair_by_similarity")]
+        indexes = [models.Index(fields=["extractor", "-score"], name="pair_by_score")]
 
     def __str__(self):
-        return f"{self.first_image_id} ~ {self.second_image_id} ({self.similarity:.4f})"
+        return f"{self.first_image_id} ~ {self.second_image_id} ({self.score:.4f})"
 
 
 class DuplicateScan(models.Model):

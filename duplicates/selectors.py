@@ -77,8 +77,8 @@ def _state_token(extractor: str) -> tuple:
 
 
 def _form(extractor: str, threshold: float) -> Grouping:
-    pairs = (DuplicatePair.objects.filter(extractor=extractor, similarity__gte=threshold)
-             .values_list("first_image_id", "second_image_id", "similarity"))
+    pairs = (DuplicatePair.objects.filter(extractor=extractor, score__gte=threshold)
+             .values_list("first_image_id", "second_image_id", "score"))
     dismissals = _dismissals()
     groups = [group for group in groups_from_pairs(pairs.iterator(chunk_size=10_000))
               if not _dismissed(group, dismissals)]

@@ -234,6 +234,9 @@ for _name in ("SEARCH_AUGMENT_NEIGHBOURS", "SEARCH_EXPANSION_NEIGHBOURS"):
 # dev-set copies against other photos of the same garment kinds.
 DUPLICATE_FLOOR = env_float("DUPLICATE_FLOOR", 0.80)
 DUPLICATE_THRESHOLD = env_float("DUPLICATE_THRESHOLD", 0.85)
+# Pairs the vectors leave in doubt have their thumbnails matched (one found inside the
+# other); a match at least this good makes the pair a copy (above 1: never).
+DUPLICATE_MATCH = env_float("DUPLICATE_MATCH", 0.90)
 if not 0.0 < DUPLICATE_FLOOR <= DUPLICATE_THRESHOLD <= 1.0:
     raise ImproperlyConfigured("DUPLICATE_THRESHOLD must be from DUPLICATE_FLOOR to 1, and "
                                "DUPLICATE_FLOOR above 0")
