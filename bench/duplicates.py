@@ -348,7 +348,7 @@ def listing(args, folder: Path) -> None:
                     ia, ib = (a, b) if vector_of[a] < vector_of[b] else (b, a)
                     pairs.append(DuplicatePair(first_id=va, second_id=vb, first_image_id=ia,
                                                second_image_id=ib, extractor=extractor,
-                                               similarity=similarity))
+                                               similarity=similarity, score=similarity))
         DuplicatePair.objects.bulk_create(pairs, batch_size=batch)
     print(f"\nListing: a scratch SQLite library of {len(image_ids):,} images, {len(pairs):,} "
           f"stored pairs from {args.groups:,} groups (made in {time.perf_counter() - started:.0f}"

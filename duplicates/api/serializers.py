@@ -8,8 +8,8 @@ from gallery.api.serializers import ImageSerializer
 class ThresholdSerializer(serializers.Serializer):
     threshold = serializers.FloatField(
         required=False,
-        help_text="Least similarity (cosine of the plain vectors) that makes two images "
-                  "duplicates: from DUPLICATE_FLOOR to 1; default DUPLICATE_THRESHOLD.")
+        help_text="Least score (see a group's similarity) that makes two images duplicates: "
+                  "from DUPLICATE_FLOOR to 1; default DUPLICATE_THRESHOLD.")
 
     def validate_threshold(self, value: float) -> float:
         floor = float(settings.DUPLICATE_FLOOR)
@@ -33,7 +33,9 @@ class ResolveSerializer(ThresholdSerializer):
 
 class DuplicateGroupSerializer(serializers.Serializer):
     id = serializers.CharField(source="key", help_text="The group's id for actions.")
-    similarity = serializers.FloatField(help_text="Its closest pair's similarity.")
+    similarity = serializers.FloatField(
+        help_text="Its closest pair's score: the cosine similarity of their vectors, or their "
+                  "pictures' match where that shows one is a copy of the other and is higher.")
     tier = serializers.ChoiceField(choices=["identical", "near-duplicate"],
                                    help_text="identical: the same decoded pixels.")
     size = serializers.SerializerMethodField()
