@@ -39,7 +39,9 @@ from search.index import get_plain_index
 
 logger = logging.getLogger(__name__)
 
-BATCH = 256
+# New vectors per pass: with their pairs' thumbnails matched (about 12 ms a pair in
+# doubt), a pass of 64 takes a second or two, so a busy worker is not held up long.
+BATCH = 64
 # New vectors scored against the library at once (bounds the score matrix's memory).
 BLOCK = 64
 # Pairs at least this alike may be the same pixels: their images get a pixel digest.
