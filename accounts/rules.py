@@ -53,6 +53,11 @@ def can_delete(user, image) -> bool:
     return _has(user, DELETE_OWN) and image.uploaded_by_id == user.pk
 
 
+def can_review_duplicates(user) -> bool:
+    """Say a group of look-alike images is not duplicates (editors and admins)."""
+    return _has(user, UPLOAD)
+
+
 def can_change_originals(user) -> bool:
     """Only a superuser decides which images are protected originals (in the admin)."""
     return bool(user and user.is_active and user.is_superuser)

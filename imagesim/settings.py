@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from core.env import env_bool, env_choice, env_int, env_list, env_str, s3_storage_from_env
+from core.env import env_bool, env_choice, env_float, env_int, env_list, env_str, s3_storage_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "features",
     "search",
     "labels",
+    "duplicates",
     "web",
     "deploy",
 ]
@@ -241,6 +242,20 @@ SEARCH_EXPANSION_NEIGHBOURS = env_int("SEARCH_EXPANSION_NEIGHBOURS", 3)
 for _name in ("SEARCH_AUGMENT_NEIGHBOURS", "SEARCH_EXPANSION_NEIGHBOURS"):
     if not 1 <= globals()[_name] <= 50:
         raise ImproperlyConfigured(f"{_name} must be a whole number from 1 to 50")
+
+# Duplicates (duplicates/): pairs of images whose plain vectors are at least
+# DUPLICATE_FLOOR alike are stored; groups are formed at DUPLICATE_THRESHOLD unless a
+# request asks for another (from the floor to 1). The default is calibrated by
+# bench/duplicates.py: the lowest threshold with pair precision >= 0.98 on transformed
+# dev-set copies against other photos of the same garment kinds.
+DUPLICATE_FLOOR = env_float("DUPLICATE_FLOOR", 0.80)
+DUPLICATE_THRESHOLD = env_float("DUPLICATE_THRESHOLD", 0.85)
+# Pairs the vectors leave in doubt have their thumbnails matched (one found inside the
+# other); a match at least this good makes the pair a copy (above 1: never).
+DUPLICATE_MATCH = env_float("DUPLICATE_MATCH", 0.90)
+if not 0.0 < DUPLICATE_FLOOR <= DUPLICATE_THRESHOLD <= 1.0:
+    raise ImproperlyConfigured("DUPLICATE_THRESHOLD must be from DUPLICATE_FLOOR to 1, and "
+                               "DUPLICATE_FLOOR above 0")
 
 # The cache holds rate-limit counters: one process's memory by default, Redis (shared by
 # every process) when REDIS_URL is set.

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", include("gallery.api.urls")),
     path("api/v1/", include("features.api.urls")),
     path("api/v1/", include("search.api.urls")),
+    path("api/v1/", include("duplicates.api.urls")),
     # The original app's endpoints, same paths and JSON shapes.
     path("", include("gallery.legacy.urls")),
     path("", include("features.legacy.urls")),

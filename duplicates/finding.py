@@ -1,0 +1,165 @@
+"""Finding candidate pairs incrementally, in the feature worker, as vectors arrive.
+
+Every vector row gets compared once, when it is new, with every plain vector of its
+extractor (never the augmented ones: those blend in neighbours, and two different
+photos of one neighbourhood would come out alike). Each other vector at or above
+DUPLICATE_FLOOR makes a pair row. A pair is found by whichever of its two vectors
+is compared later, as the earlier one is already there, so after any sequence of adds
+the pairs are exactly those a comparison of all vectors from scratch gives; deletes
+need nothing here, as a pair goes with either of its vectors (a cascade).
+
+Pairs the vectors leave in doubt (below MATCH_BELOW) are checked on the pictures too:
+their thumbnails are matched (duplicates/pixels.py), and a match of at least
+DUPLICATE_MATCH raises the pair's score to it. That finds copies the vectors put far
+apart (a photo in a screenshot's window, a crop) without taking two photos of similar
+things for copies. The match depends on the two pictures alone, so it too equals what
+a recomputation gives.
+
+The plain vectors come from the in-process exact index the augmentation step also
+uses (search.index.get_plain_index), on every database: pgvector's index holds the
+augmented vectors, and an exact scan never misses a pair. A pass compares at most
+BATCH new vectors, so a busy worker spends a bounded time here between batches.
+"""
+
+import logging
+import time
+
+import numpy as np
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+
+from core.errors import ImageSimError
+from duplicates.models import DuplicatePair, DuplicateScan, PixelDigest
+from duplicates.pixels import grey_picture, image_pixel_digest, match_score
+from features.models import FeatureVector
+from gallery.models import Image
+from gallery.storage import file_read
+from search.index import get_plain_index
+
+logger = logging.getLogger(__name__)
+
+# New vectors per pass: with their pairs' thumbnails matched (about 12 ms a pair in
+# doubt), a pass of 64 takes a second or two, so a busy worker is not held up long.
+BATCH = 64
+# New vectors scored against the library at once (bounds the score matrix's memory).
+BLOCK = 64
+# Pairs at least this alike may be the same pixels: their images get a pixel digest.
+IDENTICAL_CANDIDATE = 0.99
+# Pairs less alike than this have their pictures matched too (above it, every copy the
+# benchmark made was a copy, and no two other photos came this close).
+MATCH_BELOW = 0.95
+
+
+def duplicates_refresh(*, extractor: str, budget_seconds: float | None = None) -> int:
+    """Passes until every vector is compared (or the budget is spent); return how many."""
+    started, total = time.monotonic(), 0
+    while True:
+        done = _pass_with_retry(extractor)
+        total += done
+        if done == 0 or (budget_seconds is not None
+                         and time.monotonic() - started > budget_seconds):
+            return total
+
+
+def _pass_with_retry(extractor: str) -> int:
+    for attempt in range(3):
+        try:
+            return duplicates_pass(extractor=extractor)
+        except IntegrityError:
+            # A vector went away (its image was deleted) while its pairs were written.
+            if attempt == 2:
+                raise
+            logger.info("A vector went away while its duplicate pairs were stored; again")
+    return 0
+
+
+def vectors_unscanned(extractor: str):
+    return FeatureVector.objects.filter(extractor=extractor).filter(
+        ~Exists(DuplicateScan.objects.filter(vector_id=OuterRef("pk"))))
+
+
+def duplicates_pass(*, extractor: str) -> int:
+    """Compare up to BATCH new vectors with all the others; return how many were compared."""
+    new = list(vectors_unscanned(extractor).order_by("id").values_list("id", flat=True)[:BATCH])
+    if not new:
+        return 0
+    floor = float(settings.DUPLICATE_FLOOR)
+    index = get_plain_index()
+    with index.lock:
+        matrix = index.matrix(extractor)
+        if any(matrix.row_of_key(vector_id) is None for vector_id in new):
+            # Rows committed out of id order (PostgreSQL) escape the change log.
+            index.forget(extractor)
+            matrix = index.matrix(extractor)
+        pairs = _pairs_above(matrix, [p for p in map(matrix.row_of_key, new) if p is not None],
+                             floor)
+    matches = _matches({(a, b) for _, _, a, b, score in pairs if score < MATCH_BELOW})
+    least = float(settings.DUPLICATE_MATCH)
+    with transaction.atomic():
+        DuplicatePair.objects.bulk_create(
+            [DuplicatePair(first_id=a, second_id=b, first_image_id=image_a,
+                           second_image_id=image_b, extractor=extractor, similarity=score,
+                           match=matches.get((image_a, image_b)),
+                           score=pair_score(score, matches.get((image_a, image_b)), least))
+             for a, b, image_a, image_b, score in pairs],
+            batch_size=1000, ignore_conflicts=True)
+        # Vectors gone meanwhile are simply not marked.
+        present = set(FeatureVector.objects.filter(pk__in=new).values_list("pk", flat=True))
+        DuplicateScan.objects.bulk_create([DuplicateScan(vector_id=v) for v in sorted(present)],
+                                          ignore_conflicts=True)
+    _digest_images({image for _, _, a, b, score in pairs if score >= IDENTICAL_CANDIDATE
+                    for image in (a, b)})
+    return len(new)
+
+
+def _pairs_above(matrix, positions: list[int], floor: float) -> list[tuple]:
+    """(vector, vector, image, image, similarity) of every other row at or above ``floor``
+    for each row position; the lower vector id first."""
+    keys, items, rows = matrix.keys, matrix.items, matrix.rows
+    found = []
+    for start in range(0, len(positions), BLOCK):
+        block = positions[start:start + BLOCK]
+        scores = rows[block] @ rows.T
+        for offset, position in enumerate(block):
+            scores[offset, position] = -np.inf
+            for other in np.flatnonzero(scores[offset] >= floor):
+                a, b = sorted((position, int(other)), key=lambda row: keys[row])
+                found.append((int(keys[a]), int(keys[b]), int(items[a]), int(items[b]),
+                              float(min(1.0, scores[offset, other]))))
+    return found
+
+
+def pair_score(similarity: float, match: float | None, least: float) -> float:
+    """What thresholds compare: the similarity, raised to the match where the match makes
+    the pair a copy."""
+    if match is not None and match >= least:
+        return max(similarity, match)
+    return similarity
+
+
+def _matches(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], float]:
+    """The match score of each pair of images, from their thumbnails (each read once)."""
+    images = {image for pair in pairs for image in pair}
+    pictures = {}
+    for image in Image.objects.filter(pk__in=images).only("pk", "thumbnail", "filename"):
+        try:
+            pictures[image.pk] = grey_picture(file_read(image.thumbnail.name))
+        except (OSError, ValueError, ImageSimError) as exc:
+            logger.warning("Could not read the thumbnail of %s: %s", image.filename, exc)
+    return {(a, b): match_score(pictures[a], pictures[b]) for a, b in pairs
+            if a in pictures and b in pictures}
+
+
+def _digest_images(image_ids: set[int]) -> None:
+    missing = image_ids - set(PixelDigest.objects.filter(image_id__in=image_ids)
+                              .values_list("image_id", flat=True))
+    for image in Image.objects.filter(pk__in=missing):
+        digest = image_pixel_digest(image)
+        if digest is None:
+            continue
+        try:
+            with transaction.atomic():
+                PixelDigest.objects.get_or_create(image=image, defaults={"digest": digest})
+        except IntegrityError:  # deleted meanwhile
+            continue

@@ -1,0 +1,85 @@
+"""Matching the pictures of pairs the vectors leave in doubt: a copy is found inside its
+photo (or the photo inside it), another photo is not."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+from PIL import ImageDraw
+
+from duplicates.finding import duplicates_refresh
+from duplicates.models import DuplicatePair
+from duplicates.pixels import grey_picture, match_score
+from duplicates.selectors import duplicate_grouping
+from gallery.services import image_create
+from tests.helpers import add_vector, unit
+
+
+def photo(seed: int, size=(320, 240)) -> PILImage.Image:
+    """Smooth random shapes: something like a photo, different for every seed."""
+    rng = np.random.default_rng(seed)
+    picture = PILImage.new("RGB", size, tuple(int(c) for c in rng.integers(0, 256, 3)))
+    draw = ImageDraw.Draw(picture)
+    for _ in range(25):
+        x, y = rng.integers(0, size[0]), rng.integers(0, size[1])
+        r = rng.integers(10, 80)
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+    return picture
+
+
+def screenshot(picture: PILImage.Image) -> PILImage.Image:
+    inner = picture.resize((picture.width * 2 // 3, picture.height * 2 // 3))
+    canvas = PILImage.new("RGB", (round(inner.width * 1.3), inner.height + 60), (235, 235, 235))
+    ImageDraw.Draw(canvas).rectangle((0, 0, canvas.width, 24), fill=(40, 44, 52))
+    canvas.paste(inner, ((canvas.width - inner.width) // 2, 36))
+    return canvas
+
+
+def jpeg(picture: PILImage.Image, quality=85) -> bytes:
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
+def grey(picture):
+    return grey_picture(jpeg(picture))
+
+
+def test_a_copy_matches_its_photo_and_another_photo_does_not():
+    original = photo(1)
+    cropped = original.crop((20, 15, 300, 225))
+    assert match_score(grey(original), grey(screenshot(original))) > 0.9
+    assert match_score(grey(screenshot(original)), grey(original)) > 0.9
+    assert match_score(grey(original), grey(cropped)) > 0.9
+    assert match_score(grey(original), grey(photo(2))) < 0.6
+
+
+@pytest.mark.django_db
+@pytest.mark.both_databases
+def test_a_copy_the_vectors_doubt_is_grouped_by_its_match_and_another_photo_is_not(settings):
+    settings.DUPLICATE_MATCH = 0.90
+    original, other = photo(1), photo(2)
+    base = unit(1)
+
+    def vector_at(similarity, seed):
+        side = unit(seed) - (unit(seed) @ base) * base
+        side /= np.linalg.norm(side)
+        return similarity * base + np.sqrt(1 - similarity ** 2) * side
+
+    images = []
+    for name, picture, vector in [("photo.jpg", original, base),
+                                  ("screenshot.jpg", screenshot(original), vector_at(0.82, 2)),
+                                  ("other.jpg", other, vector_at(0.82, 3))]:
+        images.append(image_create(name=name, data=jpeg(picture)).image)
+        add_vector(images[-1], vector)
+    duplicates_refresh(extractor=images[0].feature_vectors.get().extractor)
+
+    matched = DuplicatePair.objects.get(second_image_id=images[1].pk)
+    assert matched.similarity == pytest.approx(0.82, abs=1e-4)
+    assert matched.match > 0.9 and matched.score == matched.match
+    unmatched = DuplicatePair.objects.get(second_image_id=images[2].pk)
+    assert unmatched.match < 0.6 and unmatched.score == pytest.approx(0.82, abs=1e-4)
+    assert [g.image_ids for g in duplicate_grouping(threshold=0.90).groups] == [
+        (images[0].pk, images[1].pk)]
