@@ -22,9 +22,11 @@ from features.selectors import vectors_exist
 from features.switching import extractor_serving, serving_extractor
 from gallery.models import Image
 from gallery.selectors import image_get
+from gallery.storage import file_read
 from gallery.uploads import UploadFile
 from gallery.validation import check_not_empty, check_size, opened_image
 from search.index import get_index, searchable_vector
+from search.regions import Region, region_cut
 from search.reranking import Reranking
 from search.similarity import as_similarity
 
@@ -44,57 +46,123 @@ class SearchOutcome:
     query_image_id: int | None
     query_name: str
     extractor: str
+    # Every library image of the query (left out of the results), and the region searched.
+    query_image_ids: tuple[int, ...] = ()
+    region: Region | None = None
+
+
+# Most images one search combines: a handful describe what is wanted; more only blur it.
+MAX_QUERY_IMAGES = 10
 
 
 def search_by_upload(*, upload: UploadFile, k: int | None = None, kind: str = Image.Kind.ALL,
-                     min_similarity: float | None = None) -> SearchOutcome:
-    """Search with an uploaded image; nothing of it is kept."""
+                     min_similarity: float | None = None, region: Region | None = None
+                     ) -> SearchOutcome:
+    """Search with an uploaded image (or a region of it); nothing of it is kept."""
     k = _checked_options(k, kind, min_similarity)
     data = upload.read()
     _check_query_file(data)
+    if region is not None:
+        data = region_cut(data, region)
     serving = extractor_serving()
     _require_vectors(serving.fingerprint)
-    extractor = serving_extractor(serving)
-    extractor.load()
-    vector = extractor.extract([data])[0]
-    return _search(extractor=extractor.fingerprint, query=vector, k=k, kind=kind,
-                   min_similarity=min_similarity, query_image_id=None,
-                   query_name=upload.display_name)
+    vector = _extracted(serving, [data])[0]
+    return _search(extractor=serving.fingerprint, query=vector, k=k, kind=kind,
+                   min_similarity=min_similarity, query_image_ids=(),
+                   query_name=upload.display_name, region=region)
 
 
 def search_by_image(*, image_id: int, k: int | None = None, kind: str = Image.Kind.ALL,
-                    min_similarity: float | None = None) -> SearchOutcome:
-    """Search with a library image's stored vector; the image is not its own match."""
+                    min_similarity: float | None = None, region: Region | None = None
+                    ) -> SearchOutcome:
+    """Search with a library image's stored vector, or with a region of it extracted now;
+    the image is not its own match."""
     k = _checked_options(k, kind, min_similarity)
     image = image_get(pk=image_id)
-    fingerprint = extractor_serving().fingerprint
-    _require_vectors(fingerprint)
-    vector = (FeatureVector.objects.filter(image=image, extractor=fingerprint)
-              .annotate(searchable=searchable_vector())
-              .values_list("searchable", flat=True).first())
-    if vector is None:
+    serving = extractor_serving()
+    _require_vectors(serving.fingerprint)
+    if region is not None:
+        try:
+            data = file_read(image.file.name)
+        except FileNotFoundError:
+            raise Conflict(f"The file of {image.name} is missing from storage.",
+                           code="file_missing") from None
+        vector = _extracted(serving, [region_cut(data, region)])[0]
+    else:
+        vector = _stored_vectors(serving.fingerprint, [image])[0]
+    return _search(extractor=serving.fingerprint, query=vector, k=k, kind=kind,
+                   min_similarity=min_similarity, query_image_ids=(image.pk,),
+                   query_name=image.name, region=region)
+
+
+def search_by_several(*, uploads: list[UploadFile] = (), image_ids: list[int] = (),
+                      k: int | None = None, kind: str = Image.Kind.ALL,
+                      min_similarity: float | None = None) -> SearchOutcome:
+    """Search with what several images have in common: the mean of their unit vectors,
+    made unit length again. The library images among them are left out of the results."""
+    k = _checked_options(k, kind, min_similarity)
+    count = len(uploads) + len(image_ids)
+    if not 1 <= count <= MAX_QUERY_IMAGES:
+        raise InvalidInput(f"Search with 1 to {MAX_QUERY_IMAGES} query images ({count} sent).",
+                           code="too_many_query_images")
+    if len(set(image_ids)) != len(image_ids):
+        raise InvalidInput("image_ids names an image more than once.", code="repeated_image_ids")
+    images = Image.objects.in_bulk(image_ids)
+    if unknown := [pk for pk in image_ids if pk not in images]:
+        raise InvalidInput("No images with these ids in the library: "
+                           + ", ".join(map(str, unknown)) + ".", code="unknown_image_ids")
+    datas = [upload.read() for upload in uploads]
+    for data in datas:
+        _check_query_file(data)
+    serving = extractor_serving()
+    _require_vectors(serving.fingerprint)
+    vectors = _stored_vectors(serving.fingerprint, [images[pk] for pk in image_ids])
+    if datas:
+        vectors += list(_extracted(serving, datas))
+    combined = normalise(np.mean([normalise(np.asarray(v)).ravel() for v in vectors], axis=0))
+    names = [images[pk].name for pk in image_ids] + [upload.display_name for upload in uploads]
+    return _search(extractor=serving.fingerprint, query=combined, k=k, kind=kind,
+                   min_similarity=min_similarity, query_image_ids=tuple(image_ids),
+                   query_name=", ".join(names))
+
+
+def _extracted(serving, datas: list[bytes]) -> np.ndarray:
+    extractor = serving_extractor(serving)
+    extractor.load()
+    return extractor.extract(datas)
+
+
+def _stored_vectors(fingerprint: str, images: list[Image]) -> list[np.ndarray]:
+    """What searches compare for these library images (augmented where made), in order;
+    409 naming those without one yet."""
+    found = dict(FeatureVector.objects.filter(image__in=images, extractor=fingerprint)
+                 .annotate(searchable=searchable_vector())
+                 .values_list("image_id", "searchable"))
+    if missing := [image.name for image in images if image.pk not in found]:
         raise Conflict(
-            f"{image.name} has no features yet: generate features, then search again.",
+            ", ".join(missing) + (" has" if len(missing) == 1 else " have")
+            + " no features yet: generate features, then search again.",
             code="query_has_no_features",
         )
-    return _search(extractor=fingerprint, query=vector, k=k, kind=kind,
-                   min_similarity=min_similarity, query_image_id=image.pk, query_name=image.name)
+    return [found[image.pk] for image in images]
 
 
-def _search(*, extractor, query, k, kind, min_similarity, query_image_id, query_name
-            ) -> SearchOutcome:
+def _search(*, extractor, query, k, kind, min_similarity, query_image_ids, query_name,
+            region=None) -> SearchOutcome:
     reranking = Reranking.configured(settings)
     hits = get_index().search(
         extractor=extractor, query=normalise(np.asarray(query)).ravel(), k=k, kind=kind,
-        min_similarity=min_similarity or None, exclude_image_id=query_image_id,
+        min_similarity=min_similarity or None, exclude_image_ids=query_image_ids,
         expand_neighbours=reranking.expand_neighbours, alpha=reranking.alpha,
     )
     images = Image.objects.in_bulk([hit.image_id for hit in hits])
     # An image deleted a moment ago is left out rather than answered without its file.
     matches = [Match(images[hit.image_id], round(as_similarity(hit.score), 6))
                for hit in hits if hit.image_id in images]
-    return SearchOutcome(matches=matches, query_image_id=query_image_id,
-                         query_name=query_name, extractor=extractor)
+    return SearchOutcome(
+        matches=matches, query_image_id=query_image_ids[0] if len(query_image_ids) == 1 else None,
+        query_name=query_name, extractor=extractor, query_image_ids=tuple(query_image_ids),
+        region=region)
 
 
 def _checked_options(k, kind, min_similarity) -> int:

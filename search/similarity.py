@@ -5,6 +5,7 @@ matrix-vector product. The scan reads the matrix once; choosing the top k is
 linear (``argpartition``) and sorting touches only those k.
 """
 
+from collections.abc import Collection
 from concurrent.futures import Executor
 
 import numpy as np
@@ -162,7 +163,7 @@ class VectorMatrix:
             self.size = last
 
     def search(self, query: np.ndarray, k: int, *, only_flag: bool | None = None,
-               exclude_item: int | None = None, min_similarity: float | None = None
+               exclude_items: Collection[int] = (), min_similarity: float | None = None
                ) -> list[tuple[int, float]]:
         """The ``k`` most similar rows as (item id, cosine score), best first."""
         if self.size == 0:
@@ -170,8 +171,9 @@ class VectorMatrix:
         found = scores(self.rows, normalise(query).ravel(), pool=self.pool, parts=self.parts)
         if only_flag is not None:
             found[self._flags[: self.size] != only_flag] = EXCLUDED
-        if exclude_item is not None and exclude_item in self._row_of_item:
-            found[self._row_of_item[exclude_item]] = EXCLUDED
+        for item in exclude_items:
+            if item in self._row_of_item:
+                found[self._row_of_item[item]] = EXCLUDED
         positions, best = top_k(found, k, min_similarity=min_similarity)
         items = self._items[positions]
         return [(int(item), float(score)) for item, score in zip(items, best)]

@@ -24,6 +24,12 @@ def _decoding():
                            code="corrupt_image") from None
 
 
+def open_upright(data: bytes) -> PILImage.Image:
+    """The whole picture, decoded, EXIF orientation applied (as a browser shows it), RGB."""
+    with _decoding(), PILImage.open(io.BytesIO(data)) as image:
+        return ImageOps.exif_transpose(image).convert("RGB")
+
+
 def open_rgb(data: bytes, *, size: tuple[int, int]) -> PILImage.Image:
     """Decode, apply EXIF orientation and resize to ``size`` as RGB."""
     with _decoding(), PILImage.open(io.BytesIO(data)) as image:

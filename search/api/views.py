@@ -29,8 +29,14 @@ class SearchApi(APIView):
         options = serializer.validated_data
         filters = {"k": options["k"], "kind": options["kind"],
                    "min_similarity": options.get("min_similarity")}
-        if "file" in options:
-            outcome = services.search_by_upload(upload=upload_file(options["file"]), **filters)
+        if "files" in options or "image_ids" in options:
+            outcome = services.search_by_several(
+                uploads=[upload_file(file) for file in options.get("files", [])],
+                image_ids=options.get("image_ids", []), **filters)
+        elif "file" in options:
+            outcome = services.search_by_upload(upload=upload_file(options["file"]),
+                                                region=options["region"], **filters)
         else:
-            outcome = services.search_by_image(image_id=options["image_id"], **filters)
+            outcome = services.search_by_image(image_id=options["image_id"],
+                                               region=options["region"], **filters)
         return Response(SearchResponseSerializer(outcome).data)

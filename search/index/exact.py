@@ -74,13 +74,13 @@ class ExactIndex(VectorIndex):
             return matrix.nbytes if matrix else 0
 
     def _search(self, *, extractor, query, k, kind="all", min_similarity=None,
-                exclude_image_id=None, with_vectors=False) -> list[Hit]:
+                exclude_image_ids=(), with_vectors=False) -> list[Hit]:
         with self._lock:
             matrix = self._synced(extractor)
             if matrix.size == 0 or matrix.dim != query.size:
                 return []
             found = matrix.search(query, k, only_flag=Image.Kind(kind).is_original,
-                                  exclude_item=exclude_image_id, min_similarity=min_similarity)
+                                  exclude_items=exclude_image_ids, min_similarity=min_similarity)
             return [Hit(image_id, score,
                         matrix.vector_of_item(image_id).copy() if with_vectors else None)
                     for image_id, score in found]

@@ -39,7 +39,7 @@ def search_sql(*, dim: int, kind: str, exclude: bool, min_similarity: bool,
     if Image.Kind(kind).is_original is not None:
         filters.append("img.is_original = %(is_original)s")
     if exclude:
-        filters.append("fv.image_id <> %(exclude)s")
+        filters.append("NOT (fv.image_id = ANY(%(exclude)s))")
     outer = "WHERE 1 - (vector <=> %(query)s::vector) >= %(min_similarity)s" if min_similarity else ""
     return f"""
         WITH candidates AS MATERIALIZED (
@@ -58,14 +58,14 @@ def search_sql(*, dim: int, kind: str, exclude: bool, min_similarity: bool,
 
 class PgvectorIndex(VectorIndex):
     def _search(self, *, extractor, query, k, kind="all", min_similarity=None,
-                exclude_image_id=None, with_vectors=False) -> list[Hit]:
+                exclude_image_ids=(), with_vectors=False) -> list[Hit]:
         query = np.asarray(query, dtype=np.float32).ravel()
-        sql = search_sql(dim=query.size, kind=kind, exclude=exclude_image_id is not None,
+        sql = search_sql(dim=query.size, kind=kind, exclude=bool(exclude_image_ids),
                          min_similarity=min_similarity is not None, with_vectors=with_vectors)
         params = {
             "extractor": extractor,
             "is_original": Image.Kind(kind).is_original,
-            "exclude": exclude_image_id,
+            "exclude": sorted(int(i) for i in exclude_image_ids),
             "query": pgvector_literal(query),
             "k": int(k),
             "min_similarity": min_similarity,

@@ -97,6 +97,19 @@ def test_searching_by_library_image_needs_reading_rights(visitor, library):
 
 
 @pytest.mark.parametrize("visitor", VISITORS, indirect=True)
+@pytest.mark.parametrize("query", ["region", "several"])
+def test_searching_by_a_region_or_several_images_needs_reading_rights(visitor, library, query):
+    data = ({"file": upload(), "x": 0, "y": 0, "width": 0.5, "height": 1} if query == "region"
+            else {"files": [upload()], "image_ids": [library["others"].pk,
+                                                     library["original"].pk]})
+
+    response = visitor.post("/api/v1/search/", data, format="multipart")
+
+    assert response.status_code == expect(visitor, anonymous=401, read=200, viewer=200,
+                                          editor=200, admin=200)
+
+
+@pytest.mark.parametrize("visitor", VISITORS, indirect=True)
 @pytest.mark.parametrize("path", ["/api/v1/search/", "/api/search"])
 def test_searching_by_upload_needs_reading_rights(visitor, library, path):
     response = visitor.post(path, {"file": upload()}, format="multipart")

@@ -82,7 +82,7 @@ def test_it_agrees_with_brute_force_under_every_filter():
     assert ids(index.search(extractor=fingerprint(), query=query, k=10, kind="original")) == (
         brute_force(query, 10, originals=True))
     assert ids(index.search(extractor=fingerprint(), query=query, k=10, kind="upload",
-                            exclude_image_id=images[1].pk)) == (
+                            exclude_image_ids=[images[1].pk])) == (
         brute_force(query, 10, originals=False, exclude=images[1].pk))
 
 

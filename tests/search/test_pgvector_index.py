@@ -107,7 +107,7 @@ def test_filters_still_return_k_results_through_iterative_index_scans(settings):
 
     originals = index.search(extractor=EXTRACTOR, query=near[0], k=6, kind="original")
     uploads = index.search(extractor=EXTRACTOR, query=near[0], k=6, kind="upload",
-                           exclude_image_id=ids[0])
+                           exclude_image_ids=[ids[0]])
 
     assert len(originals) == 6 and {hit.image_id for hit in originals} <= set(ids[300:])
     assert len(uploads) == 6 and ids[0] not in {hit.image_id for hit in uploads}

@@ -59,7 +59,7 @@ def test_it_finds_the_images_most_similar_to_an_uploaded_file(api_client):
     assert response.status_code == 200
     assert response.json() == {
         "results": expected_results(query, [red, dark_red, green]),
-        "query": {"image_id": None, "name": "my query.jpg"},
+        "query": {"image_id": None, "image_ids": [], "name": "my query.jpg", "region": None},
         "extractor": "fake-colour-8x8-v1",
     }
     assert [item["id"] for item in response.json()["results"]] == [red.pk, dark_red.pk, green.pk]
@@ -110,7 +110,7 @@ def test_it_searches_by_a_library_image_without_returning_that_image(api_client)
     assert response.status_code == 200
     assert response.json() == {
         "results": expected_results(query, [dark_red, blue]),
-        "query": {"image_id": red.pk, "name": red.name},
+        "query": {"image_id": red.pk, "image_ids": [red.pk], "name": red.name, "region": None},
         "extractor": "fake-colour-8x8-v1",
     }
 

@@ -57,7 +57,7 @@ def test_the_matrix_filters_by_flag_and_leaves_out_one_item():
     rows = random_rows(20)
     matrix = VectorMatrix(32)
     matrix.add(range(20), range(100, 120), [i < 5 for i in range(20)], rows)
-    originals = matrix.search(rows[0], 10, only_flag=True, exclude_item=100)
+    originals = matrix.search(rows[0], 10, only_flag=True, exclude_items=[100])
     assert sorted(item for item, _ in originals) == [101, 102, 103, 104]
     uploads = matrix.search(rows[0], 100, only_flag=False)
     assert sorted(item for item, _ in uploads) == list(range(105, 120))
