@@ -141,7 +141,7 @@ def test_several_library_images_search_with_the_mean_of_their_vectors(api_client
 
 
 def test_uploads_and_library_images_combine(api_client, colours):
-    purple = library_image((120, 30, 120), name="purple.png")
+    library_image((120, 30, 120), name="purple.png")
 
     response = post(api_client, image_ids=[colours["red"].pk],
                     files=[upload(make_image_bytes("PNG", color=BLUE), "blue query.png")])
