@@ -71,7 +71,7 @@ def test_the_search_query_walks_the_hnsw_index(settings):
             cursor.execute(
                 "EXPLAIN " + search_sql(dim=2048, kind=kind, exclude=True, min_similarity=False),
                 {"extractor": EXTRACTOR, "query": pgvector_literal(query), "k": 6,
-                 "is_original": True, "exclude": 1, "min_similarity": None})
+                 "is_original": True, "exclude": [1], "min_similarity": None})
             plan = "\n".join(re.sub(r"'\[[^]]*\]'", "'[...]'", row[0])
                              for row in cursor.fetchall())
             assert "Index Scan using search_vector_hnsw_2048" in plan, plan
