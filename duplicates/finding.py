@@ -97,6 +97,12 @@ def duplicates_pass(*, extractor: str) -> int:
     matches = _matches({(a, b) for _, _, a, b, score in pairs if score < MATCH_BELOW})
     least = float(settings.DUPLICATE_MATCH)
     with transaction.atomic():
+        # The index can still hold a vector deleted a moment ago (its change not yet read):
+        # pairs only of vectors that are there. One deleted after this check makes the
+        # commit fail, and the pass is tried again.
+        involved = {vector for a, b, *_ in pairs for vector in (a, b)} | set(new)
+        present = set(FeatureVector.objects.filter(pk__in=involved).values_list("pk", flat=True))
+        pairs = [pair for pair in pairs if pair[0] in present and pair[1] in present]
         DuplicatePair.objects.bulk_create(
             [DuplicatePair(first_id=a, second_id=b, first_image_id=image_a,
                            second_image_id=image_b, extractor=extractor, similarity=score,
@@ -105,9 +111,9 @@ def duplicates_pass(*, extractor: str) -> int:
              for a, b, image_a, image_b, score in pairs],
             batch_size=1000, ignore_conflicts=True)
         # Vectors gone meanwhile are simply not marked.
-        present = set(FeatureVector.objects.filter(pk__in=new).values_list("pk", flat=True))
-        DuplicateScan.objects.bulk_create([DuplicateScan(vector_id=v) for v in sorted(present)],
-                                          ignore_conflicts=True)
+        DuplicateScan.objects.bulk_create(
+            [DuplicateScan(vector_id=v) for v in sorted(present & set(new))],
+            ignore_conflicts=True)
     _digest_images({image for _, _, a, b, score in pairs if score >= IDENTICAL_CANDIDATE
                     for image in (a, b)})
     return len(new)

@@ -28,6 +28,17 @@ def fresh_rate_limits():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def fresh_indexes():
+    """The in-process vector indexes outlive a test's rolled-back rows (and SQLite reuses
+    their ids): each test starts and ends with none loaded."""
+    from search.index import reset_index
+
+    reset_index()
+    yield
+    reset_index()
+
+
 @pytest.fixture
 def make_user():
     """make_user(role, username=...) -> a user with that role and no password."""
