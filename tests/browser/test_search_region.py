@@ -7,7 +7,7 @@ import pytest
 from PIL import Image as PILImage
 from playwright.sync_api import expect
 
-from tests.browser.helpers import image_files, snap, wait_for_features
+from tests.browser.helpers import PHONE, image_files, no_horizontal_scroll, snap, wait_for_features
 from tests.browser.server import ORIGINALS
 
 LEFT, RIGHT = "hat_3.jpg", "shoes_2.jpg"
@@ -202,3 +202,21 @@ def test_at_most_ten_query_images_with_a_clear_message(search_page, tmp_path):
     page.get_by_role("button", name="Remove many-00.png from the query").click()
     expect(page.locator(".query-chip")).to_have_count(9)
     expect(page.locator("[data-query-limit]")).to_be_hidden()
+
+
+def test_a_box_can_be_drawn_on_a_phone(app_server, open_page, tmp_path):
+    page = open_page(app_server, viewport=PHONE)
+    wait_for_features(page)
+    page.get_by_role("tab", name="Search").click()
+    page.locator("[data-search-file]").set_input_files(side_by_side(tmp_path / "both.png", LEFT, RIGHT))
+    image = page.get_by_role("img", name="Query: both.png")
+    expect(image).to_be_visible()
+    assert image.bounding_box()["width"] > 300  # the full width, not a 96 px thumbnail
+    assert no_horizontal_scroll(page)
+    draw(page, 0.52, 0.02, 0.98, 0.98)
+    with page.expect_response(is_search) as sent:
+        page.locator("[data-search-run]").click()
+    assert searched(sent.value)["region"]["x"] == pytest.approx(0.52, abs=0.01)
+    expect(first_result(page)).to_have_attribute("data-name", RIGHT)
+    assert no_horizontal_scroll(page)
+    snap(page, "phone-search-region")
