@@ -50,9 +50,9 @@ STILL = """() => new Promise((done) => {
 })"""
 
 
-def draw(page, left: float, top: float, right: float, bottom: float) -> None:
+def draw(page, left: float, top: float, right: float, bottom: float, name="both.png") -> None:
     """Drag with the mouse across the query image, corners given as fractions of it."""
-    image = page.get_by_role("img", name="Query: both.png")
+    image = page.get_by_role("img", name=f"Query: {name}")
     # Results scroll the page (smoothly): draw once it is still, with the image in view.
     page.evaluate(STILL)
     image.evaluate("img => img.scrollIntoView({block: 'center'})")
@@ -220,3 +220,25 @@ def test_a_box_can_be_drawn_on_a_phone(app_server, open_page, tmp_path):
     expect(first_result(page)).to_have_attribute("data-name", RIGHT)
     assert no_horizontal_scroll(page)
     snap(page, "phone-search-region")
+
+
+def test_a_box_on_a_library_image_and_whole_image_from_the_keyboard(search_page):
+    page = search_page
+    page.get_by_text("Choose from library").click()
+    page.locator('.picker__item[data-name="outwear_1.jpg"]').click()
+    draw(page, 0.2, 0.2, 0.8, 0.8, name="outwear_1.jpg")
+    with page.expect_response(is_search) as sent:
+        page.locator("[data-search-run]").click()
+    query = searched(sent.value)
+    assert query["name"] == "outwear_1.jpg" and query["image_id"] is not None, query
+    assert query["region"]["width"] == pytest.approx(0.6, abs=0.01), query
+    expect(page.locator(".result")).to_have_count(6)
+    names = page.locator(".result").evaluate_all("nodes => nodes.map(n => n.dataset.name)")
+    assert "outwear_1.jpg" not in names, names
+
+    whole = page.get_by_role("button", name="Whole image")
+    whole.focus()
+    with page.expect_response(is_search) as sent:
+        page.keyboard.press("Enter")
+    assert searched(sent.value)["region"] is None
+    expect(page.locator("[data-region-box]")).to_be_hidden()

@@ -62,6 +62,8 @@ export class Search {
   }
 
   pick(image) {
+    // The thumbnail is upright with the picture's proportions: a box drawn on it gives the
+    // same fractions as on the full picture, which the server cuts.
     const src = image.thumbnail_url;
     if (!this.combining) {
       this.setQueries([{ image, name: image.name, src }]);
