@@ -242,3 +242,21 @@ def test_a_box_on_a_library_image_and_whole_image_from_the_keyboard(search_page)
         page.keyboard.press("Enter")
     assert searched(sent.value)["region"] is None
     expect(page.locator("[data-region-box]")).to_be_hidden()
+
+
+def test_a_keyboard_places_a_box_moves_and_sizes_it(search_page, tmp_path):
+    page = search_page
+    page.locator("[data-search-file]").set_input_files(side_by_side(tmp_path / "both.png", LEFT, RIGHT))
+    page.locator("[data-region]").focus()
+    page.keyboard.press("Enter")  # a box in the middle, half the image's size
+    box = page.locator("[data-region-box]")
+    expect(box).to_be_focused()
+    for key in ["ArrowLeft"] * 15 + ["ArrowUp"] * 15:
+        page.keyboard.press(key)  # to the top left corner (2% a step, stopping there)
+    for _ in range(30):
+        page.keyboard.press("Shift+ArrowDown")  # as tall as the image, and no taller
+    with page.expect_response(is_search) as sent:
+        page.locator("[data-search-run]").click()
+    region = searched(sent.value)["region"]
+    assert region == pytest.approx({"x": 0, "y": 0, "width": 0.5, "height": 1}, abs=0.001), region
+    expect(first_result(page)).to_have_attribute("data-name", LEFT)

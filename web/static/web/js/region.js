@@ -24,6 +24,18 @@ export class RegionTool {
     });
     frame.append(this.box);
     this.box.addEventListener("keydown", (event) => this.onKey(event));
+    // Keyboard users place a box with Enter on the image, then move and size it with the arrows.
+    frame.tabIndex = 0;
+    frame.setAttribute("aria-label", "Query image: drag on it to search a part of it, or press Enter to place a box");
+    frame.addEventListener("keydown", (event) => {
+      if (event.target !== frame || (event.key !== "Enter" && event.key !== " ") || !this.enabled) return;
+      event.preventDefault();
+      if (!this.region) {
+        this.show({ x: 0.25, y: 0.25, width: 0.5, height: 0.5 });
+        this.onChange(this.region, { final: false });
+      }
+      this.box.focus();
+    });
   }
 
   // The pointer is followed on a surface around the frame (the preview), so that a drag
@@ -33,12 +45,6 @@ export class RegionTool {
     surface.addEventListener("pointermove", (event) => tool()?.move(event));
     surface.addEventListener("pointerup", (event) => tool()?.end(event));
     surface.addEventListener("pointercancel", () => tool()?.cancel());
-  }
-
-  setEnabled(enabled) {
-    this.enabled = enabled;
-    this.frame.classList.toggle("region--off", !enabled);
-    if (!enabled) this.cancel();
   }
 
   // A point of the pointer as fractions of the shown image, kept inside it.
