@@ -10,7 +10,7 @@ export class Picker {
     this.onPick = onPick;
     this.filter = "";
     this.started = false;
-    this.selectedId = null;
+    this.selectedIds = new Set(); // the library images in the query
     this.sentinel = el("div", { class: "picker__sentinel", "aria-hidden": "true" });
     this.observer = new IntersectionObserver((entries) => {
       if (entries.some((e) => e.isIntersecting)) this.more();
@@ -67,7 +67,7 @@ export class Picker {
   }
 
   option(image) {
-    const selected = image.id === this.selectedId;
+    const selected = this.selectedIds.has(image.id);
     const button = el("button", {
       type: "button", class: `picker__item${selected ? " picker__item--selected" : ""}`,
       "aria-pressed": String(selected), title: image.name, dataset: { id: image.id, name: image.name },
@@ -76,10 +76,11 @@ export class Picker {
     return button;
   }
 
-  mark(id) {
-    this.selectedId = id;
+  // Marks the images of the query (a list of ids) as chosen.
+  mark(ids) {
+    this.selectedIds = new Set(ids);
     for (const option of this.box.querySelectorAll("[data-id]")) {
-      const on = Number(option.dataset.id) === id;
+      const on = this.selectedIds.has(Number(option.dataset.id));
       option.classList.toggle("picker__item--selected", on);
       option.setAttribute("aria-pressed", String(on));
     }

@@ -1,33 +1,48 @@
-// The Search tab: a query image from an upload (never stored) or from the library,
-// and the most similar images with their scores.
+// The Search tab: query images from uploads (never stored) and/or the library, a box drawn
+// on a single query image to search by that part of it, and the most similar images.
 import { ApiError, request } from "./api.js";
 import { config } from "./config.js";
 import { el, icon } from "./icons.js";
 import { openViewer } from "./modal.js";
 import { Picker } from "./picker.js";
+import { RegionTool, regionFields } from "./region.js";
 import { toast } from "./toasts.js";
 import { dropZone } from "./uploads.js";
 
 const TOP_K = 6;
+const MAX_QUERIES = 10; // the API's limit on query images
 
 export class Search {
   constructor(root, { onGotoGallery }) {
     this.root = root;
     this.q = (name) => root.querySelector(`[data-${name}]`);
     this.mode = "upload";
-    this.file = null;
-    this.picked = null; // a library image {id, name, thumbnail_url, url}
-    this.previewUrl = null;
+    // The query images, each {file, src} (an upload) or {image, src} (a library image), with a name.
+    this.queries = [];
+    this.region = null; // fractions of the single query image, or null for all of it
+    this.regionTool = null;
+    this.searched = false; // results are shown for the current query: a new box searches again
     this.results = [];
     this.picker = new Picker(this.q("picker"), this.q("picker-filter"), (image) => this.pick(image));
 
     for (const radio of root.querySelectorAll("[data-search-mode]")) {
       radio.addEventListener("change", () => radio.checked && this.setMode(radio.value));
     }
-    dropZone(root.querySelector("[data-dropzone=search]"), (files) => this.choose(files[0]));
+    dropZone(root.querySelector("[data-dropzone=search]"), (files) => this.choose(files));
     this.q("search-run").addEventListener("click", () => this.run());
+    this.q("region-clear").addEventListener("click", () => this.regionTool?.clear());
+    this.q("search-combine").addEventListener("change", () => this.showQuery());
+    RegionTool.follow(this.q("query-preview"), () => this.regionTool);
+    this.q("query-preview").addEventListener("click", (event) => {
+      const remove = event.target.closest("[data-remove-query]");
+      if (remove) this.removeQuery(Number(remove.dataset.removeQuery));
+    });
     this.q("goto-gallery").addEventListener("click", onGotoGallery);
     this.q("results-list").addEventListener("click", (event) => this.onResultClick(event));
+  }
+
+  get combining() {
+    return this.q("search-combine").checked;
   }
 
   setMode(mode) {
@@ -40,57 +55,123 @@ export class Search {
     this.showQuery();
   }
 
-  choose(file) {
-    this.file = file;
-    if (this.previewUrl) URL.revokeObjectURL(this.previewUrl);
-    this.previewUrl = URL.createObjectURL(file);
-    this.showQuery();
+  // Uploads: several at once make a combined query; one replaces the query unless combining.
+  choose(files) {
+    const added = files.map((file) => ({ file, name: file.name, src: URL.createObjectURL(file) }));
+    this.setQueries(this.combining || added.length > 1 ? [...this.queries, ...added] : added);
   }
 
   pick(image) {
-    this.picked = image;
-    this.picker.mark(image.id);
+    // The thumbnail is upright with the picture's proportions: a box drawn on it gives the
+    // same fractions as on the full picture, which the server cuts.
+    const src = image.thumbnail_url;
+    if (!this.combining) {
+      this.setQueries([{ image, name: image.name, src }]);
+      return;
+    }
+    const index = this.queries.findIndex((query) => query.image?.id === image.id);
+    if (index >= 0) this.removeQuery(index); // picking a chosen image again takes it out
+    else this.setQueries([...this.queries, { image, name: image.name, src }]);
+  }
+
+  removeQuery(index) {
+    this.setQueries(this.queries.filter((_, i) => i !== index));
+  }
+
+  setQueries(queries) {
+    const limit = this.q("query-limit");
+    limit.hidden = queries.length <= MAX_QUERIES;
+    if (queries.length > MAX_QUERIES) {
+      const left = queries.length - MAX_QUERIES;
+      limit.textContent = `A search takes at most ${MAX_QUERIES} images: ${left} ${left === 1 ? "was" : "were"} not added.`;
+      for (const query of queries.slice(MAX_QUERIES)) if (query.file) URL.revokeObjectURL(query.src);
+      queries = queries.slice(0, MAX_QUERIES);
+    }
+    for (const query of this.queries) {
+      if (query.file && !queries.includes(query)) URL.revokeObjectURL(query.src);
+    }
+    this.queries = queries;
+    if (queries.length > 1) this.q("search-combine").checked = true;
+    this.region = null;
+    this.searched = false;
+    this.picker.mark(queries.filter((query) => query.image).map((query) => query.image.id));
     this.showQuery();
   }
 
   showQuery() {
     const preview = this.q("query-preview");
     const name = this.q("query-name");
-    const query = this.mode === "upload"
-      ? this.file && { name: this.file.name, src: this.previewUrl }
-      : this.picked && { name: this.picked.name, src: this.picked.thumbnail_url };
-    if (query) {
-      // A file that is not an image shows its name; the server says why it cannot be searched.
-      const img = el("img", { src: query.src, alt: `Query: ${query.name}` });
-      img.addEventListener("error", () => img.replaceWith(icon("image", "query__placeholder")), { once: true });
-      preview.replaceChildren(img);
-      name.textContent = query.name;
+    const queries = this.queries;
+    const single = queries.length === 1;
+    this.regionTool = null;
+    preview.classList.toggle("query__preview--image", single);
+    preview.classList.toggle("query__preview--several", queries.length > 1);
+    if (single) {
+      preview.replaceChildren(this.regionFrame(queries[0]));
+      name.textContent = queries[0].name;
+    } else if (queries.length) {
+      preview.replaceChildren(el("ul", { class: "query-chips", "aria-label": "Query images" },
+        ...queries.map((query, index) => queryChip(query, index))));
+      name.textContent = `${queries.length} images, combined`;
     } else {
       preview.replaceChildren(icon("image", "query__placeholder"));
       name.textContent = this.mode === "upload" ? "No query image yet" : "Pick an image from the library";
     }
-    this.q("search-run").disabled = !query;
+    this.q("region-controls").hidden = !queries.length;
+    this.q("region-hint").textContent = single
+      ? "Drag on the image to search a part of it."
+      : "A region needs a single query image: remove the others to draw one.";
+    this.q("region-clear").disabled = !single || !this.region;
+    this.q("search-run").disabled = !queries.length;
+  }
+
+  // The single query image, on which a box can be drawn.
+  regionFrame(query) {
+    const img = el("img", { src: query.src, alt: `Query: ${query.name}`, draggable: "false" });
+    const frame = el("div", { class: "region", "data-region": "" }, img);
+    // A file that is not an image shows its name; the server says why it cannot be searched.
+    img.addEventListener("error", () => frame.replaceWith(icon("image", "query__placeholder")), { once: true });
+    this.regionTool = new RegionTool(frame, img, (region, { final }) => this.onRegion(region, final));
+    this.regionTool.show(this.region);
+    return frame;
+  }
+
+  onRegion(region, final) {
+    this.region = region;
+    this.q("region-clear").disabled = !region;
+    clearTimeout(this.regionTimer);
+    if (!this.searched) return;
+    // A drawn box searches at once; arrow-key nudges wait until the keys rest.
+    if (final) this.run();
+    else this.regionTimer = setTimeout(() => this.run(), 600);
   }
 
   // From a result or the viewer: search again with a library image.
   searchWith(image) {
     this.setMode("library");
+    this.q("search-combine").checked = false;
     this.pick(image);
     this.run();
   }
 
   async run() {
+    const queries = this.queries;
+    if (!queries.length) return;
     const form = new FormData();
-    let queryName;
-    if (this.mode === "upload") {
-      if (!this.file) return;
-      form.append("file", this.file, this.file.name);
-      queryName = this.file.name;
+    if (queries.length === 1) {
+      const [query] = queries;
+      if (query.file) form.append("file", query.file, query.file.name);
+      else form.append("image_id", query.image.id);
+      if (this.region) {
+        for (const [field, value] of Object.entries(regionFields(this.region))) form.append(field, value);
+      }
     } else {
-      if (!this.picked) return;
-      form.append("image_id", this.picked.id);
-      queryName = this.picked.name;
+      for (const query of queries) {
+        if (query.file) form.append("files", query.file, query.file.name);
+        else form.append("image_ids", query.image.id);
+      }
     }
+    const queryName = queries.map((query) => query.name).join(", ");
     form.append("k", TOP_K);
     const button = this.q("search-run");
     button.disabled = true;
@@ -99,11 +180,13 @@ export class Search {
     this.q("results").setAttribute("aria-busy", "true");
     try {
       const { body } = await request("POST", config.searchUrl, { form });
+      if (queries !== this.queries) return; // the query changed while this one ran
+      this.searched = true;
       this.showResults(body, queryName);
     } catch (error) {
-      this.showError(error);
+      if (queries === this.queries) this.showError(error);
     } finally {
-      button.disabled = false;
+      button.disabled = !this.queries.length;
       button.classList.remove("btn--busy");
       this.q("results").setAttribute("aria-busy", "false");
     }
@@ -113,7 +196,7 @@ export class Search {
     this.results = body.results;
     this.q("search-alert").hidden = true;
     this.q("results-title").textContent = body.results.length
-      ? `Most similar to “${body.query?.name || queryName}”`
+      ? `Most similar to ${body.query?.region ? "a region of " : ""}“${body.query?.name || queryName}”`
       : `No similar images found for “${queryName}”`;
     this.q("results-list").replaceChildren(...body.results.map((result, index) => resultCard(result, index)));
     this.q("results").scrollIntoView({ behavior: "smooth", block: "start" });
@@ -153,6 +236,13 @@ function scoreFill(percent) {
   const fill = el("div", { class: "score__fill" });
   fill.style.width = `${percent.toFixed(1)}%`;
   return fill;
+}
+
+function queryChip(query, index) {
+  return el("li", { class: "query-chip", dataset: { name: query.name } },
+    el("img", { src: query.src, alt: query.name, width: 64, height: 64 }),
+    el("button", { type: "button", class: "query-chip__remove", "data-remove-query": index,
+      "aria-label": `Remove ${query.name} from the query`, title: `Remove ${query.name}` }, icon("close")));
 }
 
 function resultCard(result, index) {
