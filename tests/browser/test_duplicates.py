@@ -1,5 +1,6 @@
 """The Duplicates tab in Chromium: a photo and a resized copy of it listed as one group, one kept
-and the other deleted from the page; viewers see the groups without any way to act on them."""
+and the other deleted from the page; viewers see the groups without any way to act on them; a
+stale group, "not duplicates", resolve all's confirmation and the threshold on a phone."""
 
 import io
 import time
@@ -110,6 +111,21 @@ def test_not_duplicates_and_the_threshold_on_a_phone(empty_server, open_page):
     expect(group(page)).to_have_count(1)
     assert no_horizontal_scroll(page)
 
+    # Another copy joins the group after it was listed: acting on the stale group is refused,
+    # the page says so and lists the group again, now with the three images.
+    upload(page, "c.jpg", resized(photo, 0.4))
+    wait_for_features(page)
+    deadline = time.monotonic() + 60
+    while wait_for_groups(page, 1)["results"][0]["size"] != 3 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    expect(group(page).locator(".dup-image")).to_have_count(2)
+    with page.expect_response(lambda response: "/resolve/" in response.url) as answer:
+        group(page).get_by_role("button", name="Delete marked").click()
+    assert answer.value.status == 409
+    expect(toast(page, "warning", "The group changed since it was listed")).to_be_visible()
+    expect(group(page).locator(".dup-image")).to_have_count(3)
+    assert page.request.get("/api/v1/images/").json()["count"] == 3
+
     # Resolve all asks first and says originals are never deleted; cancelling changes nothing.
     page.get_by_role("button", name="Resolve all with the keeper rule").click()
     expect(page.locator("#confirm-message")).to_contain_text("All 1 group")
@@ -118,9 +134,9 @@ def test_not_duplicates_and_the_threshold_on_a_phone(empty_server, open_page):
     expect(group(page)).to_have_count(1)
 
     group(page).get_by_role("button", name="Not duplicates").click()
-    expect(toast(page, "success", "Marked as not duplicates: a.jpg, b.jpg.")).to_be_visible()
+    expect(toast(page, "success", "Marked as not duplicates: a.jpg, b.jpg, c.jpg.")).to_be_visible()
     expect(page.get_by_text("No duplicates at this threshold")).to_be_visible()
-    assert page.request.get("/api/v1/images/").json()["count"] == 2
+    assert page.request.get("/api/v1/images/").json()["count"] == 3
 
     # The slider moves with the keyboard and lists again (still nothing: the group was dismissed).
     slider = page.get_by_label("Threshold")
