@@ -144,3 +144,32 @@ def test_not_duplicates_and_the_threshold_on_a_phone(empty_server, open_page):
     slider.press("ArrowRight")
     expect(page.locator("[data-dup-threshold-value]")).to_have_text("86%")
     expect(page.get_by_text("No duplicates at this threshold")).to_be_visible()
+
+
+def test_it_pages_through_many_groups(empty_server, open_page):
+    page = open_page(empty_server)
+    photos = sorted(ORIGINALS.glob("*.jpg"))
+    for photo in photos:
+        data = photo.read_bytes()
+        upload(page, f"{photo.stem}-a.jpg", data)
+        upload(page, f"{photo.stem}-b.jpg", resized(data, 0.5))
+    wait_for_features(page, timeout=120)
+    # The worker's idle pass pairs the last vectors: wait until the count holds still.
+    counts = [None, -1]
+    while counts[-1] != counts[-2]:
+        time.sleep(1)
+        counts.append(page.request.get("/api/v1/duplicates/").json()["count"])
+    count = counts[-1]
+    assert count > 20, count  # more than one page of 20
+    pages = -(-count // 20)
+
+    page.get_by_role("tab", name="Duplicates").click()
+    expect(page.locator("[data-dup-page]")).to_have_text(f"Page 1 of {pages}")
+    expect(group(page)).to_have_count(20)
+    expect(page.get_by_role("button", name="Previous")).to_be_disabled()
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator("[data-dup-page]")).to_have_text(f"Page 2 of {pages}")
+    expect(group(page)).to_have_count(min(20, count - 20))
+    expect(page.get_by_role("button", name="Previous")).to_be_enabled()
+    page.get_by_role("button", name="Previous").click()
+    expect(page.locator("[data-dup-page]")).to_have_text(f"Page 1 of {pages}")
