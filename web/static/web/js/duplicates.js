@@ -58,8 +58,10 @@ export class Duplicates {
         this.load({ page: 1 });
       }, 300);
     });
-    this.prev.addEventListener("click", () => this.load({ page: this.page - 1 }));
-    this.next.addEventListener("click", () => this.load({ page: this.page + 1 }));
+    // A new page starts at its first group, not where the pager left the old one.
+    const turn = (step) => this.load({ page: this.page + step }).then(() => this.root.scrollIntoView());
+    this.prev.addEventListener("click", () => turn(-1));
+    this.next.addEventListener("click", () => turn(1));
     this.resolveAllButton?.addEventListener("click", () => this.resolveAll());
   }
 
