@@ -21,6 +21,7 @@ def index(request):
         "can_upload": rules.can_upload(user),
         "can_generate": rules.can_generate(user),
         "can_delete": rules.can_delete_uploads(user),
+        "can_review_duplicates": rules.can_review_duplicates(user),
         "can_manage_keys": rules.can_manage_keys(user),
         "role": role_of(user),
     })

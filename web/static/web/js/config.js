@@ -10,6 +10,7 @@ export const config = Object.freeze({
   featuresStatusUrl: data.featuresStatusUrl,
   featuresWsPath: data.featuresWsPath,
   searchUrl: data.searchUrl,
+  duplicatesUrl: data.duplicatesUrl,
   keysUrl: data.keysUrl,
   keyDetailUrl: data.keyDetailUrl, // ends in "/0/", as imageDetailUrl
   signInUrl: data.signInUrl || "/accounts/sign-in/?next=/",
@@ -18,6 +19,7 @@ export const config = Object.freeze({
   canUpload: data.canUpload === "true",
   canGenerate: data.canGenerate === "true",
   canDelete: data.canDelete === "true",
+  canReviewDuplicates: data.canReviewDuplicates === "true",
   canManageKeys: data.canManageKeys === "true",
 });
 

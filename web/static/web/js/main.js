@@ -3,6 +3,7 @@
 import { initAccountMenu } from "./account.js";
 import { getJson, withQuery } from "./api.js";
 import { config } from "./config.js";
+import { Duplicates } from "./duplicates.js";
 import { Gallery } from "./gallery.js";
 import { initKeys } from "./keys.js";
 import { initLabelSearch } from "./labels.js";
@@ -13,6 +14,7 @@ import { initUploads } from "./uploads.js";
 
 const galleryPanel = document.getElementById("panel-gallery");
 const searchPanel = document.getElementById("panel-search");
+const duplicatesPanel = document.getElementById("panel-duplicates");
 const tabs = [...document.querySelectorAll("[role=tab]")];
 
 function showTab(name, { focus = false } = {}) {
@@ -25,6 +27,7 @@ function showTab(name, { focus = false } = {}) {
   }
   if (window.location.hash.slice(1) !== name) history.replaceState(null, "", `#${name}`);
   if (name === "gallery") gallery.schedule(true);
+  if (name === "duplicates") duplicates.load();
 }
 
 for (const tab of tabs) {
@@ -40,7 +43,7 @@ for (const tab of tabs) {
 }
 window.addEventListener("hashchange", () => {
   const name = window.location.hash.slice(1);
-  if (name === "gallery" || name === "search") showTab(name);
+  if (["gallery", "search", "duplicates"].includes(name)) showTab(name);
 });
 
 const search = new Search(searchPanel, { onGotoGallery: () => showTab("gallery", { focus: true }) });
@@ -50,6 +53,7 @@ const searchWith = (image) => {
 };
 
 const gallery = new Gallery(galleryPanel, { onSearch: searchWith });
+const duplicates = new Duplicates(duplicatesPanel, { onDeleted: () => libraryChanged() });
 const features = new FeatureProgress(galleryPanel.querySelector("[data-features]"));
 
 let refreshTimer = 0;
@@ -118,7 +122,7 @@ initLabelSearch(galleryPanel, gallery, {
 
 features.subscribe(() => gettingStarted.render());
 const initial = window.location.hash.slice(1);
-showTab(initial === "search" ? "search" : "gallery");
+showTab(["search", "duplicates"].includes(initial) ? initial : "gallery");
 gallery.reload({ keepScroll: false });
 features.start();
 gettingStarted.update();

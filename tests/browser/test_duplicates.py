@@ -1,0 +1,175 @@
+"""The Duplicates tab in Chromium: a photo and a resized copy of it listed as one group, one kept
+and the other deleted from the page; viewers see the groups without any way to act on them; a
+stale group, "not duplicates", resolve all's confirmation and the threshold on a phone."""
+
+import io
+import time
+
+from PIL import Image as PILImage
+from playwright.sync_api import FormData, expect
+
+from tests.browser.helpers import PHONE, csrf, no_horizontal_scroll, tile, toast, wait_for_features
+from tests.browser.server import ORIGINALS
+
+
+def upload(page, name: str, data: bytes) -> dict:
+    form = FormData()
+    form.append("file", {"name": name, "mimeType": "image/jpeg", "buffer": data})
+    response = page.request.post("/api/v1/images/", multipart=form, headers=csrf(page))
+    assert response.status == 201, response.text()
+    return response.json()["results"][0]["image"]
+
+
+def resized(data: bytes, scale: float) -> bytes:
+    picture = PILImage.open(io.BytesIO(data)).convert("RGB")
+    picture = picture.resize((int(picture.width * scale), int(picture.height * scale)))
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def wait_for_groups(page, count: int, timeout: float = 60) -> dict:
+    """The worker finds pairs after extracting: wait until the API lists ``count`` groups."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = page.request.get("/api/v1/duplicates/").json()
+        if body["count"] == count:
+            return body
+        time.sleep(0.3)
+    raise AssertionError(f"Not {count} duplicate groups in {timeout} s: {body}")
+
+
+def group(page):
+    return page.locator(".dup-group")
+
+
+def test_a_photo_and_its_resized_copy_are_a_group_the_user_resolves(empty_server, open_page):
+    page = open_page(empty_server)
+    photo = (ORIGINALS / "dress_1.jpg").read_bytes()
+    big = upload(page, "dress-big.jpg", photo)
+    small = upload(page, "dress-small.jpg", resized(photo, 0.5))
+    wait_for_features(page)
+    wait_for_groups(page, 1)
+
+    # A viewer sees the group, its tier and similarity, and nothing to act with.
+    viewer = open_page(empty_server, user="vera", path="/#duplicates")
+    expect(viewer.get_by_role("tab", name="Duplicates")).to_have_attribute("aria-selected", "true")
+    expect(group(viewer)).to_have_count(1)
+    expect(group(viewer).locator(".dup-image")).to_have_count(2)
+    expect(viewer.get_by_role("button", name="Delete marked")).to_have_count(0)
+    expect(viewer.get_by_role("button", name="Not duplicates")).to_have_count(0)
+    expect(viewer.get_by_role("button", name="Resolve all with the keeper rule")).to_have_count(0)
+    expect(viewer.locator(".dup-group input[type=radio]")).to_have_count(0)
+
+    # The editor's page: the tab, reached with the keyboard from the Search tab.
+    page.get_by_role("tab", name="Search").click()
+    page.get_by_role("tab", name="Search").press("ArrowRight")
+    expect(page.get_by_role("tab", name="Duplicates")).to_be_focused()
+    card = group(page)
+    expect(card).to_have_count(1)
+    expect(card.locator(".dup-tier")).to_have_text("Near-duplicate")
+    expect(card.locator(".dup-group__similarity")).to_have_text(
+        f"{round(wait_for_groups(page, 1)['results'][0]['similarity'] * 100)}% similar")
+    # Best keeper first (most pixels): the big one, preselected as kept, the copy as deleted.
+    first, second = card.locator(".dup-image").nth(0), card.locator(".dup-image").nth(1)
+    expect(first).to_have_attribute("data-name", "dress-big.jpg")
+    expect(first.locator(".dup-image__meta")).to_contain_text(f"{big['width']} × {big['height']}")
+    expect(second.locator(".dup-image__meta")).to_contain_text(
+        f"{small['width']} × {small['height']}")
+    expect(page.get_by_label("Keep dress-big.jpg")).to_be_checked()
+    expect(page.get_by_label("Delete dress-small.jpg")).to_be_checked()
+
+    # Marking both to delete is not allowed: one must stay.
+    page.get_by_label("Delete dress-big.jpg").check()
+    expect(card.get_by_role("button", name="Delete marked")).to_be_disabled()
+    expect(card.locator(".dup-group__hint")).to_have_text("Keep at least one image.")
+
+    # The user keeps the small copy and deletes the big one.
+    page.get_by_label("Keep dress-small.jpg").check()
+    card.get_by_role("button", name="Delete marked").click()
+    expect(toast(page, "success", "Deleted 1 image: dress-big.jpg.")).to_be_visible()
+    expect(group(page)).to_have_count(0)
+    expect(page.get_by_text("No duplicates at this threshold")).to_be_visible()
+
+    page.get_by_role("tab", name="Gallery").click()
+    expect(tile(page, "dress-small.jpg")).to_be_visible()
+    expect(tile(page, "dress-big.jpg")).to_have_count(0)
+    names = [image["name"] for image in page.request.get("/api/v1/images/").json()["results"]]
+    assert names == ["dress-small.jpg"]
+
+
+def test_not_duplicates_and_the_threshold_on_a_phone(empty_server, open_page):
+    page = open_page(empty_server, viewport=PHONE)
+    photo = (ORIGINALS / "dress_2.jpg").read_bytes()
+    upload(page, "a.jpg", photo)
+    upload(page, "b.jpg", resized(photo, 0.6))
+    wait_for_features(page)
+    wait_for_groups(page, 1)
+
+    page.goto("/#duplicates")
+    page.wait_for_selector("html[data-ready=true]")
+    expect(group(page)).to_have_count(1)
+    assert no_horizontal_scroll(page)
+
+    # Another copy joins the group after it was listed: acting on the stale group is refused,
+    # the page says so and lists the group again, now with the three images.
+    upload(page, "c.jpg", resized(photo, 0.4))
+    wait_for_features(page)
+    deadline = time.monotonic() + 60
+    while wait_for_groups(page, 1)["results"][0]["size"] != 3 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    expect(group(page).locator(".dup-image")).to_have_count(2)
+    with page.expect_response(lambda response: "/resolve/" in response.url) as answer:
+        group(page).get_by_role("button", name="Delete marked").click()
+    assert answer.value.status == 409
+    expect(toast(page, "warning", "The group changed since it was listed")).to_be_visible()
+    expect(group(page).locator(".dup-image")).to_have_count(3)
+    assert page.request.get("/api/v1/images/").json()["count"] == 3
+
+    # Resolve all asks first and says originals are never deleted; cancelling changes nothing.
+    page.get_by_role("button", name="Resolve all with the keeper rule").click()
+    expect(page.locator("#confirm-message")).to_contain_text("All 1 group")
+    expect(page.locator("#confirm-message")).to_contain_text("Originals are never deleted.")
+    page.get_by_role("button", name="Cancel").click()
+    expect(group(page)).to_have_count(1)
+
+    group(page).get_by_role("button", name="Not duplicates").click()
+    expect(toast(page, "success", "Marked as not duplicates: a.jpg, b.jpg, c.jpg.")).to_be_visible()
+    expect(page.get_by_text("No duplicates at this threshold")).to_be_visible()
+    assert page.request.get("/api/v1/images/").json()["count"] == 3
+
+    # The slider moves with the keyboard and lists again (still nothing: the group was dismissed).
+    slider = page.get_by_label("Threshold")
+    slider.focus()
+    slider.press("ArrowRight")
+    expect(page.locator("[data-dup-threshold-value]")).to_have_text("86%")
+    expect(page.get_by_text("No duplicates at this threshold")).to_be_visible()
+
+
+def test_it_pages_through_many_groups(empty_server, open_page):
+    page = open_page(empty_server)
+    photos = sorted(ORIGINALS.glob("*.jpg"))
+    for photo in photos:
+        data = photo.read_bytes()
+        upload(page, f"{photo.stem}-a.jpg", data)
+        upload(page, f"{photo.stem}-b.jpg", resized(data, 0.5))
+    wait_for_features(page, timeout=120)
+    # The worker's idle pass pairs the last vectors: wait until the count holds still.
+    counts = [None, -1]
+    while counts[-1] != counts[-2]:
+        time.sleep(1)
+        counts.append(page.request.get("/api/v1/duplicates/").json()["count"])
+    count = counts[-1]
+    assert count > 20, count  # more than one page of 20
+    pages = -(-count // 20)
+
+    page.get_by_role("tab", name="Duplicates").click()
+    expect(page.locator("[data-dup-page]")).to_have_text(f"Page 1 of {pages}")
+    expect(group(page)).to_have_count(20)
+    expect(page.get_by_role("button", name="Previous")).to_be_disabled()
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator("[data-dup-page]")).to_have_text(f"Page 2 of {pages}")
+    expect(group(page)).to_have_count(min(20, count - 20))
+    expect(page.get_by_role("button", name="Previous")).to_be_enabled()
+    page.get_by_role("button", name="Previous").click()
+    expect(page.locator("[data-dup-page]")).to_have_text(f"Page 1 of {pages}")
