@@ -43,12 +43,16 @@ class Match:
 @dataclass(frozen=True)
 class SearchOutcome:
     matches: list[Match]
-    query_image_id: int | None
     query_name: str
     extractor: str
     # Every library image of the query (left out of the results), and the region searched.
     query_image_ids: tuple[int, ...] = ()
     region: Region | None = None
+
+    @property
+    def query_image_id(self) -> int | None:
+        """The library image searched with, when the query was that one image."""
+        return self.query_image_ids[0] if len(self.query_image_ids) == 1 else None
 
 
 # Most images one search combines: a handful describe what is wanted; more only blur it.
@@ -159,10 +163,8 @@ def _search(*, extractor, query, k, kind, min_similarity, query_image_ids, query
     # An image deleted a moment ago is left out rather than answered without its file.
     matches = [Match(images[hit.image_id], round(as_similarity(hit.score), 6))
                for hit in hits if hit.image_id in images]
-    return SearchOutcome(
-        matches=matches, query_image_id=query_image_ids[0] if len(query_image_ids) == 1 else None,
-        query_name=query_name, extractor=extractor, query_image_ids=tuple(query_image_ids),
-        region=region)
+    return SearchOutcome(matches=matches, query_name=query_name, extractor=extractor,
+                         query_image_ids=tuple(query_image_ids), region=region)
 
 
 def _checked_options(k, kind, min_similarity) -> int:

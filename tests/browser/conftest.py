@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.browser.helpers import DESKTOP, settle, sign_in
+from tests.browser.helpers import DESKTOP, settle, sign_in, wait_for_features
 from tests.browser.server import ADMIN, ARTIFACTS, collect_static, start_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -149,3 +149,12 @@ def open_page(browser, sessions, request):
     assert not unexpected, f"JavaScript errors on the page: {unexpected}"
     # Everything (scripts, styles, icons, fonts) comes from the app itself.
     assert not outside, f"The page fetched from elsewhere: {outside}"
+
+
+@pytest.fixture
+def search_page(app_server, open_page):
+    """The page on the Search tab, once the library's features are ready."""
+    page = open_page(app_server)
+    wait_for_features(page)
+    page.get_by_role("tab", name="Search").click()
+    return page

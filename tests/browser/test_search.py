@@ -2,19 +2,10 @@
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import snap, toast, wait_for_features
+from tests.browser.helpers import snap, toast
 from tests.browser.server import ORIGINALS
-
-
-@pytest.fixture
-def search_page(app_server, open_page):
-    page = open_page(app_server)
-    wait_for_features(page)
-    page.get_by_role("tab", name="Search").click()
-    return page
 
 
 def scores(page) -> list[float]:

@@ -13,14 +13,6 @@ from tests.browser.server import ORIGINALS
 LEFT, RIGHT = "hat_3.jpg", "shoes_2.jpg"
 
 
-@pytest.fixture
-def search_page(app_server, open_page):
-    page = open_page(app_server)
-    wait_for_features(page)
-    page.get_by_role("tab", name="Search").click()
-    return page
-
-
 def side_by_side(path, left: str, right: str):
     """Two library photos, each squeezed to 300 x 400, next to each other in one picture."""
     picture = PILImage.new("RGB", (600, 400))
