@@ -3,7 +3,7 @@
 A query is either an uploaded file (its vector extracted on the fly; the file is
 never stored) or an image of the library (what searches compare for it: its
 augmented vector where the worker has made one; it is left out of its own results).
-Only vectors of the serving extractor are compared (features/switching.py: the configured
+Only vectors of the serving extractor are compared (features/serving.py: the configured
 one, or while the library is re-embedded with it, the previous one). With SEARCH_QUERY_EXPANSION the
 query is blended with its first hits and searched again (search/reranking.py).
 """
@@ -19,7 +19,7 @@ from core.vectors import normalise
 from features.extractors.warmup import sample_image
 from features.models import FeatureVector
 from features.selectors import vectors_exist
-from features.switching import extractor_serving, serving_extractor
+from features.serving import serving_extractor, serving_row
 from gallery.models import Image
 from gallery.selectors import image_get
 from gallery.storage import file_read
@@ -68,7 +68,7 @@ def search_by_upload(*, upload: UploadFile, k: int | None = None, kind: str = Im
     _check_query_file(data)
     if region is not None:
         data = region_cut(data, region)
-    serving = extractor_serving()
+    serving = serving_row()
     _require_vectors(serving.fingerprint)
     vector = _extracted(serving, [data])[0]
     return _search(extractor=serving.fingerprint, query=vector, k=k, kind=kind,
@@ -83,7 +83,7 @@ def search_by_image(*, image_id: int, k: int | None = None, kind: str = Image.Ki
     the image is not its own match."""
     k = _checked_options(k, kind, min_similarity)
     image = image_get(pk=image_id)
-    serving = extractor_serving()
+    serving = serving_row()
     _require_vectors(serving.fingerprint)
     if region is not None:
         try:
@@ -118,7 +118,7 @@ def search_by_several(*, uploads: list[UploadFile] = (), image_ids: list[int] = 
     datas = [upload.read() for upload in uploads]
     for data in datas:
         _check_query_file(data)
-    serving = extractor_serving()
+    serving = serving_row()
     _require_vectors(serving.fingerprint)
     vectors = _stored_vectors(serving.fingerprint, [images[pk] for pk in image_ids])
     if datas:
@@ -203,7 +203,7 @@ def search_warm_up() -> bool:
     """Make the first search as fast as the next ones: load the serving extractor's model,
     run one image through it (a runtime prepares its kernels for a shape on its first call)
     and load the index. The server runs this in a thread as it starts."""
-    serving = extractor_serving()
+    serving = serving_row()
     if not vectors_exist(extractor=serving.fingerprint):
         return False
     try:

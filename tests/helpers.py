@@ -128,3 +128,13 @@ class RecordingExtractor(FakeExtractor):
         if self.delay:
             time.sleep(self.delay)
         return super().infer(batch)
+
+
+def run_stage(name: str, *, extractor: str | None = None,
+              budget_seconds: float | None = None) -> int:
+    """Run one of the feature worker's later stages ("augmentation", "duplicates",
+    "labels") as the worker does, for the configured extractor unless told another."""
+    from features.jobs.stages import stage_refresh
+
+    return stage_refresh(name, extractor=extractor or fingerprint(),
+                         budget_seconds=budget_seconds)

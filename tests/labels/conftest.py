@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from labels.loader import head_forget
-from labels.services import labels_forget
 from search.index import reset_index
 from tests.helpers import unit
 
@@ -24,11 +23,9 @@ def class_vector(number: int, *, mix: int | None = None) -> np.ndarray:
 @pytest.fixture(autouse=True)
 def fresh_state():
     reset_index()
-    labels_forget()
     head_forget()
     yield
     reset_index()
-    labels_forget()
     head_forget()
 
 

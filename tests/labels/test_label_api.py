@@ -3,8 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from labels.services import labels_refresh
-from tests.helpers import library_image
+from tests.helpers import library_image, run_stage
 from tests.labels.conftest import class_vector
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
@@ -21,7 +20,7 @@ def library(tiny_head):
         "gadget": library_image((13, 14, 15), name="delorean.png", vector=class_vector(4)),
         "unlabelled": library_image((16, 17, 18), name="new.png", with_vector=False),
     }
-    labels_refresh()
+    run_stage("labels")
     return images
 
 

@@ -11,10 +11,9 @@ import pytest
 
 from features.extractors.loader import get_extractor
 from labels.models import ImageLabel
-from labels.services import labels_refresh
 from labels.wordnet import label_query
 from tests.features.test_realmodel import LABELS, ORIGINALS, SHARED, weights_path
-from tests.helpers import add_vector
+from tests.helpers import add_vector, run_stage
 
 pytestmark = [pytest.mark.realmodel, pytest.mark.django_db]
 KINDS = ("shoes", "hat", "t-shirt", "pants")
@@ -50,7 +49,7 @@ def real_labels(settings, request):
               for row, data in zip(rows, datas)]
     for image, vector in zip(images, extractor.extract(datas)):
         add_vector(image, vector, extractor=extractor.fingerprint)
-    labels_refresh()
+    run_stage("labels")
     return {image.name: (row["label"], list(ImageLabel.objects.filter(image=image)))
             for image, row in zip(images, rows)}
 

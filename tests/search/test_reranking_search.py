@@ -9,9 +9,8 @@ import pytest
 from core.vectors import normalise
 from features.extractors.loader import get_extractor
 from features.models import FeatureVector
-from search.augmentation import augmentation_refresh
 from search.reranking import augment_all
-from tests.helpers import fingerprint, library_image, make_image_bytes
+from tests.helpers import fingerprint, library_image, make_image_bytes, run_stage
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 URL = "/api/v1/search/"
@@ -32,7 +31,7 @@ def colours(n):
 @pytest.fixture
 def library():
     images = [library_image(colour, original=i % 3 == 0) for i, colour in enumerate(colours(20))]
-    augmentation_refresh(extractor=fingerprint())
+    run_stage("augmentation")
     return images
 
 
@@ -102,7 +101,7 @@ def test_an_image_not_yet_augmented_is_found_by_its_plain_vector(api_client, lib
 
 def test_with_both_off_the_scores_are_plain_cosines(api_client, library, settings):
     settings.SEARCH_AUGMENT = settings.SEARCH_QUERY_EXPANSION = False
-    augmentation_refresh(extractor=fingerprint())  # the worker clears the augmented vectors
+    run_stage("augmentation")  # the worker clears the augmented vectors
     image = library[2]
     vectors = {row.image_id: row.vector for row in FeatureVector.objects.all()}
     expected = sorted(((-float(vectors[i.pk] @ vectors[image.pk]), i.pk) for i in library
