@@ -72,7 +72,7 @@ def augmentation_pass(work: StagePass) -> int:
         with work.plain_vectors(count=rows.count()) as matrix:
             dirty = set(new) | orphaned | _beaten(extractor, matrix, new, k)
             positions = [row for row in map(matrix.row_of_key, sorted(dirty)) if row is not None]
-            results = _recompute(matrix, positions, k, reranking.alpha)
+            results = _recompute(matrix, positions, k, reranking)
         _write(extractor, results)
         return len(results)
 
@@ -115,7 +115,7 @@ def _beaten(extractor: str, matrix, new: list[int], k: int) -> set[int]:
     return set(owners[best >= thresholds].tolist())
 
 
-def _recompute(matrix, positions: list[int], k: int, alpha: float) -> list[tuple]:
+def _recompute(matrix, positions: list[int], k: int, reranking: Reranking) -> list[tuple]:
     """(vector id, augmented vector, [(neighbour id, similarity)]) for each row position."""
     keys, rows = matrix.keys, matrix.rows
     results = []
@@ -127,7 +127,8 @@ def _recompute(matrix, positions: list[int], k: int, alpha: float) -> list[tuple
             found_scores[position] = -np.inf
             found = nearest(found_scores, keys, k)
             similarities = found_scores[found]
-            augmented = blend(rows[position], rows[found], similarities, alpha)
+            augmented = blend(rows[position], rows[found], similarities, reranking.alpha,
+                              reranking.floor)
             results.append((int(keys[position]), augmented,
                             list(zip(keys[found].tolist(), similarities.tolist()))))
     return results

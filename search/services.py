@@ -6,6 +6,10 @@ augmented vector where the worker has made one; it is left out of its own result
 Only vectors of the serving extractor are compared (features/serving.py: the configured
 one, or while the library is re-embedded with it, the previous one). With SEARCH_QUERY_EXPANSION the
 query is blended with its first hits and searched again (search/reranking.py).
+
+Results are ranked with those re-ranked vectors, but the similarity shown is the cosine
+of the query's and the result's own (plain) vectors: one measure everywhere, the one
+the Duplicates tab shows, which blending with neighbours cannot inflate.
 """
 
 import logging
@@ -71,8 +75,8 @@ def search_by_upload(*, upload: UploadFile, k: int | None = None, kind: str = Im
     serving = serving_row()
     _require_vectors(serving.fingerprint)
     vector = _extracted(serving, [data])[0]
-    return _search(extractor=serving.fingerprint, query=vector, k=k, kind=kind,
-                   min_similarity=min_similarity, query_image_ids=(),
+    return _search(extractor=serving.fingerprint, query=vector, plain_query=vector, k=k,
+                   kind=kind, min_similarity=min_similarity, query_image_ids=(),
                    query_name=upload.display_name, region=region)
 
 
@@ -91,11 +95,11 @@ def search_by_image(*, image_id: int, k: int | None = None, kind: str = Image.Ki
         except FileNotFoundError:
             raise Conflict(f"The file of {image.name} is missing from storage.",
                            code="file_missing") from None
-        vector = _extracted(serving, [region_cut(data, region)])[0]
+        vector = plain = _extracted(serving, [region_cut(data, region)])[0]
     else:
-        vector = _stored_vectors(serving.fingerprint, [image])[0]
-    return _search(extractor=serving.fingerprint, query=vector, k=k, kind=kind,
-                   min_similarity=min_similarity, query_image_ids=(image.pk,),
+        vector, plain = _stored_vectors(serving.fingerprint, [image])[0]
+    return _search(extractor=serving.fingerprint, query=vector, plain_query=plain, k=k,
+                   kind=kind, min_similarity=min_similarity, query_image_ids=(image.pk,),
                    query_name=image.name, region=region)
 
 
@@ -120,14 +124,19 @@ def search_by_several(*, uploads: list[UploadFile] = (), image_ids: list[int] = 
         _check_query_file(data)
     serving = serving_row()
     _require_vectors(serving.fingerprint)
-    vectors = _stored_vectors(serving.fingerprint, [images[pk] for pk in image_ids])
-    if datas:
-        vectors += list(_extracted(serving, datas))
-    combined = normalise(np.mean([normalise(np.asarray(v)).ravel() for v in vectors], axis=0))
+    stored = _stored_vectors(serving.fingerprint, [images[pk] for pk in image_ids])
+    extracted = list(_extracted(serving, datas)) if datas else []
     names = [images[pk].name for pk in image_ids] + [upload.display_name for upload in uploads]
-    return _search(extractor=serving.fingerprint, query=combined, k=k, kind=kind,
-                   min_similarity=min_similarity, query_image_ids=tuple(image_ids),
+    return _search(extractor=serving.fingerprint,
+                   query=_combined([vector for vector, _ in stored] + extracted),
+                   plain_query=_combined([plain for _, plain in stored] + extracted), k=k,
+                   kind=kind, min_similarity=min_similarity, query_image_ids=tuple(image_ids),
                    query_name=", ".join(names))
+
+
+def _combined(vectors: list[np.ndarray]) -> np.ndarray:
+    """The mean of unit vectors, made unit length again."""
+    return normalise(np.mean([normalise(np.asarray(v)).ravel() for v in vectors], axis=0))
 
 
 def _extracted(serving, datas: list[bytes]) -> np.ndarray:
@@ -137,11 +146,12 @@ def _extracted(serving, datas: list[bytes]) -> np.ndarray:
 
 
 def _stored_vectors(fingerprint: str, images: list[Image]) -> list[np.ndarray]:
-    """What searches compare for these library images (augmented where made), in order;
-    409 naming those without one yet."""
-    found = dict(FeatureVector.objects.filter(image__in=images, extractor=fingerprint)
-                 .annotate(searchable=searchable_vector())
-                 .values_list("image_id", "searchable"))
+    """(What searches compare, the plain vector) of these library images, in order; 409
+    naming those without one yet."""
+    found = {image_id: (searchable, plain) for image_id, searchable, plain in
+             FeatureVector.objects.filter(image__in=images, extractor=fingerprint)
+             .annotate(searchable=searchable_vector())
+             .values_list("image_id", "searchable", "vector")}
     if missing := [image.name for image in images if image.pk not in found]:
         raise Conflict(
             ", ".join(missing) + (" has" if len(missing) == 1 else " have")
@@ -151,20 +161,31 @@ def _stored_vectors(fingerprint: str, images: list[Image]) -> list[np.ndarray]:
     return [found[image.pk] for image in images]
 
 
-def _search(*, extractor, query, k, kind, min_similarity, query_image_ids, query_name,
-            region=None) -> SearchOutcome:
+def _search(*, extractor, query, plain_query, k, kind, min_similarity, query_image_ids,
+            query_name, region=None) -> SearchOutcome:
     reranking = Reranking.configured(settings)
     hits = get_index().search(
         extractor=extractor, query=normalise(np.asarray(query)).ravel(), k=k, kind=kind,
-        min_similarity=min_similarity or None, exclude_image_ids=query_image_ids,
-        expand_neighbours=reranking.expand_neighbours, alpha=reranking.alpha,
+        exclude_image_ids=query_image_ids, expand_neighbours=reranking.expand_neighbours,
+        alpha=reranking.alpha, floor=reranking.floor,
     )
-    images = Image.objects.in_bulk([hit.image_id for hit in hits])
+    ids = [hit.image_id for hit in hits]
+    images = Image.objects.in_bulk(ids)
+    shown = _plain_similarities(extractor, plain_query, ids)
     # An image deleted a moment ago is left out rather than answered without its file.
-    matches = [Match(images[hit.image_id], round(as_similarity(hit.score), 6))
-               for hit in hits if hit.image_id in images]
+    matches = [Match(images[pk], shown[pk]) for pk in ids if pk in images and pk in shown
+               and (not min_similarity or shown[pk] >= min_similarity)]
     return SearchOutcome(matches=matches, query_name=query_name, extractor=extractor,
                          query_image_ids=tuple(query_image_ids), region=region)
+
+
+def _plain_similarities(extractor: str, query: np.ndarray, image_ids: list[int]
+                        ) -> dict[int, float]:
+    """The cosine of ``query`` and each image's plain vector, as shown (0 to 1)."""
+    query = normalise(np.asarray(query, dtype=np.float32)).ravel()
+    rows = FeatureVector.objects.filter(image_id__in=image_ids, extractor=extractor)
+    return {image_id: round(as_similarity(float(np.asarray(vector, np.float32) @ query)), 6)
+            for image_id, vector in rows.values_list("image_id", "vector")}
 
 
 def _checked_options(k, kind, min_similarity) -> int:

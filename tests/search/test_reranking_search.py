@@ -1,5 +1,6 @@
 """Search with re-ranking on (as shipped), through the API, on SQLite and on PostgreSQL:
-the library compared by its augmented vectors, the query expanded with its first hits."""
+the library compared by its augmented vectors, the query expanded with its first hits,
+and each result shown with the plain cosine of the query's and its own vector."""
 
 import io
 
@@ -35,8 +36,9 @@ def library():
     return images
 
 
-def reference(query, *, exclude=None, k=6, keep=lambda image_id: True):
-    """The expected answer, computed densely: augmented library, expanded query."""
+def reference(query, *, plain_query=None, exclude=None, k=6, keep=lambda image_id: True):
+    """The expected answer, computed densely: ranked by the augmented library and the
+    expanded query, shown with the plain cosine to ``plain_query`` (default ``query``)."""
     rows = list(FeatureVector.objects.filter(extractor=fingerprint()).order_by("id"))
     plain = np.stack([row.vector for row in rows])
     augmented = augment_all(plain, np.array([row.pk for row in rows]), k=4)[0]
@@ -48,7 +50,8 @@ def reference(query, *, exclude=None, k=6, keep=lambda image_id: True):
     scores = augmented @ expanded
     order = [i for i in np.lexsort((image_ids, -scores))
              if image_ids[i] != exclude and keep(int(image_ids[i]))][:k]
-    return [(int(image_ids[i]), pytest.approx(float(min(1.0, max(0.0, scores[i]))), abs=2e-5))
+    shown = plain @ (query if plain_query is None else plain_query)
+    return [(int(image_ids[i]), pytest.approx(float(min(1.0, max(0.0, shown[i]))), abs=2e-5))
             for i in order]
 
 
@@ -59,11 +62,11 @@ def found(response):
 
 def test_search_by_library_image_uses_its_augmented_vector_and_expands_it(api_client, library):
     image = library[5]
-    query = FeatureVector.objects.get(image=image).augmented
+    row = FeatureVector.objects.get(image=image)
 
     response = api_client.post(URL, {"image_id": image.pk}, format="multipart")
 
-    assert found(response) == reference(query, exclude=image.pk)
+    assert found(response) == reference(row.augmented, plain_query=row.vector, exclude=image.pk)
 
 
 def test_search_by_upload_expands_the_uploaded_vector_over_the_augmented_library(
@@ -80,13 +83,14 @@ def test_search_by_upload_expands_the_uploaded_vector_over_the_augmented_library
 def test_expansion_draws_on_the_whole_library_and_the_answer_keeps_the_filter(
         api_client, library):
     image = library[1]
-    query = FeatureVector.objects.get(image=image).augmented
+    row = FeatureVector.objects.get(image=image)
     originals = {i.pk for i in library if i.is_original}
 
     response = api_client.post(URL, {"image_id": image.pk, "kind": "original"},
                                format="multipart")
 
-    assert found(response) == reference(query, exclude=image.pk, keep=originals.__contains__)
+    assert found(response) == reference(row.augmented, plain_query=row.vector, exclude=image.pk,
+                                        keep=originals.__contains__)
 
 
 def test_an_image_not_yet_augmented_is_found_by_its_plain_vector(api_client, library):
