@@ -18,6 +18,6 @@ def images_with_label(images: QuerySet[Image], *, text: str) -> QuerySet[Image]:
     matches = Q(wnid__in=plain, score__gte=MIN_SCORE)
     for wnid in sorted(query.wnids - set(plain)):
         matches |= Q(wnid=wnid, score__gte=thresholds[wnid])
-    for term in query.terms:  # classes outside WordNet (another classifier)
-        matches |= Q(name__iexact=term, score__gte=MIN_SCORE)
+    for term in query.terms:  # classes outside WordNet (another classifier), by name
+        matches |= Q(name__iexact=term, score__gte=MIN_SCORE) & ~Q(wnid__in=query.wnids)
     return images.filter(Exists(ImageLabel.objects.filter(matches, image=OuterRef("pk"))))

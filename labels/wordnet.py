@@ -45,7 +45,8 @@ def _table() -> _Table:
             below.setdefault(synset, set()).add(wnid)
     narrower = {}
     for word, synsets in data["senses"].items():
-        found = frozenset().union(*(below[synset] for synset in synsets))
+        # A sense is a broader synset, or a class itself (an everyday word for it).
+        found = frozenset().union(*(below.get(synset, {synset}) for synset in synsets))
         narrower[term_normalise(word)] = narrower.get(term_normalise(word), frozenset()) | found
     return _Table({term: frozenset(wnids) for term, wnids in own.items()}, narrower)
 

@@ -6,17 +6,18 @@ each garment class for the label filter to match it, calibrated on the dev set.
 
 The dev set (../shared/data/devset: 10 garment kinds x 30 photos) is labelled as the worker
 labels a library (the default preset's stored vectors, the classifier layer, the top 5).
-QUERY_KINDS says which kind of photo each everyday word should find; a class is right on a
-photo when a word of the photo's kind names it (labels/wordnet.py). For each class those
+QUERY_KINDS says which kind of photo each everyday word should find; a class is right on
+a photo when a word of the photo's kind names it (labels/wordnet.py). For each class those
 words name, seen at MIN_SCORE or more on at least MIN_PHOTOS photos, the threshold is the
-score up to MAX_THRESHOLD that makes the best F0.5 (precision weighed twice as much as recall: a search that
-shows shorts for "jeans" is worse than one that misses a pair) over the photos whose
-stored labels hold it. Every other class keeps MIN_SCORE. bench/labels.py measures the
+score up to MAX_THRESHOLD that makes the best F0.5 (precision weighed twice as much as
+recall: a search that shows shorts for "jeans" is worse than one that misses a pair) over
+the photos whose stored labels hold it. Every other class keeps MIN_SCORE. bench/labels.py measures the
 result on the dev set, in two halves (each calibrated on the other), and on the originals.
 """
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -92,10 +93,12 @@ def main() -> None:
     paths, kinds = dev_set()
     stored = preset_scores(head, PRESET, paths, cache=args.cache)
     found = thresholds_calibrate(stored, kinds, right_kinds(head.wnids), floor=MIN_SCORE)
+    # Rounded down: the photo whose score a threshold is still reaches it.
+    rounded = {head.wnids[number]: math.floor(value * 10_000) / 10_000
+               for number, value in found.items()}
     data = {"source": f"labels/data/make_class_thresholds.py: the dev set, {PRESET}, "
                       f"F{BETA:g} per class", "default": MIN_SCORE,
-            "thresholds": {head.wnids[number]: round(value, 4)
-                           for number, value in sorted(found.items(), key=lambda item: head.wnids[item[0]])}}
+            "thresholds": dict(sorted(rounded.items()))}
     OUTPUT.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     for number, value in sorted(found.items(), key=lambda item: -item[1]):
         print(f"  {head.names[number]:<20} {value:.3f}")

@@ -34,8 +34,14 @@ HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "imagenet_wordnet.json"
 # Words whose everyday sense is broader than WordNet's: a shoe shop sells clogs and boots,
 # but WordNet's "shoe" is only the low kind with a sole and heel (loafers, trainers,
-# sandals). Word -> the synset it stands for instead.
-EVERYDAY = {"shoe": "n03380867"}  # footwear, footgear
+# sandals); a beanie or a baseball cap is a hat to most, but a "cap" to WordNet; its
+# "sneaker" (gym shoe) has no class below it, while ImageNet's "running shoe" is one. Word
+# -> the synsets (broader ones or classes) it stands for instead.
+EVERYDAY = {
+    "shoe": ["n03380867"],  # footwear, footgear
+    "hat": ["n03497657", "n02954340"],  # hat, chapeau, lid; cap
+    "sneaker": ["n04120489"],  # running shoe
+}
 
 
 def read_nouns(dict_dir: Path) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -114,12 +120,13 @@ def build(dict_dir: Path, class_index: Path) -> dict:
     useful = {wnid[1:] for wnid in wnids} | {synset[1:] for synset in broader}
     by_word = read_senses(dict_dir)
     senses = {}
-    for word in sorted({lemma.lower() for names in broader.values() for lemma in names}):
+    words = {lemma.lower() for names in broader.values() for lemma in names} | set(EVERYDAY)
+    for word in sorted(words):
         offsets, tagged = by_word.get(word, ([], 0))
         counted = ["n" + offset for offset in senses_that_count(offsets, tagged, useful)
                    if "n" + offset in broader]
         if word in EVERYDAY:
-            counted = [EVERYDAY[word]]
+            counted = EVERYDAY[word]
         if counted:
             senses[word] = counted
     return {
