@@ -3,9 +3,10 @@ from the committed labels/data/class_thresholds.json (made by
 labels/data/make_class_thresholds.py on the dev set).
 
 A stored label matches only at its class's threshold or above. The classifier is not
-equally right about every class: on garment photos "jean" is given to shorts as readily
-as to trousers unless it is very sure, while "clog" at 5% is a shoe. Classes the dev set
-says nothing about (not named by its garment words, or seen too rarely) keep MIN_SCORE.
+equally right about every class: on garment photos it hands "jersey" (a T-shirt) to
+long-sleeved tops and shirts too unless it is fairly sure, while "clog" at 5% is a shoe.
+Classes the dev set says nothing about (not named by its garment words, or seen too
+rarely) keep MIN_SCORE.
 """
 
 import json

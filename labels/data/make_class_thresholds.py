@@ -11,8 +11,9 @@ a photo when a word of the photo's kind names it (labels/wordnet.py). For each c
 words name, seen at MIN_SCORE or more on at least MIN_PHOTOS photos, the threshold is the
 score up to MAX_THRESHOLD that makes the best F0.5 (precision weighed twice as much as
 recall: a search that shows shorts for "jeans" is worse than one that misses a pair) over
-the photos whose stored labels hold it. Every other class keeps MIN_SCORE. bench/labels.py measures the
-result on the dev set, in two halves (each calibrated on the other), and on the originals.
+the photos whose stored labels hold it. Every other class keeps MIN_SCORE. bench/labels.py
+measures the result on the dev set, in two halves (each calibrated on the other), and on the
+originals.
 """
 
 import argparse
