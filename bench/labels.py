@@ -199,7 +199,7 @@ def filter_report(head, dev: np.ndarray, kinds: list[str], originals: np.ndarray
         numbers = [head.wnids.index(wnid) for wnid in sorted(label_query(word).wnids)]
         if not numbers:
             print(f"  {word:<13} {kind:<10} {0:>7}   names no ImageNet class")
-            verdicts.append((word, 0.0, 0.0))
+            verdicts.append((word, 0.0, 0.0, numbers))
             continue
         flat = _figures([query_counts(dev, kinds, word, numbers, lambda n: MIN_SCORE)])
         calibrated = _figures([query_counts(dev, kinds, word, numbers, committed.get)])
