@@ -11,12 +11,15 @@ from tests.helpers import unit
 # direction (``class_vector``), so a test picks an image's labels by its vector. Real
 # WordNet ids (synonyms apply) and one class outside WordNet.
 CLASSES = [("n04133789", "sandal"), ("n04120489", "running_shoe"), ("n03595614", "jersey"),
-           ("n02123045", "tabby"), ("x00000001", "Flux_Capacitor")]
+           ("n02123045", "tabby"), ("x00000001", "Flux_Capacitor"), ("n03047690", "clog"),
+           ("n03124170", "cowboy_hat"), ("n04259630", "sombrero"), ("n03594734", "jean")]
+CLASS = {name: number for number, (_, name) in enumerate(CLASSES)}
 
 
-def class_vector(number: int, *, mix: int | None = None) -> np.ndarray:
-    """A vector the tiny head gives class ``number`` most (then class ``mix``, if given)."""
-    vector = unit(500 + number) + (0.6 * unit(500 + mix) if mix is not None else 0)
+def class_vector(number: int, *, mix: int | None = None, weight: float = 0.6) -> np.ndarray:
+    """A vector the tiny head gives class ``number`` most (then class ``mix``, if given: the
+    nearer ``weight`` is to 1, the more probable)."""
+    vector = unit(500 + number) + (weight * unit(500 + mix) if mix is not None else 0)
     return (vector / np.linalg.norm(vector)).astype(np.float32)
 
 

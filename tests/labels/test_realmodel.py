@@ -89,3 +89,18 @@ def test_the_sandal_photo_is_a_sandal_and_the_filter_finds_it_as_a_shoe(real_lab
     jeans = found("jeans")
     assert {"pants_4.jpg", "pants_5.jpg"} <= jeans and not any(
         name.startswith("shoes_") for name in jeans)
+
+
+@pytest.mark.parametrize("real_labels", PRESETS, indirect=True)
+def test_shoe_finds_the_clogs_and_boots_and_dress_finds_no_other_garment(real_labels,
+                                                                         api_client):
+    def found(query):
+        response = api_client.get("/api/v1/images/", {"label": query, "page_size": 100})
+        assert response.status_code == 200
+        return {image["name"] for image in response.json()["results"]}
+
+    # shoes_2.jpg: cowboy boots; shoes_3.jpg: sandals; shoes_4.jpg: clogs (with either preset).
+    assert {"shoes_2.jpg", "shoes_3.jpg", "shoes_4.jpg"} <= found("shoe")
+    assert all(name.startswith("shoes_") for name in found("shoe"))
+    # These are hats, T-shirts, trousers and shoes: none is a dress.
+    assert found("dress") == set()
