@@ -113,6 +113,13 @@ def unit(seed: int, dim: int = 192) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
+def class_vector(number: int, *, mix: int | None = None) -> np.ndarray:
+    """A vector the labels tests' tiny classifier (tests/labels/conftest.py) gives class
+    ``number`` most (then class ``mix``, if given): class n answers to ``unit(500 + n)``."""
+    vector = unit(500 + number) + (0.6 * unit(500 + mix) if mix is not None else 0)
+    return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+
 class RecordingExtractor(FakeExtractor):
     """The fake extractor, noting the size of every batch it was asked for (through the worker)."""
 

@@ -4,8 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from labels.services import labels_refresh
-from tests.helpers import library_image
-from tests.labels.conftest import class_vector
+from tests.helpers import class_vector, library_image
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 URL = "/api/v1/images/"

@@ -8,8 +8,7 @@ from features.models import FeatureVector
 from gallery.services import images_delete
 from labels.models import ImageLabel
 from labels.services import labels_refresh
-from tests.helpers import add_vector, library_image, make_image_bytes
-from tests.labels.conftest import class_vector
+from tests.helpers import add_vector, class_vector, library_image, make_image_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
