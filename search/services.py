@@ -16,7 +16,7 @@ from django.conf import settings
 
 from core.errors import Conflict, InvalidInput, Unavailable
 from core.vectors import normalise
-from features.extractors.warmup import sample_image
+from features.extractors.warm_up import sample_image
 from features.models import FeatureVector
 from features.selectors import vectors_exist
 from features.switching import extractor_serving, serving_extractor

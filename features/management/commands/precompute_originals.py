@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from core.errors import ImageSimError
-from features.extraction import extract_batches, warm_up_in_background
+from features.extraction import extract_batches, model_load_ahead
 from features.extractors.loader import get_extractor
 from features.models import FeatureVector
 from features.originals import (
@@ -44,7 +44,7 @@ class Command(BaseCommand):
             raise CommandError(f"No folder {folder}.")
         extractor = get_extractor()
         # The model loads on the other core while the files are imported.
-        loading = None if load else warm_up_in_background(extractor)
+        loading = None if load else model_load_ahead(extractor)
         result = originals_import(folder=folder)
         if result.skipped:
             # The features file ships with the originals: it must cover all of them.
