@@ -20,7 +20,7 @@ from django.conf import settings
 
 from core.errors import Conflict, InvalidInput, Unavailable
 from core.vectors import normalise
-from features.extractors.warmup import sample_image
+from features.extractors.warm_up import sample_image
 from features.models import FeatureVector
 from features.selectors import vectors_exist
 from features.serving import serving_extractor, serving_row

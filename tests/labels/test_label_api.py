@@ -3,8 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from tests.helpers import library_image, run_stage
-from tests.labels.conftest import class_vector
+from tests.helpers import class_vector, library_image, run_stage
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 URL = "/api/v1/images/"

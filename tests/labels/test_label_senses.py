@@ -6,8 +6,7 @@ import json
 import pytest
 
 from labels import thresholds
-from tests.helpers import library_image, run_stage
-from tests.labels.conftest import CLASS, class_vector
+from tests.helpers import LABEL_CLASS, class_vector, library_image, run_stage
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 URL = "/api/v1/images/"
@@ -19,7 +18,7 @@ def wardrobe(tiny_head):
             ("tee.png", "jersey"), ("jeans.png", "jean"), ("clogs.png", "clog"),
             ("trainers.png", "running_shoe"), ("sandals.png", "sandal"),
             ("stetson.png", "cowboy_hat"), ("sombrero.png", "sombrero")]):
-        library_image((number, 1, 2), name=name, vector=class_vector(CLASS[kind]))
+        library_image((number, 1, 2), name=name, vector=class_vector(LABEL_CLASS[kind]))
     run_stage("labels")
 
 
@@ -58,9 +57,9 @@ def test_a_label_matches_only_at_its_class_threshold(api_client, tiny_head, jers
     # Two photos whose second label is as probable: a jersey behind a sandal, a running
     # shoe behind a cat.
     library_image((1, 2, 3), name="beach.png",
-                  vector=class_vector(CLASS["sandal"], mix=CLASS["jersey"], weight=0.85))
+                  vector=class_vector(LABEL_CLASS["sandal"], mix=LABEL_CLASS["jersey"], weight=0.85))
     library_image((4, 5, 6), name="tom.png",
-                  vector=class_vector(CLASS["tabby"], mix=CLASS["running_shoe"], weight=0.85))
+                  vector=class_vector(LABEL_CLASS["tabby"], mix=LABEL_CLASS["running_shoe"], weight=0.85))
     run_stage("labels")
     seconds = {image["name"]: image["labels"][1] for image in
                api_client.get(URL).json()["results"]}

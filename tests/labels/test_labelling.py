@@ -7,8 +7,14 @@ from features.jobs.worker import Worker
 from features.models import FeatureVector
 from gallery.services import images_delete
 from labels.models import ImageLabel
-from tests.helpers import add_vector, library_image, make_image_bytes, run_stage
-from tests.labels.conftest import CLASSES, class_vector
+from tests.helpers import (
+    LABEL_CLASSES,
+    add_vector,
+    class_vector,
+    library_image,
+    make_image_bytes,
+    run_stage,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -158,4 +164,4 @@ def test_a_class_index_that_does_not_fit_the_classifier_labels_nothing(tiny_head
     library_image((1, 2, 3), vector=class_vector(0))
 
     assert run_stage("labels") == 0
-    assert f"the class index must name classes 0 to {len(CLASSES) - 1}" in caplog.text
+    assert f"the class index must name classes 0 to {len(LABEL_CLASSES) - 1}" in caplog.text
