@@ -42,13 +42,19 @@ def can_manage_keys(user) -> bool:
 
 
 def can_delete_uploads(user) -> bool:
-    """Delete at least one's own uploads (each image is then checked with can_delete)."""
+    """Delete at least one's own uploads and use one's trash (each image is then checked
+    with can_delete)."""
     return _has(user, DELETE_OWN) or _has(user, DELETE_ANY)
 
 
+def can_delete_any(user) -> bool:
+    """Delete, restore and purge anyone's uploads, and see the whole trash (admins)."""
+    return _has(user, DELETE_ANY)
+
+
 def can_delete(user, image) -> bool:
-    """Delete this upload: an admin any, an editor their own. Originals are refused by the
-    library itself, whoever asks."""
+    """Delete this upload, or restore it from the trash or purge it there: an admin any,
+    an editor their own. Originals are refused by the library itself, whoever asks."""
     if _has(user, DELETE_ANY):
         return True
     return _has(user, DELETE_OWN) and image.uploaded_by_id == user.pk

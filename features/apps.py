@@ -8,3 +8,6 @@ class FeaturesConfig(AppConfig):
     def ready(self):
         # Registers the start-up checks; connects the upload signal.
         from features import checks, receivers  # noqa: F401
+        from features.jobs.purge import purge_stage_register
+
+        purge_stage_register()

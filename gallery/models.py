@@ -15,6 +15,17 @@ class ImageQuerySet(models.QuerySet):
         is_original = Image.Kind(kind).is_original
         return self if is_original is None else self.filter(is_original=is_original)
 
+    def trashed(self):
+        return self.filter(trashed_at__isnull=False)
+
+
+class LiveImageManager(models.Manager.from_queryset(ImageQuerySet)):
+    """The library as everyone sees it: images in the trash are left out of every list,
+    count, search result, file URL and duplicate group (gallery/trash.py)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(trashed_at__isnull=True)
+
 
 class Image(models.Model):
     """One picture in the library: its stored file, its thumbnail and what we know of it."""
@@ -55,7 +66,16 @@ class Image(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    objects = ImageQuerySet.as_manager()
+    # Set when moved to the trash; the row and its files stay until purged.
+    trashed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    trashed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    # The first manager is the default one (the admin's, forms'): live images only.
+    # Related lookups (a vector's image) use the plain base manager and see every row.
+    objects = LiveImageManager()
+    all_objects = ImageQuerySet.as_manager()
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]

@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 
+from accounts import rules
 from core.errors import NotFound
 from gallery.models import Image
 
@@ -19,3 +20,20 @@ def image_get(*, pk=None, filename=None) -> Image:
         return Image.objects.get(**lookup)
     except (Image.DoesNotExist, ValueError):
         raise NotFound(f"No image {pk if pk is not None else filename!r} in the library.") from None
+
+
+def trash_list(*, user) -> QuerySet[Image]:
+    """The trash as ``user`` sees it: their own trashed uploads, everyone's for an admin;
+    most recently trashed first."""
+    trashed = Image.all_objects.trashed().select_related("uploaded_by", "trashed_by")
+    if not rules.can_delete_any(user):
+        trashed = trashed.filter(uploaded_by=user) if user.is_authenticated else trashed.none()
+    return trashed.order_by("-trashed_at", "-id")
+
+
+def trash_get(*, pk, user) -> Image:
+    """One image of ``user``'s trash; any other id (live, someone else's) is not found."""
+    try:
+        return trash_list(user=user).get(pk=pk)
+    except (Image.DoesNotExist, ValueError, OverflowError):
+        raise NotFound(f"No image {pk} in your trash.") from None

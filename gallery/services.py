@@ -1,12 +1,10 @@
-"""Writes to the library: add images, delete images.
+"""Writes to the library: add images, delete images (to the trash, gallery/trash.py).
 
 Files and rows change together, so there is never a row without its file: a file is
-stored before its row is committed and removed again if the row cannot be written;
-on delete the image file goes first and its row right after (a store that refuses
-the delete leaves the row, and says so), the thumbnail once the row is gone.
+stored before its row is committed and removed again if the row cannot be written.
+A deleted upload keeps its row and files in the trash until purged (gallery/trash.py).
 """
 
-import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -17,13 +15,13 @@ from accounts import rules
 from core.errors import Forbidden, ImageSimError, InvalidInput, NotFound, TooLarge
 from gallery.converters import STORED_NAME
 from gallery.models import Image
-from gallery.signals import images_added, images_deleted
-from gallery.storage import StorageUnavailable, file_delete, file_save
+from gallery.signals import images_added
+from gallery.storage import file_save
 from gallery.thumbnails import make_thumbnail
+from gallery.trash import files_delete, image_restore, images_trash
 from gallery.uploads import UploadFile, display_name
 from gallery.validation import CheckedImage, check_image
 
-logger = logging.getLogger(__name__)
 
 IMAGES_DIR = "images"
 THUMBNAILS_DIR = "thumbnails"
@@ -74,9 +72,8 @@ def image_create(*, name: str, data: bytes, uploaded_by=None, is_original=False,
 
 def _store(name: str, data: bytes, info: CheckedImage, *, uploaded_by, is_original,
            filename: str | None = None, announce: bool = True) -> UploadResult:
-    existing = Image.objects.filter(sha256=info.sha256).first()
-    if existing:
-        return UploadResult(existing, duplicate=True)
+    if known := _known(info.sha256):
+        return known
 
     filename = _free_filename(filename, info)
     stem = filename.rsplit(".", 1)[0]
@@ -101,13 +98,12 @@ def _store(name: str, data: bytes, info: CheckedImage, *, uploaded_by, is_origin
             )
     except IntegrityError:
         # Another request stored the same content (or took the name) a moment ago.
-        _delete_files(*saved)
-        existing = Image.objects.filter(sha256=info.sha256).first()
-        if existing:
-            return UploadResult(existing, duplicate=True)
+        files_delete(*saved)
+        if known := _known(info.sha256):
+            return known
         raise
     except BaseException:
-        _delete_files(*saved)
+        files_delete(*saved)
         raise
     # Each image is announced once committed, so one failing later in a many-file
     # upload cannot keep those stored before it from being queued for features.
@@ -116,11 +112,22 @@ def _store(name: str, data: bytes, info: CheckedImage, *, uploaded_by, is_origin
     return UploadResult(image, duplicate=False)
 
 
+def _known(sha256: str) -> UploadResult | None:
+    existing = Image.all_objects.filter(sha256=sha256).first()
+    if existing is None:
+        return None
+    if existing.trashed_at is not None:
+        # The same content waits in the trash: uploading it again brings it back.
+        return UploadResult(image_restore(image=existing), duplicate=False)
+    return UploadResult(existing, duplicate=True)
+
+
 _SAFE_NAME = re.compile(rf"^{STORED_NAME}$")
 
 
 def _free_filename(wanted: str | None, info: CheckedImage) -> str:
-    if wanted and _SAFE_NAME.match(wanted) and not Image.objects.filter(filename=wanted).exists():
+    taken = Image.all_objects.filter(filename=wanted).exists
+    if wanted and _SAFE_NAME.match(wanted) and not taken():
         return wanted
     return f"{uuid.uuid4().hex}.{info.extension}"
 
@@ -130,8 +137,8 @@ def image_delete(*, image: Image, by=None) -> None:
 
 
 def images_delete(*, images: list[Image], by=None) -> int:
-    """Delete user uploads with their files, all or none: any original among them, or
-    (when ``by`` names who asks) any upload that user may not delete, refuses them all."""
+    """Move user uploads to the trash, all or none: any original among them, or (when
+    ``by`` names who asks) any upload that user may not delete, refuses them all."""
     originals = [image.filename for image in images if image.is_original]
     if originals:
         raise Forbidden(
@@ -147,27 +154,7 @@ def images_delete(*, images: list[Image], by=None) -> int:
                 code="not_your_upload",
                 extra={"not_yours": others},
             )
-    deleted, kept, refusal = [], [], None
-    for image in images:
-        try:
-            file_delete(image.file.name)
-            deleted.append(image)
-        except StorageUnavailable as exc:
-            kept.append(image.filename)
-            refusal = refusal or exc
-    with transaction.atomic():
-        Image.objects.filter(pk__in=[image.pk for image in deleted]).delete()
-    thumbnails = [image.thumbnail.name for image in deleted]
-    transaction.on_commit(lambda: _delete_files(*thumbnails))
-    deleted_ids = [image.pk for image in deleted]
-    transaction.on_commit(lambda: images_deleted.send(sender=Image, image_ids=deleted_ids))
-    if refusal is not None:
-        raise StorageUnavailable(
-            f"{refusal.message} {len(deleted)} of {len(images)} deleted; still in the library: "
-            + ", ".join(kept),
-            extra={"deleted": len(deleted), "not_deleted": kept},
-        )
-    return len(deleted)
+    return images_trash(images=images, by=by)
 
 
 def images_delete_by_ids(*, ids: list[int], by=None) -> int:
@@ -179,12 +166,3 @@ def images_delete_by_ids(*, ids: list[int], by=None) -> int:
             extra={"missing": missing},
         )
     return images_delete(images=images, by=by)
-
-
-def _delete_files(*names: str) -> None:
-    """Best effort, for files no row names any more."""
-    for name in names:
-        try:
-            file_delete(name)
-        except StorageUnavailable:
-            logger.exception("Could not delete stored file %s", name)

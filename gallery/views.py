@@ -44,30 +44,40 @@ def cached_for_a_year(view):
     return with_cache_control
 
 
-def _etag(filename: str, *, thumbnail: bool) -> str | None:
+def _image(request, filename: str) -> Image | None:
+    """The image a file URL names, if the user may see it: an image in the trash only to
+    whoever may restore it (its owner, an admin), for the Trash view."""
+    image = Image.all_objects.filter(filename=filename).first()
+    if image is not None and image.trashed_at is not None \
+            and not rules.can_delete(request.user, image):
+        return None
+    return image
+
+
+def _etag(request, filename: str, *, thumbnail: bool) -> str | None:
     # The content hash is a strong ETag; an unknown name has none (the view answers 404).
-    sha256 = Image.objects.filter(filename=filename).values_list("sha256", flat=True).first()
-    return f'"{sha256[:32]}{"-thumb" if thumbnail else ""}"' if sha256 else None
+    image = _image(request, filename)
+    return f'"{image.sha256[:32]}{"-thumb" if thumbnail else ""}"' if image else None
 
 
 @files_read_only
 @rule_required(rules.can_view)
 @cached_for_a_year
-@condition(etag_func=lambda request, filename: _etag(filename, thumbnail=False))
+@condition(etag_func=lambda request, filename: _etag(request, filename, thumbnail=False))
 def image_file(request, filename: str):
-    return _serve(filename, thumbnail=False)
+    return _serve(request, filename, thumbnail=False)
 
 
 @files_read_only
 @rule_required(rules.can_view)
 @cached_for_a_year
-@condition(etag_func=lambda request, filename: _etag(filename, thumbnail=True))
+@condition(etag_func=lambda request, filename: _etag(request, filename, thumbnail=True))
 def image_thumbnail(request, filename: str):
-    return _serve(filename, thumbnail=True)
+    return _serve(request, filename, thumbnail=True)
 
 
-def _serve(filename: str, *, thumbnail: bool):
-    image = Image.objects.filter(filename=filename).first()
+def _serve(request, filename: str, *, thumbnail: bool):
+    image = _image(request, filename)
     if image is None:
         return json_error(f"No image {filename!r} in the library.", code="not_found", status=404)
     stored = image.thumbnail if thumbnail else image.file

@@ -170,6 +170,10 @@ STORAGES = {
 IMAGESIM_MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_MB", 16) * 1024 * 1024
 IMAGESIM_MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 50_000_000)
 IMAGESIM_MAX_FILES_PER_UPLOAD = env_int("MAX_FILES_PER_UPLOAD", 100)
+# Days a deleted upload waits in the trash before the daily purge frees its files.
+TRASH_DAYS = env_int("TRASH_DAYS", 30)
+if TRASH_DAYS < 0:
+    raise ImproperlyConfigured(f"TRASH_DAYS must be 0 or more days, not {TRASH_DAYS}")
 IMAGESIM_THUMBNAIL_SIZE = 200
 IMAGESIM_THUMBNAIL_QUALITY = 75
 # Django refuses request bodies over DATA_UPLOAD_MAX_MEMORY_SIZE only for non-file
