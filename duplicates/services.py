@@ -1,10 +1,11 @@
 """Acting on duplicate groups: keep some images and delete the others, say a group is not
 duplicates, or resolve every group with the keeper rule.
 
-Deletes go through the library's own service (gallery.services.images_delete), so files
-and rows go together and a store that refuses is reported. Each image is checked first
-on its own: originals are never deleted, and an editor deletes only their own uploads;
-the images that cannot be deleted are reported with why, and the others are deleted.
+Deletes go through the library's own service (gallery.services.images_delete): the
+images go to the trash, where they can be restored until purged. Each image is checked
+first on its own: originals are never deleted, and an editor deletes only their own
+uploads; the images that cannot be deleted are reported with why, and the others are
+deleted.
 """
 
 from dataclasses import dataclass, field
@@ -17,7 +18,6 @@ from duplicates.models import DismissedImage, DuplicateDismissal
 from duplicates.selectors import ListedGroup, duplicate_grouping, group_get, group_images
 from gallery import services as gallery
 from gallery.models import Image
-from gallery.storage import StorageUnavailable
 
 
 @dataclass
@@ -82,15 +82,8 @@ def _delete(resolution: Resolution, images: list[Image], by) -> None:
                 image, "not_your_upload", "You can delete only your own uploads."))
         else:
             deletable.append(image)
-    try:
-        gallery.images_delete(images=deletable, by=by)
-        resolution.deleted = sorted(image.pk for image in deletable)
-    except StorageUnavailable as exc:
-        still = set(Image.objects.filter(pk__in=[image.pk for image in deletable])
-                    .values_list("pk", flat=True))
-        resolution.deleted = sorted(image.pk for image in deletable if image.pk not in still)
-        resolution.not_deleted += [_refusal(image, exc.code, exc.message)
-                                   for image in deletable if image.pk in still]
+    gallery.images_delete(images=deletable, by=by)
+    resolution.deleted = sorted(image.pk for image in deletable)
     resolution.not_deleted.sort(key=lambda entry: entry["id"])
 
 

@@ -96,14 +96,15 @@ class ImageAdmin(admin.ModelAdmin):
     def delete_model(self, request, obj):
         services.image_delete(image=obj)
 
-    @admin.action(description="Delete selected uploads (originals are skipped)",
+    @admin.action(description="Delete selected uploads to the trash (originals are skipped)",
                   permissions=["delete"])
     def delete_uploads(self, request, queryset):
         originals = queryset.filter(is_original=True).count()
         deleted = services.images_delete(images=list(queryset.filter(is_original=False)),
                                          by=request.user)
         if deleted:
-            self.message_user(request, ngettext("Deleted %d image.", "Deleted %d images.",
+            self.message_user(request, ngettext("Moved %d image to the trash.",
+                                                "Moved %d images to the trash.",
                                                 deleted) % deleted, messages.SUCCESS)
         if originals:
             self.message_user(

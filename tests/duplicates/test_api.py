@@ -130,7 +130,7 @@ def resolve(client, key, body=None):
     return client.post(f"{URL}{key}/resolve/", body or {}, format="json")
 
 
-def test_keeping_one_deletes_the_others_files_and_rows_but_never_an_original(
+def test_keeping_one_moves_the_others_to_the_trash_but_never_an_original(
         api_client, group, django_capture_on_commit_callbacks):
     key = listed(api_client)["results"][0]["id"]
     with django_capture_on_commit_callbacks(execute=True):
@@ -143,8 +143,9 @@ def test_keeping_one_deletes_the_others_files_and_rows_but_never_an_original(
                          "code": "original_protected",
                          "detail": "Original images are protected and never deleted."}]}
     assert not Image.objects.filter(pk=group["keeper"].pk).exists()
+    assert Image.all_objects.get(pk=group["keeper"].pk).trashed_at is not None
     stem = group["keeper"].filename.split(".")[0]
-    assert stored_files() and not [name for name in stored_files() if stem in name]
+    assert len([name for name in stored_files() if stem in name]) == 2  # until purged
     # The original and the kept image are still alike: still one group of two.
     assert [ids(g) for g in listed(api_client)["results"]] == [
         [group["editors"].pk, group["original"].pk]]
@@ -225,18 +226,26 @@ def test_resolve_all_keeps_each_groups_keeper(api_client, group):
         group["keeper"].pk, other[1].pk, group["original"].pk, group["lone"].pk}
 
 
-def test_a_store_that_refuses_a_delete_is_reported_and_keeps_the_image(api_client, group,
-                                                                        monkeypatch):
-    storage_refuses(monkeypatch, "delete", OSError("Access Denied"),
-                    when=lambda name: group["editors"].filename in name)
+def test_resolving_leaves_the_files_to_the_purge_so_a_refusing_store_changes_nothing(
+        api_client, group, monkeypatch):
+    storage_refuses(monkeypatch, "delete", OSError("Access Denied"))
     key = listed(api_client)["results"][0]["id"]
     body = resolve(api_client, key, {"keep": [group["original"].pk]}).json()
 
-    assert body["deleted"] == [group["keeper"].pk]
-    [refused] = body["not_deleted"]
-    assert (refused["id"], refused["code"]) == (group["editors"].pk, "storage_unavailable")
-    assert "Access Denied" in refused["detail"]
-    assert Image.objects.filter(pk=group["editors"].pk).exists()
+    assert body["deleted"] == sorted([group["keeper"].pk, group["editors"].pk])
+    assert body["not_deleted"] == []
+    assert listed(api_client)["count"] == 0
+    assert set(Image.all_objects.trashed()) == {group["keeper"], group["editors"]}
+
+
+def test_an_image_restored_from_the_trash_is_no_longer_deleted(api_client, group):
+    key = listed(api_client)["results"][0]["id"]
+    resolve(api_client, key, {"keep": [group["editors"].pk]})
+
+    response = api_client.post(f"/api/v1/trash/{group['keeper'].pk}/restore/")
+
+    assert response.status_code == 200
+    assert Image.objects.filter(pk=group["keeper"].pk).exists()
 
 
 VISITORS = ["anonymous", "anonymous-read", "viewer", "editor", "admin"]

@@ -118,9 +118,9 @@ def test_bulk_delete_skips_originals_and_says_so(admin_client, add_image, media_
     }, follow=True)
 
     assert list(Image.objects.all()) == [original]
-    assert len(stored_files()) == 2
+    assert set(Image.all_objects.trashed()) == set(uploads)
     messages = [str(m) for m in response.context["messages"]]
-    assert messages == ["Deleted 2 images.",
+    assert messages == ["Moved 2 images to the trash.",
                         "Skipped 1 original image: originals are protected."]
 
 
@@ -143,13 +143,15 @@ def test_an_original_cannot_be_deleted_from_its_page(admin_client, add_image):
     assert Image.objects.count() == 1
 
 
-def test_deleting_an_upload_from_its_page_removes_its_files(admin_client, add_image, media_root):
+def test_deleting_an_upload_from_its_page_moves_it_to_the_trash(admin_client, add_image,
+                                                                media_root):
     image = add_image("a.jpg")
 
     admin_client.post(reverse("admin:gallery_image_delete", args=[image.pk]), {"post": "yes"})
 
     assert Image.objects.count() == 0
-    assert stored_files() == []
+    assert Image.all_objects.get().trashed_at is not None
+    assert len(stored_files()) == 2  # freed when the trash is purged
 
 
 def test_only_a_superuser_can_change_is_original(admin_client, staff_client, add_image):

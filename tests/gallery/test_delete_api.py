@@ -2,9 +2,10 @@
 
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from gallery.models import Image
-from tests.helpers import storage_refuses, stored_files
+from tests.helpers import stored_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BULK_URL = reverse("api-images-bulk-delete")
@@ -14,16 +15,26 @@ def detail_url(image):
     return reverse("api-image-detail", args=[image.id])
 
 
-def test_it_deletes_the_row_the_file_and_the_thumbnail(api_client, add_image, media_root):
+def test_a_deleted_upload_leaves_the_library_and_keeps_its_files_in_the_trash(
+        api_client, add_image, media_root, make_user):
     kept = add_image("kept.jpg")
     gone = add_image("gone.jpg")
 
     response = api_client.delete(detail_url(gone))
 
     assert response.status_code == 204
-    assert list(Image.objects.all()) == [kept]
-    stem = kept.filename.rsplit(".", 1)[0]
-    assert stored_files() == [f"images/{kept.filename}", f"thumbnails/{stem}.jpg"]
+    assert [image["id"] for image in api_client.get("/api/v1/images/").json()["results"]] == [
+        kept.id]
+    assert api_client.get(detail_url(gone)).status_code == 404
+    assert api_client.delete(detail_url(gone)).status_code == 404
+    assert [image["id"] for image in api_client.get("/api/v1/trash/").json()["results"]] == [
+        gone.id]
+    assert len(stored_files()) == 4  # freed when the trash is purged
+    viewer = APIClient()
+    viewer.force_login(make_user("viewer"))
+    assert viewer.get(gone.get_absolute_url()).status_code == 404
+    assert viewer.get(gone.get_thumbnail_url()).status_code == 404
+    assert viewer.get(kept.get_absolute_url()).status_code == 200
 
 
 def test_it_refuses_to_delete_an_original(api_client, add_image, media_root):
@@ -46,7 +57,7 @@ def test_it_answers_404_for_a_missing_image(api_client):
     assert response.json()["code"] == "not_found"
 
 
-def test_it_deletes_many_at_once(api_client, add_image, media_root):
+def test_it_deletes_many_at_once_to_the_trash(api_client, add_image, media_root):
     images = [add_image(f"{i}.jpg") for i in range(3)]
 
     response = api_client.post(BULK_URL, {"ids": [images[0].id, images[2].id]}, format="json")
@@ -54,7 +65,10 @@ def test_it_deletes_many_at_once(api_client, add_image, media_root):
     assert response.status_code == 200
     assert response.json() == {"deleted": 2}
     assert list(Image.objects.all()) == [images[1]]
-    assert len(stored_files()) == 2
+    assert set(Image.all_objects.trashed()) == {images[0], images[2]}
+    # Already in the trash: deleting again finds nothing in the library.
+    again = api_client.post(BULK_URL, {"ids": [images[0].id]}, format="json")
+    assert again.status_code == 404
 
 
 def test_a_bulk_delete_with_an_original_deletes_nothing(api_client, add_image, media_root):
@@ -102,20 +116,3 @@ def test_an_id_beyond_any_row_is_a_clear_400(api_client, add_image):
     assert response.json() == {
         "ids": {"1": ["Ensure this value is less than or equal to 9223372036854775807."]}}
     assert Image.objects.count() == 1
-
-
-def test_a_store_that_refuses_the_delete_keeps_the_rows_it_could_not_delete(
-        api_client, add_image, media_root, monkeypatch):
-    first, second = add_image("first.jpg"), add_image("second.jpg")
-    storage_refuses(monkeypatch, "delete", OSError("Access Denied"),
-                    when=lambda name: second.filename in name)
-    response = api_client.post(BULK_URL, {"ids": [first.id, second.id]}, format="json")
-
-    assert response.status_code == 503
-    assert response.json() == {
-        "detail": f"The image store refused to delete images/{second.filename} (Access "
-                  f"Denied). 1 of 2 deleted; still in the library: {second.filename}",
-        "code": "storage_unavailable", "deleted": 1, "not_deleted": [second.filename]}
-    assert list(Image.objects.all()) == [second]
-    stem = second.filename.rsplit(".", 1)[0]
-    assert stored_files() == [f"images/{second.filename}", f"thumbnails/{stem}.jpg"]

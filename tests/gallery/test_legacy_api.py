@@ -61,15 +61,16 @@ def test_it_asks_for_a_file(client):
         "No file was uploaded: send one or more images in the 'file' field.")
 
 
-def test_it_deletes_an_upload(client, add_image, media_root):
+def test_it_moves_an_upload_to_the_trash(client, add_image, media_root):
     image = add_image("mine.jpg")
 
     response = client.delete(f"/api/delete-image/{image.filename}")
 
     assert response.status_code == 200
     assert response.json() == {"success": True}
-    assert Image.objects.count() == 0
-    assert stored_files() == []
+    assert client.get("/api/images").json()["images"] == []
+    assert Image.all_objects.get().trashed_at is not None
+    assert len(stored_files()) == 2  # freed when the trash is purged
 
 
 def test_it_refuses_to_delete_an_original(client, add_image):
