@@ -14,6 +14,18 @@ def test_the_schema_describes_the_library_endpoints(client):
             "/api/images", "/api/upload-image", "/api/delete-image/{filename}"} <= set(paths)
 
 
+def test_the_schema_describes_the_trash_endpoints(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    paths = response.json()["paths"]
+    assert set(paths["/api/v1/trash/"]) == {"get"}
+    assert set(paths["/api/v1/trash/{id}/"]) == {"delete"}
+    assert set(paths["/api/v1/trash/{id}/restore/"]) == {"post"}
+    assert set(paths["/api/v1/trash/empty/"]) == {"post"}
+    trashed = response.json()["components"]["schemas"]["TrashedImage"]["properties"]
+    assert {"trashed_at", "trashed_by", "purge_at"} <= set(trashed)
+
+
 def test_the_schema_describes_the_feature_and_search_endpoints(client):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
 
