@@ -24,4 +24,6 @@ def index(request):
         "can_review_duplicates": rules.can_review_duplicates(user),
         "can_manage_keys": rules.can_manage_keys(user),
         "role": role_of(user),
+        "trash_days": settings.TRASH_DAYS,
+        "trash_of_everyone": rules.can_delete_any(user),
     })

@@ -184,7 +184,7 @@ def test_an_editor_may_delete_only_their_own_uploads(app_server, open_page, tmp_
         own.hover()
         own.get_by_role("button", name="Delete eddies.png").click()
         page.locator("#confirm").get_by_role("button", name="Delete").click()
-        expect(toast(page, "success", "Deleted “eddies.png”.")).to_be_visible()
+        expect(toast(page, "success", "Moved “eddies.png” to the trash.")).to_be_visible()
         expect(own).to_have_count(0)
     finally:
         delete_images(admin, added)

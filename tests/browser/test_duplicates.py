@@ -84,18 +84,55 @@ def test_a_photo_and_its_resized_copy_are_a_group_the_user_resolves(empty_server
     expect(card.get_by_role("button", name="Delete marked")).to_be_disabled()
     expect(card.locator(".dup-group__hint")).to_have_text("Keep at least one image.")
 
-    # The user keeps the small copy and deletes the big one.
+    # The user keeps the small copy and deletes the big one, after a confirmation.
     page.get_by_label("Keep dress-small.jpg").check()
     card.get_by_role("button", name="Delete marked").click()
-    expect(toast(page, "success", "Deleted 1 image: dress-big.jpg.")).to_be_visible()
+    dialog = page.locator("#confirm")
+    expect(dialog.locator("#confirm-title")).to_have_text("Delete 1 marked image?")
+    expect(dialog.locator("#confirm-message")).to_contain_text("stay in the Trash for 30 days")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(card.locator(".dup-image")).to_have_count(2)
+    card.get_by_role("button", name="Delete marked").click()
+    dialog.get_by_role("button", name="Delete 1").click()
+    moved = toast(page, "success", "Moved 1 image to the trash: dress-big.jpg.")
+    expect(moved).to_be_visible()
     expect(group(page)).to_have_count(0)
     expect(page.get_by_text("No duplicates at this threshold")).to_be_visible()
+
+    # Undo brings it back: into the library at once, into its group once its features are
+    # made again.
+    moved.get_by_role("button", name="Undo").click()
+    expect(toast(page, "success", "Restored 1 image.")).to_be_visible()
+    wait_for_features(page)
+    wait_for_groups(page, 1)
+    page.get_by_role("tab", name="Gallery").click()
+    page.get_by_role("tab", name="Duplicates").click()
+    expect(group(page).locator(".dup-image")).to_have_count(2)
+
+    # Deleted again: gone from the group and the library.
+    page.get_by_label("Keep dress-small.jpg").check()
+    page.get_by_label("Delete dress-big.jpg").check()
+    group(page).get_by_role("button", name="Delete marked").click()
+    dialog.get_by_role("button", name="Delete 1").click()
+    expect(group(page)).to_have_count(0)
 
     page.get_by_role("tab", name="Gallery").click()
     expect(tile(page, "dress-small.jpg")).to_be_visible()
     expect(tile(page, "dress-big.jpg")).to_have_count(0)
     names = [image["name"] for image in page.request.get("/api/v1/images/").json()["results"]]
     assert names == ["dress-small.jpg"]
+
+    # The Trash view lists it and restores it.
+    page.get_by_role("button", name="Trash").click()
+    trash = page.locator("#trash")
+    item = trash.locator(".trash-item", has_text="dress-big.jpg")
+    expect(item).to_be_visible()
+    expect(item.locator(".trash-item__meta")).to_contain_text("uploaded by")
+    item.get_by_role("button", name="Restore").click()
+    expect(toast(page, "success", "Restored “dress-big.jpg”.")).to_be_visible()
+    expect(trash.get_by_text("The trash is empty.")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(tile(page, "dress-big.jpg")).to_be_visible()
 
 
 def test_not_duplicates_and_the_threshold_on_a_phone(empty_server, open_page):
@@ -119,8 +156,9 @@ def test_not_duplicates_and_the_threshold_on_a_phone(empty_server, open_page):
     while wait_for_groups(page, 1)["results"][0]["size"] != 3 and time.monotonic() < deadline:
         time.sleep(0.3)
     expect(group(page).locator(".dup-image")).to_have_count(2)
+    group(page).get_by_role("button", name="Delete marked").click()
     with page.expect_response(lambda response: "/resolve/" in response.url) as answer:
-        group(page).get_by_role("button", name="Delete marked").click()
+        page.locator("#confirm").get_by_role("button", name="Delete 1").click()
     assert answer.value.status == 409
     expect(toast(page, "warning", "The group changed since it was listed")).to_be_visible()
     expect(group(page).locator(".dup-image")).to_have_count(3)

@@ -123,9 +123,16 @@ def test_it_deletes_one_image_after_a_confirmation(app_server, open_page, tmp_pa
     target.get_by_role("button", name="Delete unwanted.png").click()
     dialog.get_by_role("button", name="Delete").click()
 
-    expect(toast(page, "success", "Deleted “unwanted.png”.")).to_be_visible()
+    expect(toast(page, "success", "Moved “unwanted.png” to the trash.")).to_be_visible()
     expect(target).to_have_count(0)
     assert api_images(page, q="unwanted.png")["count"] == 0
+
+    # The toast's Undo brings it back.
+    toast(page, "success", "Moved “unwanted.png” to the trash.").get_by_role(
+        "button", name="Undo").click()
+    expect(toast(page, "success", "Restored 1 image.")).to_be_visible()
+    expect(tile(page, "unwanted.png")).to_be_visible()
+    assert api_images(page, q="unwanted.png")["count"] == 1
 
 
 def test_it_deletes_several_selected_images_in_one_go(app_server, open_page, tmp_path):
@@ -147,11 +154,31 @@ def test_it_deletes_several_selected_images_in_one_go(app_server, open_page, tmp
     snap(page, "batch-delete-confirmation")
     dialog.get_by_role("button", name="Delete 3").click()
 
-    expect(toast(page, "success", "Deleted 3 images.")).to_be_visible()
+    expect(toast(page, "success", "Moved 3 images to the trash.")).to_be_visible()
     for name in names:
         expect(tile(page, name)).to_have_count(0)
     expect(page.locator("[data-selection-bar]")).to_be_hidden()
     expect(page.locator("[data-gallery-count]")).to_have_text(f"{before - 3} images")
+
+    # The Trash: one deleted for good, one restored, the rest emptied, each as asked.
+    page.get_by_role("button", name="Trash").click()
+    trash = page.locator("#trash")
+    for name in names:
+        expect(trash.locator(".trash-item", has_text=name)).to_be_visible()
+    trash.locator(".trash-item", has_text="batch-a.png").get_by_role(
+        "button", name="Delete for good").click()
+    dialog.get_by_role("button", name="Delete for good").click()
+    expect(trash.locator(".trash-item", has_text="batch-a.png")).to_have_count(0)
+    trash.locator(".trash-item", has_text="batch-b.png").get_by_role("button", name="Restore").click()
+    expect(trash.locator(".trash-item", has_text="batch-b.png")).to_have_count(0)
+    trash.get_by_role("button", name="Empty trash").click()
+    expect(dialog.locator("#confirm-title")).to_have_text("Empty the trash?")
+    dialog.get_by_role("button", name="Empty trash").click()
+    expect(trash.get_by_text("The trash is empty.")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(tile(page, "batch-b.png")).to_be_visible()
+    assert page.request.get("/api/v1/trash/").json()["count"] == 0
+    assert api_images(page, q="batch-")["count"] == 1
 
 
 def test_it_shows_the_full_image_and_moves_with_the_keyboard(app_server, open_page):

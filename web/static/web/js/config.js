@@ -13,6 +13,8 @@ export const config = Object.freeze({
   duplicatesUrl: data.duplicatesUrl,
   keysUrl: data.keysUrl,
   keyDetailUrl: data.keyDetailUrl, // ends in "/0/", as imageDetailUrl
+  trashUrl: data.trashUrl,
+  trashDays: Number(data.trashDays || 30),
   signInUrl: data.signInUrl || "/accounts/sign-in/?next=/",
   iconsUrl: data.iconsUrl,
   // What this user may do. The page leaves out what they may not; the server decides anyway.

@@ -6,6 +6,7 @@ import { config } from "./config.js";
 import { confirmAction } from "./confirm.js";
 import { el, icon } from "./icons.js";
 import { toast } from "./toasts.js";
+import { deletedToast, trashNote } from "./trash.js";
 
 const PAGE_SIZE = 20;
 const TIERS = { identical: "Identical pixels", "near-duplicate": "Near-duplicate" };
@@ -207,9 +208,16 @@ export class Duplicates {
     }
   }
 
-  resolve(group, card) {
-    const keep = [...card.querySelectorAll(".dup-image")]
-      .filter((item) => item.dataset.choice === "keep").map((item) => Number(item.dataset.id));
+  async resolve(group, card) {
+    const items = [...card.querySelectorAll(".dup-image")];
+    const keep = items.filter((item) => item.dataset.choice === "keep").map((item) => Number(item.dataset.id));
+    const marked = items.length - keep.length;
+    const confirmed = await confirmAction({
+      title: `Delete ${plural(marked, "marked image")}?`,
+      message: `The images marked Delete in this group will be removed from the library. ${trashNote()}`,
+      confirmLabel: `Delete ${marked}`,
+    });
+    if (!confirmed) return;
     return this.act(card, async () => {
       const { body } = await request("POST", this.groupUrl(group, "resolve"),
         { json: { keep, threshold: this.threshold } });
@@ -233,7 +241,7 @@ export class Duplicates {
       title: "Resolve all duplicates?",
       message: `All ${plural(groups, "group")} at ${percent(this.threshold)} similarity or more: in each `
         + "the keeper (most pixels, then largest file, then oldest) is kept and the other images you "
-        + "may delete are deleted. Originals are never deleted. This cannot be undone.",
+        + `may delete are deleted. Originals are never deleted. ${trashNote()}`,
       confirmLabel: "Resolve all",
     });
     if (!confirmed) return;
@@ -249,18 +257,28 @@ export class Duplicates {
     this.load({ page: 1 });
   }
 
-  // A toast with what was deleted, and what was not and why.
+  // A toast with what was moved to the trash (with "Undo"), and what was not and why.
   report(body, names) {
     const named = (ids) => (names ? ids.map((id) => names.get(id) || `#${id}`).join(", ") : null);
-    const deleted = body.deleted.length
-      ? `Deleted ${plural(body.deleted.length, "image")}${names ? `: ${named(body.deleted)}` : ""}.`
-      : "Nothing was deleted.";
     const groups = names ? "" : ` ${plural(body.groups, "group")} resolved.`;
-    toast(`${deleted}${groups}`, body.deleted.length ? "success" : "info");
+    if (body.deleted.length) {
+      const which = names ? `: ${named(body.deleted)}` : "";
+      deletedToast(`Moved ${plural(body.deleted.length, "image")} to the trash${which}.${groups}`, body.deleted,
+        () => this.restored());
+    } else {
+      toast(`Nothing was deleted.${groups}`, "info");
+    }
     if (body.not_deleted.length) {
       const reasons = body.not_deleted.map((refusal) => `${refusal.filename}: ${refusal.detail}`);
       toast(`Not deleted: ${reasons.join(" ")}`, "warning", { timeout: 12000 });
     }
+  }
+
+  // After "Undo": the restored images are in the library again (their groups come back
+  // once their features are made again).
+  restored() {
+    this.onDeleted?.();
+    this.load();
   }
 
   removeGroup(card) {

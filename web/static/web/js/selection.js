@@ -1,8 +1,10 @@
-// Deleting: one image from its tile, or many in select mode, always after a confirmation.
+// Deleting: one image from its tile, or many in select mode, always after a confirmation;
+// they go to the trash, and the toast that says so offers "Undo".
 import { request } from "./api.js";
 import { config, imageDetailUrl } from "./config.js";
 import { confirmAction } from "./confirm.js";
 import { toast } from "./toasts.js";
+import { deletedToast, trashNote } from "./trash.js";
 
 export function initSelection(root, gallery, { onDeleted }) {
   const browse = root.querySelector("[data-browse-controls]");
@@ -38,12 +40,12 @@ export function initSelection(root, gallery, { onDeleted }) {
   async function deleteOne(image) {
     const ok = await confirmAction({
       title: "Delete this image?",
-      message: `“${image.name}” will be removed from the library with its features. This cannot be undone.`,
+      message: `“${image.name}” will be removed from the library. ${trashNote()}`,
     });
     if (!ok) return;
     try {
       await request("DELETE", imageDetailUrl(image.id));
-      toast(`Deleted “${image.name}”.`, "success");
+      deletedToast(`Moved “${image.name}” to the trash.`, [image.id], onDeleted);
       onDeleted();
     } catch (error) {
       toast(`Could not delete “${image.name}”: ${error.message}`, "error");
@@ -56,13 +58,14 @@ export function initSelection(root, gallery, { onDeleted }) {
     const noun = images.length === 1 ? "image" : "images";
     const ok = await confirmAction({
       title: `Delete ${images.length} ${noun}?`,
-      message: `The selected ${noun} will be removed from the library with their features. This cannot be undone.`,
+      message: `The selected ${noun} will be removed from the library. ${trashNote()}`,
       confirmLabel: `Delete ${images.length}`,
     });
     if (!ok) return;
     try {
       const { body } = await request("POST", config.bulkDeleteUrl, { json: { ids: images.map((i) => i.id) } });
-      toast(`Deleted ${body.deleted} ${body.deleted === 1 ? "image" : "images"}.`, "success");
+      deletedToast(`Moved ${body.deleted} ${body.deleted === 1 ? "image" : "images"} to the trash.`,
+        images.map((i) => i.id), onDeleted);
       setMode(false);
       onDeleted();
     } catch (error) {

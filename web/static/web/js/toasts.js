@@ -15,15 +15,21 @@ function place() {
   modal?.addEventListener("close", place, { once: true });
 }
 
-export function toast(message, kind = "info", { timeout } = {}) {
+// ``action`` ({label, run}) adds a button (e.g. "Undo") that runs once and dismisses the toast;
+// such a toast stays longer, to leave time to press it.
+export function toast(message, kind = "info", { timeout, action } = {}) {
   container ??= document.getElementById("toasts");
   place();
   const close = el("button", { type: "button", class: "icon-btn toast__close", "aria-label": "Dismiss" }, icon("close"));
+  const button = action
+    ? el("button", { type: "button", class: "btn btn--ghost btn--small toast__action", "data-toast-action": "", text: action.label })
+    : null;
   const node = el(
     "div",
     { class: `toast toast--${kind}`, role: kind === "error" ? "alert" : "status", dataset: { kind } },
     icon(ICONS[kind] || "info", "toast__icon"),
     el("p", { class: "toast__message", text: message }),
+    button,
     close,
   );
   const dismiss = () => {
@@ -32,8 +38,13 @@ export function toast(message, kind = "info", { timeout } = {}) {
     setTimeout(() => node.remove(), 200);
   };
   close.addEventListener("click", dismiss);
+  button?.addEventListener("click", () => {
+    button.disabled = true;
+    dismiss();
+    action.run();
+  });
   container.append(node);
   while (container.children.length > MAX_VISIBLE) container.firstElementChild.remove();
-  setTimeout(dismiss, timeout ?? (kind === "error" ? 9000 : 5000));
+  setTimeout(dismiss, timeout ?? (kind === "error" || action ? 10000 : 5000));
   return node;
 }
