@@ -110,8 +110,8 @@ def test_a_photo_and_its_resized_copy_are_a_group_the_user_resolves(empty_server
     expect(group(page).locator(".dup-image")).to_have_count(2)
 
     # Deleted again: gone from the group and the library.
-    page.get_by_label("Keep dress-small.jpg").check()
-    page.get_by_label("Delete dress-big.jpg").check()
+    group(page).get_by_role("radio", name="Keep dress-small.jpg").check()
+    group(page).get_by_role("radio", name="Delete dress-big.jpg").check()
     group(page).get_by_role("button", name="Delete marked").click()
     dialog.get_by_role("button", name="Delete 1").click()
     expect(group(page)).to_have_count(0)

@@ -10,6 +10,7 @@ import { initLabelSearch } from "./labels.js";
 import { FeatureProgress } from "./progress.js";
 import { Search } from "./search.js";
 import { initSelection } from "./selection.js";
+import { initTrash } from "./trash.js";
 import { initUploads } from "./uploads.js";
 
 const galleryPanel = document.getElementById("panel-gallery");
@@ -69,7 +70,13 @@ function libraryChanged() {
 }
 
 if (config.canUpload) initUploads(galleryPanel, { onUploaded: libraryChanged });
-if (config.canDelete) initSelection(galleryPanel, gallery, { onDeleted: libraryChanged });
+if (config.canDelete) {
+  initSelection(galleryPanel, gallery, { onDeleted: libraryChanged });
+  initTrash(document.getElementById("trash"), {
+    opener: galleryPanel.querySelector("[data-trash-open]"),
+    onChanged: libraryChanged,
+  });
+}
 const accountMenu = initAccountMenu(document.querySelector("[data-account-menu]"));
 if (config.canManageKeys) {
   initKeys(document.getElementById("keys"), {
