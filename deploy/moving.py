@@ -74,8 +74,8 @@ def target_check(alias: str = TARGET) -> None:
                               "(https://github.com/pgvector/pgvector), then run this again.")
     if Image._meta.db_table not in connection.introspection.table_names():
         return
-    theirs = set(Image.objects.using(alias).values_list("pk", "sha256"))
-    ours = set(Image.objects.values_list("pk", "sha256"))
+    theirs = set(Image.all_objects.using(alias).values_list("pk", "sha256"))
+    ours = set(Image.all_objects.values_list("pk", "sha256"))
     if not theirs <= ours:
         raise MoveRefused(f"The target database holds another library ({len(theirs - ours)} "
                           "images that are not in this one): use an empty database.")
@@ -98,9 +98,11 @@ def rows_copy(alias: str = TARGET, *, progress: Callable[[Copied], None] = lambd
 
 
 def _table_copy(model, alias: str) -> Copied:
-    before = model.objects.using(alias).count()
-    total = model.objects.count()
-    rows = model.objects.order_by("pk").iterator(chunk_size=CHUNK)
+    # The base manager sees every row (the images in the trash too).
+    rows = model._base_manager
+    before = rows.using(alias).count()
+    total = rows.count()
+    rows = rows.order_by("pk").iterator(chunk_size=CHUNK)
     batch = []
     for row in rows:
         batch.append(row)
@@ -108,13 +110,13 @@ def _table_copy(model, alias: str) -> Copied:
             _insert(model, batch, alias)
             batch = []
     _insert(model, batch, alias)
-    return Copied(model._meta.label, model.objects.using(alias).count() - before, total)
+    return Copied(model._meta.label, model._base_manager.using(alias).count() - before, total)
 
 
 def _insert(model, rows: list, alias: str) -> None:
     if rows:
         with transaction.atomic(using=alias):
-            model.objects.using(alias).bulk_create(rows, ignore_conflicts=True)
+            model._base_manager.using(alias).bulk_create(rows, ignore_conflicts=True)
 
 
 def _user_roles_copy(alias: str) -> Copied:
@@ -147,7 +149,7 @@ def media_target_check(storage) -> None:
 def media_copy(storage, *, progress: Callable[[int], None] = lambda n: None) -> Copied:
     """Copy every image and thumbnail the library names; those already there are skipped,
     and those missing from this library's own store are listed in ``missing``."""
-    names = [name for pair in Image.objects.values_list("file", "thumbnail") for name in pair]
+    names = [name for pair in Image.all_objects.values_list("file", "thumbnail") for name in pair]
     copied, missing = 0, []
     for number, name in enumerate(names, 1):
         if not storage.exists(name):
