@@ -20,6 +20,7 @@ from features.extractors.loader import get_extractor
 from features.jobs import services as jobs
 from features.models import FeatureJob, FeatureVector
 from gallery.models import Image
+from gallery.services import image_delete
 from tests.helpers import library_image
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -94,6 +95,17 @@ def test_it_copies_accounts_images_vectors_and_jobs(library, target):
                              "failed, rate, error, created_at) VALUES ('x', 'done', 0, 0, 0, "
                              "0, '', now()) RETURNING id")[0]
     assert new_id > FeatureJob.objects.order_by("-pk").first().pk
+
+
+def test_images_in_the_trash_move_too(library, target):
+    trashed = library["images"][0]
+    image_delete(image=trashed)
+
+    out = move("--to", target)
+
+    assert "gallery.Image: 4 copied (4 in this library)" in out
+    assert rows(target, f"SELECT trashed_at IS NOT NULL FROM gallery_image WHERE id = {trashed.pk}"
+                ) == [(True,)]
 
 
 def test_a_rerun_resumes_and_copies_only_what_is_missing(library, target):
