@@ -61,3 +61,13 @@ def can_review_duplicates(user) -> bool:
 def can_change_originals(user) -> bool:
     """Only a superuser decides which images are protected originals (in the admin)."""
     return bool(user and user.is_active and user.is_superuser)
+
+
+def can_change_user(user, account) -> bool:
+    """Change or delete an account in the admin (any field, its password, its role). A
+    superuser's account is changed only by a superuser: an admin could otherwise set its
+    password and sign in as it."""
+    if account is not None and account.is_superuser:
+        return bool(user and user.is_active and user.is_superuser)
+    return True
+
