@@ -24,6 +24,20 @@ class ApiKeyAdmin(APIKeyModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ["prefix", "last_used_at", *(["user"] if obj else [])]
 
+    def get_fields(self, request, obj=None):
+        # Anyone but a superuser makes keys for themselves only.
+        if obj is None and not rules.can_make_keys_for_others(request.user):
+            return [field for field in self.fields if field != "user"]
+        return self.fields
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            if obj.user_id is None:
+                obj.user = request.user
+            if not rules.can_make_key_for(request.user, obj.user):
+                raise PermissionDenied
+        super().save_model(request, obj, form, change)
+
 
 def _role_action(role: str):
     @admin.action(description=f"Make the selected users {role}s", permissions=["change"])

@@ -71,3 +71,14 @@ def can_change_user(user, account) -> bool:
         return bool(user and user.is_active and user.is_superuser)
     return True
 
+
+def can_make_keys_for_others(user) -> bool:
+    """Make an API key acting as another account (admin site): a superuser only. The new
+    key is shown to whoever makes it, and it acts as its owner."""
+    return bool(user and user.is_active and user.is_superuser)
+
+
+def can_make_key_for(user, owner) -> bool:
+    if owner.pk == user.pk:
+        return can_manage_keys(user)
+    return can_make_keys_for_others(user)

@@ -89,3 +89,30 @@ def test_a_superuser_changes_a_superusers_password(root, django_user_model):
     root.refresh_from_db()
     assert root.check_password("Fresh-Passw0rd!")
 
+
+KEY_ADD = reverse("admin:accounts_apikey_add")
+
+
+def test_an_admins_new_key_in_the_admin_is_their_own(admin_site, admin, make_user):
+    viewer = make_user("viewer", username="vic")
+
+    form = admin_site.get(KEY_ADD)
+    sent = admin_site.post(KEY_ADD, {"name": "mine", "user": viewer.pk}, follow=True)
+
+    assert 'name="user"' not in form.text
+    assert sent.status_code == 200
+    key = ApiKey.objects.get()
+    assert key.user == admin
+    assert not ApiKey.objects.filter(user=viewer).exists()
+
+
+def test_a_superuser_makes_a_key_for_someone_else(root, make_user):
+    viewer = make_user("viewer", username="vic")
+    client = Client()
+    client.force_login(root)
+
+    form = client.get(KEY_ADD)
+    client.post(KEY_ADD, {"name": "for vic", "user": viewer.pk})
+
+    assert 'name="user"' in form.text
+    assert ApiKey.objects.get().user == viewer
