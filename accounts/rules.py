@@ -35,9 +35,10 @@ def can_generate(user) -> bool:
     return _has(user, GENERATE)
 
 
-def can_manage_keys(user) -> bool:
-    """Make, list and revoke one's own API keys."""
-    return _has(user, MANAGE_KEYS)
+def can_manage_keys(user, *, with_key: bool = False) -> bool:
+    """Make, list and revoke one's own API keys, from a signed-in session only: a key that
+    could make keys would leave working keys behind when it is revoked."""
+    return not with_key and _has(user, MANAGE_KEYS)
 
 
 def can_delete_uploads(user) -> bool:
