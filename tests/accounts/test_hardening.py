@@ -67,6 +67,41 @@ def test_search_by_upload_past_its_rate_answers_429_with_retry_after(api_client,
     assert by_image.status_code != 429  # searching by a library image is not counted
 
 
+def test_a_region_of_a_library_image_counts_as_a_model_run(api_client, settings):
+    rates(settings, search_upload="2/min")
+    image = library_image((200, 30, 30), name="big.png")
+    region = {"image_id": image.pk, "x": 0, "y": 0, "width": 1, "height": 1}
+
+    answers = [api_client.post("/api/v1/search/", region, format="json") for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert "Retry-After" in answers[2]
+
+
+def test_each_of_several_uploaded_files_counts_as_a_model_run(api_client, settings):
+    rates(settings, search_upload="10/min")
+    library_image((200, 30, 30))
+
+    ten = api_client.post("/api/v1/search/", {"files": [upload(f"{n}.jpg") for n in range(10)]},
+                          format="multipart")
+    one_more = api_client.post("/api/v1/search/", {"file": upload()}, format="multipart")
+
+    assert (ten.status_code, one_more.status_code) == (200, 429)
+    assert 0 < int(one_more["Retry-After"]) <= 60
+
+
+def test_searching_by_library_images_alone_is_not_counted(api_client, settings):
+    rates(settings, search_upload="1/min")
+    first, second = library_image((200, 30, 30)), library_image((30, 200, 30))
+
+    answers = [api_client.post("/api/v1/search/", {"image_id": first.pk}, format="json"),
+               api_client.post("/api/v1/search/", {"image_ids": [first.pk, second.pk]},
+                               format="json"),
+               api_client.post("/api/v1/search/", {"file": upload()}, format="multipart")]
+
+    assert [a.status_code for a in answers] == [200, 200, 200]
+
+
 def test_uploads_past_their_rate_answer_429(api_client, settings):
     rates(settings, uploads="1/min")
 
