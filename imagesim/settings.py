@@ -126,7 +126,7 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
-# The proxy's X-Forwarded-For is trusted only behind one (HTTPS=true).
+# The proxy's X-Forwarded-For is trusted only behind one (TRUSTED_PROXIES, below).
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -315,7 +315,13 @@ if HTTPS:
     SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", "true")
     SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", "true")
-    AXES_IPWARE_PROXY_COUNT = 1
+# How many proxies stand in front of the server: only their X-Forwarded-For entries are
+# believed (a client writes any it likes before them). None by default, one behind HTTPS.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 1 if HTTPS else 0)
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXIES must be 0 or more")
+if TRUSTED_PROXIES:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXIES
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 # The API. Every view is checked against the rules in accounts/rules.py; API keys
@@ -333,6 +339,8 @@ REST_FRAMEWORK = {
         "uploads": env_str("RATE_UPLOADS", "600/min"),
         "key_create": env_str("RATE_KEY_CREATE", "20/hour"),
     },
+    # Anonymous visitors are counted by address: X-Forwarded-For only from trusted proxies.
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_PAGINATION_CLASS": "core.pagination.Pagination",
     "PAGE_SIZE": 60,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
