@@ -44,8 +44,11 @@ def locked_out(request, original_response=None, credentials=None):
     again, saying so, with 429. The right password is refused too until the time is up."""
     # Unbound (the user name kept): a bound form would try the password again as it shows.
     form = SignInForm(request, initial={"username": request.POST.get("username", "")})
-    return render(request, "accounts/sign_in.html", {
+    response = render(request, "accounts/sign_in.html", {
         "form": form,
         "locked_out": True,
         "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
     }, status=429)
+    # The whole cool-off: the lock ends at most that long after this last failure.
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return response

@@ -114,15 +114,14 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Sign-in brute force: after AXES_FAILURE_LIMIT wrong passwords for one account, that
-# account's sign-in is refused (even with the right password) for the cool-off time.
+# Sign-in brute force: after AXES_FAILURE_LIMIT wrong passwords for one account from one
+# address, that account's sign-in from that address is refused (even with the right
+# password) for the cool-off time. Counting the account alone would let anyone anywhere
+# keep an administrator locked out; counting the address alone would let people behind
+# one office address lock each other out.
 AXES_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGN_IN_LOCKOUT_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username"]
-# axes.W006 asks to count addresses too. Accounts are what is locked: people behind one
-# office or home address would lock each other out, and rotating user agents or cookies
-# does not get round a lock on the account.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"

@@ -120,10 +120,25 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(settings
     other_account = Client().post(SIGN_IN, {"username": "bob", "password": "x"})
 
     assert locked.status_code == 429
-    assert "Too many failed sign-ins for this account. It is locked for 15 minutes" in \
-        locked.content.decode()
+    assert locked["Retry-After"] == str(15 * 60)
+    assert "Too many failed sign-ins for this account from here. It is locked here for 15 " \
+        "minutes" in locked.content.decode()
     assert "_auth_user_id" not in client.session
     assert other_account.status_code == 200  # a lock is per account
+
+
+def test_failures_from_elsewhere_do_not_lock_the_account_out_here(settings):
+    user_create(username="ada", role="admin", password=STRONG)
+    attacker = Client(REMOTE_ADDR="198.51.100.66")
+    for _ in range(settings.AXES_FAILURE_LIMIT + 2):
+        attacker.post(SIGN_IN, {"username": "ada", "password": "guess"})
+
+    attacker_locked = attacker.post(SIGN_IN, {"username": "ada", "password": STRONG})
+    owner = Client(REMOTE_ADDR="192.0.2.10")
+    signed_in = owner.post(SIGN_IN, {"username": "ada", "password": STRONG})
+
+    assert attacker_locked.status_code == 429
+    assert signed_in.status_code == 302 and "_auth_user_id" in owner.session
 
 
 def test_sign_in_keeps_where_the_visitor_was_going():
