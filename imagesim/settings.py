@@ -17,13 +17,18 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", "false")
 
-_INSECURE_KEY = "django-insecure-imagesim-development-only"
+_INSECURE_KEY = "django-insecure-imagesim-development-only-never-in-production"
 SECRET_KEY = env_str("SECRET_KEY") or (_INSECURE_KEY if DEBUG else "")
 if not DEBUG and (not SECRET_KEY or SECRET_KEY.startswith("django-insecure")):
     raise ImproperlyConfigured(
         "SECRET_KEY must be set to a long random value when DEBUG is off "
         "(bin/serve makes one for you in var/secret_key)."
     )
+# Django's deployment check asks for at least 50 characters (and 5 different ones).
+if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is too short or too simple ({len(SECRET_KEY)} characters): use at least 50 "
+        "random characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

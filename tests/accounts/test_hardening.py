@@ -127,7 +127,7 @@ def test_behind_a_trusted_proxy_its_forwarded_address_is_the_bucket(settings):
 def trusted_proxies(**env) -> str:
     environment = {key: value for key, value in os.environ.items()
                    if key not in ("DJANGO_SETTINGS_MODULE", "HTTPS", "TRUSTED_PROXIES")}
-    environment.update({"DJANGO_SETTINGS_MODULE": "imagesim.settings", "SECRET_KEY": "k" * 60,
+    environment.update({"DJANGO_SETTINGS_MODULE": "imagesim.settings", "SECRET_KEY": "proxies-test-" + "0123456789" * 5,
                         **env})
     result = subprocess.run(
         [sys.executable, "-c", "from django.conf import settings; "
