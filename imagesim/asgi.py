@@ -15,6 +15,7 @@ from django.conf import settings  # noqa: E402
 from django.urls import get_resolver  # noqa: E402
 
 from accounts.websocket import ApiKeyWebsocketMiddleware  # noqa: E402
+from core.body_size import BodySizeLimit  # noqa: E402
 from features.extractors.warmup import warm_up_in_background  # noqa: E402
 from features.jobs.embedded import start_embedded_worker  # noqa: E402
 from imagesim.routing import websocket_urlpatterns  # noqa: E402
@@ -34,7 +35,8 @@ if settings.FEATURE_EMBEDDED_WORKER:
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Bodies over the limit are refused as they arrive, before Django reads them.
+        "http": BodySizeLimit(django_asgi_app),
         # The browser's session, or an API key in the handshake's Authorization header;
         # the consumers check the access rules. The Origin must be one of ALLOWED_HOSTS.
         "websocket": AllowedHostsOriginValidator(

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before sessions and authentication: a body over the limit is refused unread (413).
+    "core.body_size.BodySizeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -177,7 +179,10 @@ IMAGESIM_MAX_FILES_PER_UPLOAD = env_int("MAX_FILES_PER_UPLOAD", 100)
 IMAGESIM_THUMBNAIL_SIZE = 200
 IMAGESIM_THUMBNAIL_QUALITY = 75
 # Django refuses request bodies over DATA_UPLOAD_MAX_MEMORY_SIZE only for non-file
-# data; file parts stream to disk above FILE_UPLOAD_MAX_MEMORY_SIZE.
+# data; file parts stream to disk above FILE_UPLOAD_MAX_MEMORY_SIZE. core/body_size.py
+# refuses (413) any body that is not multipart over DATA_UPLOAD_MAX_MEMORY_SIZE, and a
+# multipart one over MAX_UPLOAD_MB x MAX_FILES_PER_UPLOAD, before it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's own default, 2.5 MB
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = IMAGESIM_MAX_FILES_PER_UPLOAD
 
