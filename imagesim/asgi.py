@@ -10,11 +10,10 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import get_resolver  # noqa: E402
 
-from accounts.websocket import ApiKeyWebsocketMiddleware  # noqa: E402
+from accounts.websocket import ApiKeyWebsocketMiddleware, SameOriginValidator  # noqa: E402
 from core.body_size import BodySizeLimit  # noqa: E402
 from features.extractors.warmup import warm_up_in_background  # noqa: E402
 from features.jobs.embedded import start_embedded_worker  # noqa: E402
@@ -38,8 +37,8 @@ application = ProtocolTypeRouter(
         # Bodies over the limit are refused as they arrive, before Django reads them.
         "http": BodySizeLimit(django_asgi_app),
         # The browser's session, or an API key in the handshake's Authorization header;
-        # the consumers check the access rules. The Origin must be one of ALLOWED_HOSTS.
-        "websocket": AllowedHostsOriginValidator(
+        # the consumers check the access rules. The Origin must be the page's own.
+        "websocket": SameOriginValidator(
             AuthMiddlewareStack(ApiKeyWebsocketMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
