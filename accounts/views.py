@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.forms import FirstAdministratorForm, SignInForm
 from accounts.services import first_admin_create, first_run
+from accounts.setup import setup_code_required
 from core.errors import Conflict
 
 
@@ -27,7 +28,7 @@ def first_admin(request):
     """Shown only while no account exists; the account made here is a superuser."""
     if not first_run():
         return redirect("sign-in")
-    form = FirstAdministratorForm(request.POST or None)
+    form = FirstAdministratorForm(request.POST or None, needs_setup_code=setup_code_required())
     if request.method == "POST" and form.is_valid():
         try:
             user = first_admin_create(username=form.cleaned_data["username"],

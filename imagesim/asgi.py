@@ -13,6 +13,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import get_resolver  # noqa: E402
 
+from accounts.setup import setup_code_announce  # noqa: E402
 from accounts.websocket import ApiKeyWebsocketMiddleware, SameOriginValidator  # noqa: E402
 from core.body_size import BodySizeLimit  # noqa: E402
 from features.extractors.warmup import warm_up_in_background  # noqa: E402
@@ -24,6 +25,8 @@ from search.warm_up import start_search_warm_up  # noqa: E402
 # it now rather than while the first request waits (about 0.3 s). Django itself loads
 # it on the first request; the middleware it loaded above.
 get_resolver().url_patterns  # noqa: B018
+# On a new install others can reach, the console shows the first administrator's setup code.
+setup_code_announce()
 # Extraction runs in this process unless FEATURE_EMBEDDED_WORKER is off (tests, scale-out).
 start_embedded_worker()
 # Models load as the server starts, not on the first request: search's (with its index,

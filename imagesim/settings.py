@@ -30,6 +30,10 @@ if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
         f"SECRET_KEY is too short or too simple ({len(SECRET_KEY)} characters): use at least 50 "
         "random characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'.")
 
+# Where bin/serve listens (daphne -b): beyond loopback, the first administrator of a new
+# install needs the setup code printed on the console (accounts/setup.py).
+SERVER_HOST = env_str("HOST", "127.0.0.1")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 

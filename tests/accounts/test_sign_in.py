@@ -148,3 +148,54 @@ def test_sign_in_keeps_where_the_visitor_was_going():
                              {"username": "ada", "password": STRONG, "next": "/#search"})
 
     assert response["Location"] == "/#search"
+
+
+def test_on_loopback_the_first_administrator_needs_no_setup_code(settings):
+    settings.SERVER_HOST = "127.0.0.1"
+
+    form = Client().get(FIRST_ADMIN)
+
+    assert 'name="setup_code"' not in form.content.decode()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "images.example.org", "::"])
+def test_beyond_loopback_the_first_administrator_needs_the_setup_code(settings, host):
+    settings.SERVER_HOST = host
+    client = Client()
+    account = {"username": "ada", "password1": STRONG, "password2": STRONG}
+
+    form = client.get(FIRST_ADMIN)
+    without = client.post(FIRST_ADMIN, account)
+    wrong = client.post(FIRST_ADMIN, {**account, "setup_code": "0000-0000-0000"})
+
+    assert 'name="setup_code"' in form.content.decode()
+    assert without.status_code == wrong.status_code == 200
+    assert "That is not the setup code. Copy it from the server&#x27;s console" in \
+        wrong.content.decode()
+    assert not User.objects.exists()
+
+
+def test_the_setup_code_from_the_console_makes_the_first_administrator(settings, caplog):
+    from accounts.setup import setup_code_announce
+
+    settings.SERVER_HOST = "0.0.0.0"
+    setup_code_announce()
+    code = caplog.text.rsplit("type the setup code ", 1)[1].split()[0]
+
+    response = Client().post(FIRST_ADMIN, {"username": "ada", "password1": STRONG,
+                                           "password2": STRONG, "setup_code": f" {code.upper()} "})
+
+    assert response.status_code == 302
+    assert User.objects.get().is_superuser
+
+
+def test_no_setup_code_is_printed_once_an_account_exists_or_on_loopback(settings, caplog):
+    from accounts.setup import setup_code_announce
+
+    settings.SERVER_HOST = "127.0.0.1"
+    setup_code_announce()
+    settings.SERVER_HOST = "0.0.0.0"
+    user_create(username="ada", role="admin", password=STRONG)
+    setup_code_announce()
+
+    assert "setup code" not in caplog.text
