@@ -14,6 +14,7 @@ DELETE_OWN = "gallery.delete_image"
 DELETE_ANY = "gallery.delete_any_image"
 GENERATE = "features.add_featurejob"
 MANAGE_KEYS = "accounts.add_apikey"
+UNDO_DUPLICATE_DECISION = "duplicates.delete_duplicatedismissal"
 
 
 def _has(user, permission: str) -> bool:
@@ -55,8 +56,23 @@ def can_delete(user, image) -> bool:
 
 
 def can_review_duplicates(user) -> bool:
-    """Say a group of look-alike images is not duplicates (editors and admins)."""
+    """Say a group of look-alike images is not duplicates (editors and admins; each group
+    is then checked with can_dismiss_duplicates), and see who said so of which groups."""
     return _has(user, UPLOAD)
+
+
+def can_dismiss_duplicates(user, images) -> bool:
+    """Say these images are not duplicates. That hides the group for everyone, so an editor
+    decides only for a group made entirely of their own uploads; an admin for any."""
+    if _has(user, DELETE_ANY):
+        return True
+    return can_review_duplicates(user) and all(
+        not image.is_original and image.uploaded_by_id == user.pk for image in images)
+
+
+def can_undo_duplicate_decisions(user) -> bool:
+    """Take back a "not duplicates" decision, anyone's (admins: API and admin site)."""
+    return _has(user, UNDO_DUPLICATE_DECISION)
 
 
 def can_change_originals(user) -> bool:
