@@ -1,6 +1,6 @@
 """The first run of an install others can reach: whoever opens the page first must not
-become its administrator. When the server listens beyond loopback (HOST) and no account
-exists, making the first administrator asks for a setup code that only the console shows.
+become its administrator. When the server listens beyond loopback (HOST) or is served
+through an HTTPS proxy (HTTPS=true) and no account exists, making the first administrator asks for a setup code that only the console shows.
 
 The code is derived from SECRET_KEY, so every process of a deployment agrees on it and a
 restart prints the same one; it is of no use once an account exists.
@@ -27,7 +27,8 @@ def listens_beyond_loopback() -> bool:
 
 
 def setup_code_required() -> bool:
-    return listens_beyond_loopback()
+    # HTTPS=true: served to others through a proxy, whatever address the server binds.
+    return listens_beyond_loopback() or settings.HTTPS
 
 
 def setup_code() -> str:

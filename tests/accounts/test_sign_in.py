@@ -175,6 +175,14 @@ def test_beyond_loopback_the_first_administrator_needs_the_setup_code(settings, 
     assert not User.objects.exists()
 
 
+def test_behind_an_https_proxy_the_first_administrator_needs_the_setup_code(settings):
+    settings.SERVER_HOST, settings.HTTPS = "127.0.0.1", True
+
+    form = Client().get(FIRST_ADMIN, secure=True)
+
+    assert 'name="setup_code"' in form.content.decode()
+
+
 def test_the_setup_code_from_the_console_makes_the_first_administrator(settings, caplog):
     from accounts.setup import setup_code_announce
 
