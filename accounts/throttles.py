@@ -21,7 +21,7 @@ class PostRate(SimpleRateThrottle):
 
     def allow_request(self, request, view):
         try:
-            return super().allow_request(request, view)
+            return self._allow(request, view)
         except (RedisError, OSError):
             # The counters' cache (Redis in a scale-out deployment) is away: serve the
             # request rather than fail it; limits come back with the cache.
@@ -45,8 +45,8 @@ class PostRate(SimpleRateThrottle):
         """How much of the rate this request spends (0: not counted)."""
         return 1
 
-    # DRF's own bookkeeping, with a request spending ``cost`` entries of the history.
-    def allow_request(self, request, view):
+    def _allow(self, request, view) -> bool:
+        """DRF's own bookkeeping, with a request spending ``cost`` entries of the history."""
         if self.rate is None:
             return True
         self.key = self.get_cache_key(request, view)

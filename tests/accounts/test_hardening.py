@@ -143,6 +143,21 @@ def test_the_number_of_trusted_proxies_comes_from_the_deployment():
     assert trusted_proxies(TRUSTED_PROXIES="-1").endswith("TRUSTED_PROXIES must be 0 or more")
 
 
+def test_a_search_is_served_when_the_rate_limit_cache_is_away(api_client, monkeypatch):
+    from accounts.throttles import PostRate
+
+    class Away:
+        def get(self, *args, **kwargs):
+            raise OSError("Connection refused")
+
+    monkeypatch.setattr(PostRate, "cache", Away())
+    library_image((200, 30, 30))
+
+    response = api_client.post("/api/v1/search/", {"file": upload()}, format="multipart")
+
+    assert response.status_code == 200
+
+
 def test_uploads_past_their_rate_answer_429(api_client, settings):
     rates(settings, uploads="1/min")
 
