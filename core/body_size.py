@@ -18,20 +18,25 @@ from core.errors import TooLarge, error_body, json_error
 MULTIPART_SLACK = 1024 * 1024
 
 
+def _multipart(content_type: str) -> bool:
+    return content_type.lower().startswith("multipart/")
+
+
 def body_limit(content_type: str) -> int:
-    if content_type.lower().startswith("multipart/"):
+    if _multipart(content_type):
         return (settings.IMAGESIM_MAX_UPLOAD_BYTES * settings.IMAGESIM_MAX_FILES_PER_UPLOAD
                 + MULTIPART_SLACK)
     return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
-def too_large_body(limit: int) -> dict:
-    megabytes = limit / (1024 * 1024)
-    return error_body(
-        f"The request body is too large: at most {megabytes:.3g} MB for this kind of request. "
-        f"Send fewer or smaller files (each at most {settings.IMAGESIM_MAX_UPLOAD_BYTES // 2**20} "
-        f"MB, at most {settings.IMAGESIM_MAX_FILES_PER_UPLOAD} a request).",
-        code=TooLarge.code)
+def too_large_body(content_type: str) -> dict:
+    megabytes = body_limit(content_type) / (1024 * 1024)
+    advice = (f" Send fewer or smaller files (each at most "
+              f"{settings.IMAGESIM_MAX_UPLOAD_BYTES / 2**20:g} MB, at most "
+              f"{settings.IMAGESIM_MAX_FILES_PER_UPLOAD} a request)."
+              if _multipart(content_type) else " Images go in a multipart body.")
+    return error_body(f"The request body is too large: at most {megabytes:g} MB for this kind "
+                      "of request." + advice, code=TooLarge.code)
 
 
 def _declared_length(value) -> int | None:
@@ -48,10 +53,10 @@ class BodySizeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        limit = body_limit(request.META.get("CONTENT_TYPE", ""))
+        content_type = request.META.get("CONTENT_TYPE", "")
         length = _declared_length(request.META.get("CONTENT_LENGTH"))
-        if length is not None and length > limit:
-            body = too_large_body(limit)
+        if length is not None and length > body_limit(content_type):
+            body = too_large_body(content_type)
             return json_error(body.pop("detail"), status=413, **body)
         return self.get_response(request)
 
@@ -66,10 +71,11 @@ class BodySizeLimit:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers", []))
-        limit = body_limit(headers.get(b"content-type", b"").decode("latin-1"))
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        limit = body_limit(content_type)
         length = _declared_length(headers.get(b"content-length"))
         if length is not None and length > limit:
-            return await _refuse(send, limit)
+            return await _refuse(send, content_type)
 
         received = 0
         refused = False
@@ -83,15 +89,15 @@ class BodySizeLimit:
                     # Django reads the whole body before it makes the request; a disconnect
                     # makes it stop without answering, so this answer is the only one.
                     refused = True
-                    await _refuse(send, limit)
+                    await _refuse(send, content_type)
                     return {"type": "http.disconnect"}
             return message
 
         return await self.app(scope, counting_receive, send)
 
 
-async def _refuse(send, limit: int) -> None:
-    body = json.dumps(too_large_body(limit)).encode()
+async def _refuse(send, content_type: str) -> None:
+    body = json.dumps(too_large_body(content_type)).encode()
     await send({"type": "http.response.start", "status": 413, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
         (b"connection", b"close")]})

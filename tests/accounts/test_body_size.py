@@ -13,8 +13,8 @@ from imagesim.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TOO_LARGE = {
-    "detail": "The request body is too large: at most 1 MB for this kind of request. Send "
-              "fewer or smaller files (each at most 1 MB, at most 2 a request).",
+    "detail": "The request body is too large: at most 1 MB for this kind of request. Images "
+              "go in a multipart body.",
     "code": "too_large"}
 
 
@@ -43,8 +43,10 @@ def test_a_multipart_body_over_the_total_upload_limit_is_refused(small_limits, a
                               content_type="multipart/form-data; boundary=b")
 
     assert response.status_code == 413
-    assert response.json()["detail"].startswith(
-        "The request body is too large: at most 3 MB for this kind of request.")
+    assert response.json() == {
+        "detail": "The request body is too large: at most 3 MB for this kind of request. Send "
+                  "fewer or smaller files (each at most 1 MB, at most 2 a request).",
+        "code": "too_large"}
     assert Image.objects.count() == 0
 
 
