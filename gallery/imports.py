@@ -108,7 +108,8 @@ def is_image_name(path: Path) -> bool:
     return path.suffix.lower() in ORIGINAL_SUFFIXES
 
 
-def file_import(path: Path, *, is_original: bool = False, keep_name: bool = False) -> FileResult:
+def file_import(path: Path, *, is_original: bool = False, keep_name: bool = False,
+                uploaded_by=None) -> FileResult:
     """Import one file; a bad file is a result with its reason, never an exception.
 
     ``StorageUnavailable`` is raised: when the store refuses, every later file would
@@ -128,7 +129,8 @@ def file_import(path: Path, *, is_original: bool = False, keep_name: bool = Fals
         return FileResult(path, Outcome.PRESENT, image=_made_original(existing, is_original))
     try:
         result = image_create(name=path.name, data=data, is_original=is_original,
-                              filename=path.name if keep_name else None, announce=False)
+                              filename=path.name if keep_name else None, announce=False,
+                              uploaded_by=uploaded_by)
     except StorageUnavailable:
         raise
     except ImageSimError as exc:
@@ -142,13 +144,14 @@ def files_import(paths: Iterable[Path], *, is_original: Callable[[Path], bool] |
                  keep_names: bool = False, on_result: Callable[[FileResult], None] = lambda r: None,
                  on_batch: Callable[[list[FileResult]], None] | None = None,
                  batch_size: int = ANNOUNCE_BATCH,
-                 counts: ImportCounts | None = None) -> ImportCounts:
+                 counts: ImportCounts | None = None, uploaded_by=None) -> ImportCounts:
     """Import files in batches of ``batch_size``; ``on_result`` sees each file's result.
 
     After each batch ``on_batch`` gets the batch's results (default: announce the new
     images). It also runs for the batch in progress when the import is interrupted
     (an exception, Ctrl+C), so every image already added is announced. ``counts`` (if
     given) is filled as files are done, so a caller still has them after an interruption.
+    New images are ``uploaded_by`` that user (None: no one; only admins may delete them).
     """
     original_for = is_original if callable(is_original) else (lambda path: is_original)
     finish = on_batch or images_announce
@@ -158,7 +161,8 @@ def files_import(paths: Iterable[Path], *, is_original: Callable[[Path], bool] |
         batch = []
         try:
             for path in batch_paths:
-                result = file_import(path, is_original=original_for(path), keep_name=keep_names)
+                result = file_import(path, is_original=original_for(path), keep_name=keep_names,
+                                     uploaded_by=uploaded_by)
                 counts.add(result)
                 batch.append(result)
                 on_result(result)

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from gallery.imports import ImportCounts, files_import, folder_files, is_image_name
-from gallery.management.importing import bar_wanted, import_progress
+from gallery.management.importing import bar_wanted, import_progress, owner_argument, owner_get
 from gallery.services import ORIGINAL_SUFFIXES
 
 
@@ -27,10 +27,12 @@ class Command(BaseCommand):
         parser.add_argument("--originals", action="store_true",
                             help="Import them as originals (protected from deletion); they keep "
                                  "their file names where free.")
+        owner_argument(parser)
 
-    def handle(self, *args, folder, recursive, originals, verbosity, **options):
+    def handle(self, *args, folder, recursive, originals, owner, verbosity, **options):
         if not folder.is_dir():
             raise CommandError(f"No folder {folder}.")
+        owner = owner_get(owner)
         counts = ImportCounts()
 
         def summary() -> None:
@@ -52,7 +54,7 @@ class Command(BaseCommand):
 
             files_import(folder_files(folder, recursive=recursive, on_unreadable=on_unreadable),
                          is_original=originals, keep_names=originals, on_result=progress.result,
-                         counts=counts)
+                         counts=counts, uploaded_by=owner)
         summary()
         if counts.images == 0:
             kinds = ", ".join(sorted(ORIGINAL_SUFFIXES))
