@@ -226,7 +226,9 @@ FEATURE_DECODE_THREADS = env_int("FEATURE_DECODE_THREADS", 2)
 FEATURE_CLAIM_TIMEOUT = env_int("FEATURE_CLAIM_TIMEOUT", 120)
 # How often an idle featureworker looks for new work (seconds).
 FEATURE_POLL_SECONDS = env_int("FEATURE_POLL_SECONDS", 2)
-# The shipped originals and their precomputed vectors (manage.py precompute_originals).
+# The shipped originals (the demo library) and their precomputed vectors (manage.py
+# precompute_originals). DEMO_ORIGINALS=false: seed_originals (bin/serve) leaves them out.
+DEMO_ORIGINALS = env_bool("DEMO_ORIGINALS", "true")
 FEATURE_ORIGINALS_DIR = Path(env_str("FEATURE_ORIGINALS_DIR") or BASE_DIR / "fixtures" / "originals")
 FEATURE_ORIGINALS_FILE = Path(
     env_str("FEATURE_ORIGINALS_FILE") or BASE_DIR / "fixtures" / "original_features.npz"
