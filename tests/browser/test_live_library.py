@@ -1,0 +1,49 @@
+"""The open page shows images that came from elsewhere at once: a folder imported by
+manage.py import_folder in another process, and an upload from another tab."""
+
+import subprocess
+import sys
+import time
+
+from playwright.sync_api import expect
+
+from tests.browser.helpers import image_files, tile, upload_via_api
+from tests.browser.server import ROOT, server_env
+
+
+def test_images_imported_by_another_process_appear_without_a_reload(
+        empty_server, open_page, static_root, tmp_path):
+    page = open_page(empty_server)
+    expect(page.locator("[data-gallery-empty]")).to_be_visible()
+    page.evaluate("window.notReloaded = true")
+    photos = tmp_path / "Photos"
+    photos.mkdir()
+    image_files(photos, ["beach.jpg", "dog.png", "cat.png"])
+
+    started = time.monotonic()
+    subprocess.run([sys.executable, "manage.py", "import_folder", str(photos), "--owner", "eddie"],
+                   cwd=ROOT, env=server_env(empty_server.folder, static_root), check=True,
+                   capture_output=True, timeout=120)
+    imported = time.monotonic()
+
+    expect(page.locator("[data-gallery-count]")).to_have_text("3 images", timeout=10_000)
+    for name in ("beach.jpg", "dog.png", "cat.png"):
+        expect(tile(page, name)).to_be_visible()
+    shown = time.monotonic()
+    # The embedded worker was woken, not left to its 30-second poll.
+    expect(page.locator("[data-features-status]")).to_have_text(
+        "All 3 images have features. Search is ready.", timeout=10_000)
+    print(f"import {imported - started:.1f} s, on the page {shown - imported:.1f} s after, "
+          f"features {time.monotonic() - imported:.1f} s after")
+    assert page.evaluate("window.notReloaded") is True
+
+
+def test_an_upload_from_another_tab_appears_in_this_one(empty_server, open_page):
+    watching = open_page(empty_server)
+    expect(watching.locator("[data-gallery-empty]")).to_be_visible()
+    other = open_page(empty_server, user="eddie")
+
+    upload_via_api(other, 2, "elsewhere")
+
+    expect(watching.locator("[data-gallery-count]")).to_have_text("2 images", timeout=10_000)
+    expect(tile(watching, "elsewhere-0000.png")).to_be_visible()
