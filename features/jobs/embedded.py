@@ -10,7 +10,7 @@ import logging
 import threading
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.db.models import Max
 
 logger = logging.getLogger(__name__)
@@ -94,3 +94,4 @@ def watch_forever(*, stop: threading.Event | None = None) -> None:
             _wake.set()
         if images:
             progress.publish_status()
+    connection.close()  # this thread's own
