@@ -42,8 +42,8 @@ def test_the_secret_key_is_read_from_its_file_when_the_variable_is_unset(tmp_pat
 
 
 def test_a_bad_setting_is_one_line_that_names_it():
-    result = run_check(DEBUG="false", SECRET_KEY="a-real-and-long-secret-key-for-this-test-0123456789",
-                       MAX_UPLOAD_MB="16MB")
+    result = run_check(DEBUG="false", MAX_UPLOAD_MB="16MB",
+                       SECRET_KEY="a-real-and-long-secret-key-for-this-test-0123456789")
 
     assert result.returncode == 1
     assert result.stderr == ("ImageSim is not configured: MAX_UPLOAD_MB must be a whole number, "
