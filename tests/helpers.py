@@ -1,9 +1,14 @@
 """Helpers the tests share: images made in memory, the media folder's files, library
-images with vectors and a fake extractor that records what it was asked."""
+images with vectors, a fake extractor that records what it was asked, and a fresh clone
+of the project with a plain shell to run its commands in."""
 
 import io
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 from PIL import Image as PILImage
@@ -156,3 +161,45 @@ def run_stage(name: str, *, extractor: str | None = None,
 
     return stage_refresh(name, extractor=extractor or fingerprint(),
                          budget_seconds=budget_seconds)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def project_clone(base: Path) -> Path:
+    """The project's files as a fresh clone has them (tracked and not ignored), in
+    ``base/imagesim``, with the virtual environment and the shared folder beside the
+    project (model files) linked in."""
+    project = base / "imagesim"
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, capture_output=True, check=True).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if name == ".venv" or not source.is_file():
+            continue
+        target = project / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source.read_bytes())
+    (project / ".venv").symlink_to(sys.prefix)
+    if (ROOT.parent / "shared").is_dir():
+        (base / "shared").symlink_to(ROOT.parent / "shared")
+    return project
+
+
+def plain_env(project: Path) -> dict:
+    """A shell's environment that exported nothing: no settings variable at all."""
+    return {"PATH": os.defpath, "HOME": str(project.parent)}
+
+
+def plain_shell(project: Path, command: str) -> subprocess.CompletedProcess:
+    """Run ``command`` in bash in the project folder with nothing exported but PATH."""
+    return subprocess.run(["bash", "-c", command], cwd=project, capture_output=True, text=True,
+                          env=plain_env(project), timeout=180)
+
+
+def key_made_by_serve(project: Path) -> None:
+    """What bin/serve leaves in a new project folder: a key of its own in var/secret_key,
+    readable by this user alone."""
+    (project / "var").mkdir(exist_ok=True)
+    (project / "var" / "secret_key").write_text("made-by-bin-serve-" + "k" * 50 + "\n")
+    (project / "var" / "secret_key").chmod(0o600)
