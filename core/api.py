@@ -3,6 +3,7 @@
 import math
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -23,10 +24,16 @@ def exception_handler(exc, context):
                         status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.messages)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
     response = drf_exception_handler(exc, context)
     if isinstance(exc, ACCESS_ERRORS) and response is not None:
         # Scripts tell a missing key, a bad key, a refusal and a rate limit apart by code.
         response.data = error_body(_access_message(exc), code=exc.get_codes())
+    elif response is not None and isinstance(response.data, dict) and set(response.data) == {
+            "detail"}:
+        # DRF's own errors (a bad page, body or media type) get a code like every other.
+        response.data = error_body(str(response.data["detail"]), code=exc.get_codes())
     return response
 
 

@@ -18,12 +18,14 @@ from accounts.websocket import ApiKeyWebsocketMiddleware  # noqa: E402
 from features.extractors.warmup import warm_up_in_background  # noqa: E402
 from features.jobs.embedded import start_embedded_worker  # noqa: E402
 from imagesim.routing import websocket_urlpatterns  # noqa: E402
+from imagesim.server import daphne_leave_forms_to_django  # noqa: E402
 from search.warm_up import start_search_warm_up  # noqa: E402
 
 # The URL configuration imports every view (and Redis' client, with the throttles): load
 # it now rather than while the first request waits (about 0.3 s). Django itself loads
 # it on the first request; the middleware it loaded above.
 get_resolver().url_patterns  # noqa: B018
+daphne_leave_forms_to_django()
 # Extraction runs in this process unless FEATURE_EMBEDDED_WORKER is off (tests, scale-out).
 start_embedded_worker()
 # Models load as the server starts, not on the first request: search's (with its index,

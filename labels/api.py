@@ -25,9 +25,9 @@ def _labels_field():
 
 def _label_filter():
     return serializers.CharField(
-        required=False, max_length=100,
+        required=False, allow_blank=True, max_length=100,
         help_text="Images with this label: an ImageNet class name, a WordNet synonym or a "
-                  "broader term (shoe, footwear), case, spaces and underscores alike.")
+                  "broader term (shoe, footwear), case, spaces and underscores alike; empty: any.")
 
 
 def register() -> None:
