@@ -4,7 +4,7 @@ import math
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -15,6 +15,15 @@ ACCESS_ERRORS = (exceptions.NotAuthenticated, exceptions.AuthenticationFailed,
 
 # The largest id a database row can have (a signed 64-bit integer).
 MAX_ID = 2**63 - 1
+
+
+class StrictCharField(serializers.CharField):
+    """Text that must be sent as text: DRF would turn a JSON number into a string."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 def exception_handler(exc, context):

@@ -81,6 +81,10 @@ class ImageSimAutoSchema(AutoSchema):
         statuses |= set(getattr(self.view, "error_statuses", ()))
         return statuses
 
+    def _get_format_parameters(self):
+        # Clients choose a format by the Accept header; ?format= is not part of the API.
+        return []
+
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if (direction == "request" and isinstance(field, serializers.CharField)

@@ -354,6 +354,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request bodies get their own components, with the constraints only requests have.
+    "COMPONENT_SPLIT_REQUEST": True,
     # Every operation lists its error statuses with their JSON body (core/schema.py).
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "core.schema.error_components"],

@@ -94,6 +94,13 @@ class SearchRequestSerializer(serializers.Serializer):
         return region
 
 
+class SearchJsonRequestSerializer(SearchRequestSerializer):
+    """A search as JSON: by library images only (query files need multipart/form-data)."""
+
+    file = None
+    files = None
+
+
 class SearchMatchSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="image.id")
     filename = serializers.CharField(source="image.filename")
