@@ -16,6 +16,8 @@ logger = logging.getLogger(__name__)
 class PostRate(SimpleRateThrottle):
     """Counts POST requests only: listing the library is never limited."""
 
+    methods = ("POST",)  # the schema lists 429 for these alone
+
     def allow_request(self, request, view):
         try:
             return super().allow_request(request, view)
@@ -30,7 +32,7 @@ class PostRate(SimpleRateThrottle):
         return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
 
     def get_cache_key(self, request, view):
-        if request.method != "POST" or not self.counts(request):
+        if request.method not in self.methods or not self.counts(request):
             return None
         ident = request.user.pk if request.user.is_authenticated else self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -50,8 +50,9 @@ ERROR_DESCRIPTIONS = {
     503: "A part the request needs is not available (model weights, vectors, image store).",
 }
 
-# A string without NUL characters (Django refuses them in every text field).
-NO_NUL_PATTERN = "^[^\\x00]*$"
+# Text without NUL characters (Django refuses them in every text field). Not empty: a
+# field that may be blank gets the empty string as its own alternative (drf-spectacular).
+NO_NUL_PATTERN = "^[^\\x00]+$"
 
 
 class ImageSimAutoSchema(AutoSchema):
@@ -76,8 +77,10 @@ class ImageSimAutoSchema(AutoSchema):
             statuses |= {413, 415}
         if self.method != "GET":
             statuses.add(503)  # writes and searches need the image store or the model
-        if self.view.get_throttles():
+        if any(self.method in getattr(throttle, "methods", (self.method,))
+               for throttle in self.view.get_throttles()):
             statuses.add(429)
+        # A view lists the statuses only it answers (409) as ``error_statuses``.
         statuses |= set(getattr(self.view, "error_statuses", ()))
         return statuses
 

@@ -138,3 +138,20 @@ def run_stage(name: str, *, extractor: str | None = None,
 
     return stage_refresh(name, extractor=extractor or fingerprint(),
                          budget_seconds=budget_seconds)
+
+
+def api_schema(client) -> dict:
+    """ImageSim's OpenAPI schema as a client reads it."""
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def schema_errors(spec: dict, component: str, body) -> list[str]:
+    """What in ``body`` breaks the schema's component (OpenAPI 3.0 rules, ``nullable``
+    included); empty when it matches."""
+    from openapi_schema_validator import OAS30Validator
+
+    validator = OAS30Validator({"$ref": f"#/components/schemas/{component}",
+                                "components": spec["components"]})
+    return [error.message for error in validator.iter_errors(body)]

@@ -66,6 +66,7 @@ class DuplicateGroupResolveApi(APIView):
 
     access = {"POST": rules.can_delete_uploads}
     parser_classes = [JSONParser]
+    error_statuses = (409,)  # the group changed since it was listed
 
     @extend_schema(request=ResolveSerializer, responses=ResolutionSerializer)
     def post(self, request, key: str):
@@ -82,6 +83,7 @@ class DuplicateGroupDismissApi(APIView):
 
     access = {"POST": rules.can_review_duplicates}
     parser_classes = [JSONParser]
+    error_statuses = (409,)  # the group changed since it was listed
 
     @extend_schema(request=ThresholdSerializer, responses={201: DismissalSerializer})
     def post(self, request, key: str):

@@ -21,6 +21,7 @@ class SearchApi(APIView):
     # Searching changes nothing: whoever may browse may search.
     access = {"POST": rules.can_view}
     throttle_classes = [SearchUploadRate]
+    error_statuses = (409,)  # a query image's file or the library's vectors are missing
 
     @extend_schema(
         request={"multipart/form-data": SearchRequestSerializer,
