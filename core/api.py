@@ -26,6 +26,15 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictFloatField(serializers.FloatField):
+    """A number that must be sent as one: DRF would read a JSON true as 1.0."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def exception_handler(exc, context):
     """Map domain errors to ``{"detail": ..., "code": ...}`` and let DRF do the rest."""
     if isinstance(exc, ImageSimError):

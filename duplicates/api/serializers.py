@@ -1,7 +1,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from core.api import MAX_ID
+from core.api import MAX_ID, StrictFloatField
 from gallery.api.serializers import ImageSerializer
 
 
@@ -11,7 +11,7 @@ class ThresholdSerializer(serializers.Serializer):
         floor = float(settings.DUPLICATE_FLOOR)
         message = (f"The threshold must be between {floor:g} and 1 (pairs less alike than "
                    f"{floor:g} are not kept).")
-        return {**super().get_fields(), "threshold": serializers.FloatField(
+        return {**super().get_fields(), "threshold": StrictFloatField(
             required=False, min_value=floor, max_value=1.0,
             error_messages={"min_value": message, "max_value": message},
             help_text="Least score (see a group's similarity) that makes two images "

@@ -186,3 +186,16 @@ def test_an_upload_needs_at_least_one_file_as_its_schema_says(client):
 
     assert upload["properties"]["file"]["minItems"] == 1
     assert upload["required"] == ["file"]
+
+
+def test_a_number_sent_as_true_is_refused_not_read_as_1(api_client, add_image):
+    image = add_image()
+
+    threshold = api_client.post(reverse("api-duplicates-resolve-all"), {"threshold": True},
+                                format="json")
+    search = api_client.post(reverse("api-search"),
+                             {"image_id": image.pk, "min_similarity": True}, format="json")
+
+    assert threshold.status_code == search.status_code == 400
+    assert threshold.json() == {"threshold": ["A valid number is required."]}
+    assert search.json() == {"min_similarity": ["A valid number is required."]}
