@@ -203,3 +203,20 @@ def key_made_by_serve(project: Path) -> None:
     (project / "var").mkdir(exist_ok=True)
     (project / "var" / "secret_key").write_text("made-by-bin-serve-" + "k" * 50 + "\n")
     (project / "var" / "secret_key").chmod(0o600)
+
+
+def api_schema(client) -> dict:
+    """ImageSim's OpenAPI schema as a client reads it."""
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def schema_errors(spec: dict, component: str, body) -> list[str]:
+    """What in ``body`` breaks the schema's component (OpenAPI 3.0 rules, ``nullable``
+    included); empty when it matches."""
+    from openapi_schema_validator import OAS30Validator
+
+    validator = OAS30Validator({"$ref": f"#/components/schemas/{component}",
+                                "components": spec["components"]})
+    return [error.message for error in validator.iter_errors(body)]
