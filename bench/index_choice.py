@@ -134,15 +134,15 @@ def main() -> None:
     truth = exact_top(matrix, queries, rows)
     print(f"{args.n} vectors of {matrix.shape[1]} dimensions, {QUERIES} queries, one thread")
     only = args.only.split(",")
-    lists = int(4 * np.sqrt(args.n))
+    lists = 2 ** round(np.log2(2 * np.sqrt(args.n)))  # as search/index/refresh.py picks
     if "faiss" in only:
         faiss_candidates(matrix, queries, rows, truth, f"IVF{lists},SQ8", [8, 16, 32], 64)
-        faiss_candidates(matrix, queries, rows, truth, f"IVF{lists},PQ256", [16, 32], 128)
+        faiss_candidates(matrix, queries, rows, truth, f"PCA512,IVF{lists},SQ8", [16, 32], 64)
     if "hnswlib" in only:
         hnswlib_candidate(matrix, queries, rows, truth, [64, 128])
     if "usearch" in only:
         usearch_candidate(matrix, queries, rows, truth, "i8", [64, 128])
-        usearch_candidate(matrix, queries, rows, truth, "f16", [64, 128])
+        usearch_candidate(matrix, queries, rows, truth, "f16", [64])
     (folder / "vectors.npy").unlink()
     folder.rmdir()
 

@@ -162,7 +162,6 @@ def library_make(n: int, path: Path, *, seed: int = 11, block: int = 20_000) -> 
         tightness = rng.uniform(0.2, 0.6, (end - start, 1)).astype(np.float32)
         rows += (rng.standard_normal((end - start, COMPONENTS), dtype=np.float32)
                  * spread * tightness) @ basis
-        rows += rng.standard_normal(rows.shape, dtype=np.float32) * 0.004
         out[start:end] = _normalised(rows)
     # The real vectors, hidden among the others at random rows.
     real_rows = np.sort(rng.choice(n, size=min(n, len(vectors)), replace=False))

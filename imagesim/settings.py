@@ -237,7 +237,7 @@ SEARCH_INDEX_AUTO_SIZE = env_int("SEARCH_INDEX_AUTO_SIZE", 200_000)
 # Where the snapshots are kept: beside the SQLite file unless set.
 SEARCH_INDEX_DIR = Path(env_str("SEARCH_INDEX_DIR") or f"{DATABASES['default']['NAME']}-index")
 # IVF lists probed per search (bench/million.py: recall@6 against the exact index).
-SEARCH_APPROXIMATE_PROBES = env_int("SEARCH_APPROXIMATE_PROBES", 16)
+SEARCH_APPROXIMATE_PROBES = env_int("SEARCH_APPROXIMATE_PROBES", 32)
 # Load the model and the index in the background as the server starts, so the first
 # search by upload is as fast as the next ones.
 SEARCH_WARM_UP = env_bool("SEARCH_WARM_UP", "true")

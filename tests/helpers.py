@@ -151,13 +151,13 @@ def images_with_vectors(matrix, *, originals: int = 0, extractor=None) -> list[i
 
 
 def clustered_unit_vectors(n: int, dim: int = 128, *, seed: int = 0) -> np.ndarray:
-    """Non-negative unit vectors in clusters of uneven sizes (about 12 on average), as photo
+    """Non-negative unit vectors in clusters of uneven sizes (about 24 on average), as photo
     features are: photos of one event or subject close together, never uniform noise."""
     rng = np.random.default_rng(seed)
-    sizes = rng.geometric(1 / 12, n)
+    sizes = rng.geometric(1 / 24, n)
     owners = np.repeat(np.arange(n), sizes)[:n]
     centres = rng.gamma(0.6, 1.0, (owners[-1] + 1, dim)).astype(np.float32)
-    spread = rng.uniform(0.15, 0.5, (n, 1)).astype(np.float32)
+    spread = rng.uniform(0.15, 0.4, (n, 1)).astype(np.float32)
     rows = centres[owners] + rng.gamma(0.6, 1.0, (n, dim)).astype(np.float32) * spread
     rows = rows[rng.permutation(n)]
     return rows / np.linalg.norm(rows, axis=1, keepdims=True)

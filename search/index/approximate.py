@@ -5,10 +5,11 @@ snapshot of the searched vectors to disk now and then (search/index/refresh.py);
 process of the machine opens it memory-mapped and read-only (search/index/snapshot.py),
 so the pages are shared and a restart reads nothing but the rows that changed since.
 
-A search asks the snapshot's faiss index (IVF over 8-bit codes) for a few dozen
-candidates, re-checks them against the snapshot's half-precision vectors (so scores are
-cosine to about 1e-4, and the order is the exact one unless two are that close), and
-merges them with an exact scan of the *delta*: the rows written since the snapshot.
+A search asks the snapshot's faiss index (IVF over 8-bit codes) for about a hundred
+candidates, re-checks them against the snapshot's half-precision vectors, scores the
+best few again from their float32 vectors in the database (one primary-key read), so
+scores are exact cosine, and merges them with an exact scan of the *delta*: the rows
+written since the snapshot.
 
 The delta comes from the vector change log (search/changelog.py), as the exact index's
 updates do: every change past the snapshot's position is read, its row is masked out
@@ -39,7 +40,9 @@ logger = logging.getLogger(__name__)
 # Candidates taken from the snapshot per hit asked for (at least MIN_CANDIDATES), then
 # re-checked exactly: how far past the k-th the codes' ranking may be wrong.
 CANDIDATES_PER_HIT = 8
-MIN_CANDIDATES = 64
+MIN_CANDIDATES = 96
+# Candidates past the k-th (by the half-precision check) scored again in float32.
+RESCORED_EXTRA = 6
 # A kind filter keeping at most this many snapshot rows is answered by an exact scan of
 # those rows (the IVF lists probed may hold none of them).
 EXACT_FILTER_ROWS = 4096
@@ -87,6 +90,7 @@ class ApproximateIndex(VectorIndex):
         norm = float(np.linalg.norm(query))
         query = query / norm if norm > 0 else query
         only = Image.Kind(kind).is_original
+        keys = []
         with self._lock:
             self._synced(extractor)
             found = []  # (score, image id, vector or None)
@@ -97,10 +101,11 @@ class ApproximateIndex(VectorIndex):
                     found.append((score, item, vector.copy() if with_vectors else None))
             snapshot = self._snapshot
             if snapshot is not None and snapshot.manifest["dim"] == query.size:
-                rows, scores = self._snapshot_search(query, k, only, exclude_image_ids)
-                for row, score in zip(rows, scores):
-                    vector = (snapshot.vectors[row].astype(np.float32) if with_vectors else None)
-                    found.append((float(score), int(snapshot.items[row]), vector))
+                rows, _ = self._snapshot_search(query, k + RESCORED_EXTRA, only,
+                                                exclude_image_ids)
+                keys = snapshot.keys[rows].tolist()
+        if snapshot is not None and snapshot.manifest["dim"] == query.size and keys:
+            found += _rescored(self._extractor, self.column, keys, query, with_vectors)
         found.sort(key=lambda hit: (-hit[0], hit[1]))
         if min_similarity is not None:
             found = [hit for hit in found if hit[0] >= min_similarity]
@@ -214,6 +219,21 @@ class ApproximateIndex(VectorIndex):
         for start in range(0, len(changed), ID_CHUNK):
             _load(self._delta, _rows(self._extractor, self.column)
                   .filter(id__in=changed[start:start + ID_CHUNK]))
+
+
+def _rescored(extractor: str, column: str, keys: list[int], query: np.ndarray,
+              with_vectors: bool) -> list[tuple]:
+    """The snapshot's best candidates scored again from their float32 vectors in the
+    database: exact cosine, as the exact index gives (the half-precision copy can swap
+    two hits closer than about 1e-4). A row deleted since is left out."""
+    found = []
+    for _, image_id, _, vector in _rows(extractor, column).filter(id__in=keys):
+        vector = np.asarray(vector, dtype=np.float32)
+        if vector.size != query.size:
+            continue
+        vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        found.append((float(vector @ query), int(image_id), vector if with_vectors else None))
+    return found
 
 
 def _dim_of(extractor: str) -> int:

@@ -1,6 +1,11 @@
 """The approximate index: the machine's snapshot plus the changes since, against exact search."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +21,7 @@ from tests.helpers import (add_vector, clustered_unit_vectors, fingerprint, imag
                            library_image, unit)
 
 pytestmark = pytest.mark.django_db
+WORKER = Path(__file__).with_name("snapshot_process.py")
 
 
 @pytest.fixture(autouse=True)
@@ -48,9 +54,11 @@ def test_it_returns_the_exact_top_6_for_at_least_99_percent_of_queries_on_20k_ve
         asked = dict(extractor=fingerprint(), query=matrix[row], k=6,
                      exclude_image_ids=[image_ids[row]])
         found, truth = approximate.search(**asked), exact.search(**asked)
-        same += ids(found) == ids(truth)
-        assert [hit.score for hit in found] == pytest.approx([hit.score for hit in truth],
-                                                             abs=2e-3)
+        # The same six images (two within the half-precision copy's rounding may swap places).
+        if set(ids(found)) == set(ids(truth)):
+            same += 1
+            assert [hit.score for hit in found] == pytest.approx(
+                [hit.score for hit in truth], abs=1e-3)
     assert same / len(queries) >= 0.99
     assert approximate.snapshot_generation == 1
     originals = approximate.search(extractor=fingerprint(), query=matrix[5], k=6, kind="original")
@@ -185,3 +193,33 @@ def test_a_refresh_writes_nothing_until_enough_changed(monkeypatch):
     assert snapshot_refresh(extractor=fingerprint()) == 0  # one change: the delta holds it
     monkeypatch.setattr(refresh, "SNAPSHOT_CHANGES", 1)
     assert snapshot_refresh(extractor=fingerprint()) == 11
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_while_writing_a_snapshot_leaves_the_previous_one_in_use(snapshots):
+    from django.db import connection
+
+    images = [library_image((i, 9, 9), vector=unit(i)) for i in range(30)]
+    snapshot_refresh(extractor=fingerprint(), force=True)
+    library_image((77, 9, 9), vector=unit(77))
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+           "SEARCH_INDEX_DIR": str(snapshots), "SEARCH_INDEX": "approximate"}
+    worker = subprocess.Popen([sys.executable, WORKER, "hang-while-writing", fingerprint()],
+                              env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert worker.stdout.readline().strip() == "writing"
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+    where = folder(snapshots)
+    assert list(where.glob(".tmp-*"))  # it died with its index file half done
+
+    reader = ApproximateIndex()
+
+    assert reader.search(extractor=fingerprint(), query=unit(12), k=1)[0].image_id == images[12].pk
+    assert reader.snapshot_generation == 1
+    assert manifest_current(where)["generation"] == 1
+    # The next worker clears what the dead one left and writes the generation it could not.
+    assert snapshot_refresh(extractor=fingerprint(), force=True) == 31
+    assert manifest_current(where)["generation"] == 2
+    assert not list(where.glob(".tmp-*"))
