@@ -26,12 +26,14 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
+from django.db import connection
 
 from gallery.models import Image
 from search.changelog import LogReader, log_bounds
 from search.index.base import Hit, VectorIndex
 from search.index.exact import ID_CHUNK, _load, _load_all, _one_blas_thread, _rows
-from search.index.snapshot import Snapshot, manifest_current, snapshot_folder, snapshot_open
+from search.index.snapshot import (Snapshot, database_identity, manifest_current,
+                                   snapshot_folder, snapshot_open)
 from search.models import VectorChange
 from search.similarity import VectorMatrix, top_k
 
@@ -183,6 +185,8 @@ class ApproximateIndex(VectorIndex):
         """Begin again from ``manifest``'s snapshot (or from every row, exactly)."""
         self._extractor = extractor
         usable = (manifest is not None and manifest["extractor"] == extractor
+                  and manifest.get("database") == database_identity(
+                      connection.settings_dict["NAME"])
                   and manifest["covers"] <= latest and first <= manifest["covers"] + 1)
         if manifest is not None and not usable:
             logger.info("Index snapshot %s no longer matches the change log; searching exactly",

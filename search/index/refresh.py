@@ -33,7 +33,7 @@ from django.utils import timezone
 from features.models import FeatureVector
 from search.index.approximate import index_root
 from search.index.exact import _rows
-from search.index.snapshot import (FORMAT, file_name, leftovers_remove, manifest_current,
+from search.index.snapshot import (FORMAT, database_identity, file_name, leftovers_remove, manifest_current,
                                    manifest_publish, manifest_read, manifests, publish,
                                    snapshot_folder, temporary, writer_lock)
 from search.models import IndexReader, VectorChange
@@ -77,8 +77,8 @@ def _due(current: dict | None, extractor: str, latest: int) -> bool:
         if count == 0:
             return False
         return settings.SEARCH_INDEX == "approximate" or count >= settings.SEARCH_INDEX_AUTO_SIZE
-    if current["covers"] > latest:
-        return True  # the log was reset: the snapshot no longer matches it
+    if current["covers"] > latest or current.get("database") != _database():
+        return True  # the log was reset, or the database replaced: the snapshot is stale
     changes = VectorChange.objects.filter(id__gt=current["covers"], extractor=extractor).count()
     if changes == 0:
         return False
@@ -101,14 +101,12 @@ def snapshot_write(folder: Path, *, extractor: str, column: str, latest: int) ->
         vectors_path.unlink()
         return 0
     vectors = np.memmap(vectors_path, dtype=np.float16, mode="r", shape=(count, dim))
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(os.cpu_count() or 1)  # the worker's own build, not a search
-    try:
-        index, training = _trained(folder, previous, vectors, generation)
-        for start in range(0, count, BLOCK):
-            index.add(np.ascontiguousarray(vectors[start:start + BLOCK], dtype=np.float32))
-    finally:
-        faiss.omp_set_num_threads(threads)
+    # One thread: OpenMP's spinning threads crawl on a busy small machine (and a process
+    # forked after they ran can hang); the build is background work.
+    faiss.omp_set_num_threads(1)
+    index, training = _trained(folder, previous, vectors, generation)
+    for start in range(0, count, BLOCK):
+        index.add(np.ascontiguousarray(vectors[start:start + BLOCK], dtype=np.float32))
     del vectors
 
     names = {"index": file_name("index", generation), "vectors": file_name("vectors", generation),
@@ -124,6 +122,7 @@ def snapshot_write(folder: Path, *, extractor: str, column: str, latest: int) ->
     files[names["trained"]] = os.path.getsize(folder / names["trained"])
     manifest = {
         "format": FORMAT, "generation": generation, "covers": latest, "extractor": extractor,
+        "database": _database(),
         "column": column, "count": count, "dim": dim, "names": names, "files": files,
         "training": training, "written_at": time.time(),
         "written": timezone.now().isoformat(), "seconds": round(time.monotonic() - started, 1),
@@ -134,6 +133,10 @@ def snapshot_write(folder: Path, *, extractor: str, column: str, latest: int) ->
     logger.info("Index snapshot %d written: %d vectors in %.1f s", generation, count,
                 manifest["seconds"])
     return count
+
+
+def _database() -> str:
+    return database_identity(connection.settings_dict["NAME"])
 
 
 def _stream(extractor: str, column: str, path: Path):

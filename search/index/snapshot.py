@@ -52,6 +52,16 @@ def snapshot_folder(root: Path, *, extractor: str, column: str) -> Path:
     return Path(root) / f"{column}-{digest}"
 
 
+def database_identity(path: str) -> str:
+    """Which SQLite file a snapshot was made from (device and inode): a database made
+    again, or restored from a backup, never opens another's snapshot."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return ""
+    return f"{stat.st_dev}:{stat.st_ino}"
+
+
 def file_name(kind: str, generation: int) -> str:
     return {"index": f"snapshot-{generation:08d}.faiss",
             "vectors": f"snapshot-{generation:08d}.f16",

@@ -223,3 +223,17 @@ def test_a_worker_killed_while_writing_a_snapshot_leaves_the_previous_one_in_use
     assert snapshot_refresh(extractor=fingerprint(), force=True) == 31
     assert manifest_current(where)["generation"] == 2
     assert not list(where.glob(".tmp-*"))
+
+
+def test_a_snapshot_of_another_database_is_never_opened(snapshots):
+    images = [library_image((i, 10, 10), vector=unit(i)) for i in range(8)]
+    snapshot_refresh(extractor=fingerprint(), force=True)
+    where = folder(snapshots)
+    manifest = json.loads((where / "manifest-00000001.json").read_text())
+    # As if the database file had been made again (or restored) since the snapshot.
+    (where / "manifest-00000001.json").write_text(json.dumps({**manifest, "database": "0:0"}))
+    reader = ApproximateIndex()
+
+    assert ids(reader.search(extractor=fingerprint(), query=unit(3), k=1)) == [images[3].pk]
+    assert reader.snapshot_generation is None
+    assert snapshot_refresh(extractor=fingerprint()) == 8  # the worker writes a fresh one
