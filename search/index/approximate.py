@@ -5,7 +5,7 @@ snapshot of the searched vectors to disk now and then (search/index/refresh.py);
 process of the machine opens it memory-mapped and read-only (search/index/snapshot.py),
 so the pages are shared and a restart reads nothing but the rows that changed since.
 
-A search asks the snapshot's faiss index (IVF over 8-bit codes) for about a hundred
+A search asks the snapshot's faiss index (IVF lists of 8-bit codes) for about a hundred
 candidates, re-checks them against the snapshot's half-precision vectors, scores the
 best few again from their float32 vectors in the database (one primary-key read), so
 scores are exact cosine, and merges them with an exact scan of the *delta*: the rows

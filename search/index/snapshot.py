@@ -3,8 +3,8 @@
 A snapshot is one generation of files in a folder of its own (one per column and
 extractor), named by a generation number:
 
-- ``snapshot-<gen>.faiss``: the approximate index (faiss IVF over 8-bit codes), whose
-  ids are row numbers;
+- ``snapshot-<gen>.faiss``: the approximate index (faiss: PCA to 512 dimensions for long
+  vectors, IVF lists, 8-bit codes; search/index/refresh.py), whose ids are row numbers;
 - ``snapshot-<gen>.f16``: every row's unit vector at half precision, what candidates are
   re-checked against (exact cosine to about 1e-4);
 - ``snapshot-<gen>.rows.npy``: per row the vector id (ascending), the image id and
