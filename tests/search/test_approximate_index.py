@@ -237,3 +237,20 @@ def test_a_snapshot_of_another_database_is_never_opened(snapshots):
     assert ids(reader.search(extractor=fingerprint(), query=unit(3), k=1)) == [images[3].pk]
     assert reader.snapshot_generation is None
     assert snapshot_refresh(extractor=fingerprint()) == 8  # the worker writes a fresh one
+
+
+def test_query_expansion_and_min_similarity_answer_as_the_exact_index_does():
+    matrix = clustered_unit_vectors(600, 64, seed=8)
+    image_ids = images_with_vectors(matrix)
+    snapshot_refresh(extractor=fingerprint(), force=True)
+    approximate, exact = ApproximateIndex(), ExactIndex()
+
+    for row in (3, 40, 333):
+        asked = dict(extractor=fingerprint(), query=matrix[row], k=6, min_similarity=0.9,
+                     exclude_image_ids=[image_ids[row]], expand_neighbours=3)
+        found, truth = approximate.search(**asked), exact.search(**asked)
+        assert ids(found) == ids(truth)
+        assert [hit.score for hit in found] == pytest.approx([hit.score for hit in truth],
+                                                             abs=1e-6)
+        assert all(hit.score >= 0.9 for hit in found)
+    assert approximate.snapshot_generation == 1
