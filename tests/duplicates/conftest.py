@@ -2,7 +2,6 @@ import pytest
 from django.db import connection
 
 from duplicates.selectors import duplicates_forget
-from search.augmentation import augmentation_forget
 from search.index import reset_index
 
 
@@ -21,9 +20,7 @@ def fresh_state(settings):
     # with the same stripe, so their vectors alone say what each test means.
     settings.DUPLICATE_MATCH = 2.0
     reset_index()
-    augmentation_forget()
     duplicates_forget()
     yield
     reset_index()
-    augmentation_forget()
     duplicates_forget()

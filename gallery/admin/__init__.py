@@ -1,9 +1,14 @@
+"""The library in the admin: images with previews, filters, search and a delete that
+spares originals. Later stages add to it through gallery/admin/extensions.py."""
+
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from accounts import rules
 from gallery import services
+from gallery.admin import extensions
 from gallery.models import Image
 
 
@@ -38,35 +43,67 @@ class ImageAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ["gallery/admin.css"]}  # no inline styles: the CSP forbids them
 
+    # What the later stages added (gallery/admin/extensions.py), read on each request.
+
+    def get_queryset(self, request):
+        images = super().get_queryset(request)
+        for column in extensions.columns.values():
+            images = column.prefetch(images)
+        return images
+
+    def get_list_display(self, request):
+        return [*self.list_display, *(column.display for column in extensions.columns.values())]
+
+    def get_list_filter(self, request):
+        return [*self.list_filter, *extensions.list_filters.values()]
+
+    def get_search_fields(self, request):
+        return [*self.search_fields, *extensions.search_fields]
+
+    def get_fields(self, request, obj=None):
+        return [*self.fields, *self._page_columns()]
+
+    def _page_columns(self) -> list:
+        return [column.display for column in extensions.columns.values() if column.on_page]
+
     def get_readonly_fields(self, request, obj=None):
+        readonly = [*self.readonly_fields, *self._page_columns()]
         # Marking an image original protects it for good: only a superuser decides that.
         if rules.can_change_originals(request.user):
-            return self.readonly_fields
-        return [*self.readonly_fields, "is_original"]
+            return readonly
+        return [*readonly, "is_original"]
 
     def has_add_permission(self, request):
         # Images enter the library through the upload checks (page, API, commands).
         return False
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_original:
+        if obj is not None and (obj.is_original or not rules.can_delete(request.user, obj)):
             return False
         return super().has_delete_permission(request, obj)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)  # it would delete originals and leave files behind
+        if self.actions is None or IS_POPUP_VAR in request.GET:
+            return actions  # no actions on this page
+        for name, action in extensions.actions.items():
+            if action.allowed(request.user):
+                function, _, description = self.get_action(action.function)
+                actions[name] = (function, name, description)
         return actions
 
     def delete_model(self, request, obj):
-        services.image_delete(image=obj)
+        services.image_delete(image=obj, by=request.user)
 
     @admin.action(description="Delete selected uploads (originals are skipped)",
                   permissions=["delete"])
     def delete_uploads(self, request, queryset):
         originals = queryset.filter(is_original=True).count()
-        deleted = services.images_delete(images=list(queryset.filter(is_original=False)),
-                                         by=request.user)
+        uploads = list(queryset.filter(is_original=False))
+        mine = [image for image in uploads if rules.can_delete(request.user, image)]
+        others = len(uploads) - len(mine)
+        deleted = services.images_delete(images=mine, by=request.user)
         if deleted:
             self.message_user(request, ngettext("Deleted %d image.", "Deleted %d images.",
                                                 deleted) % deleted, messages.SUCCESS)
@@ -76,5 +113,13 @@ class ImageAdmin(admin.ModelAdmin):
                 ngettext("Skipped %d original image: originals are protected.",
                          "Skipped %d original images: originals are protected.", originals)
                 % originals,
+                messages.WARNING,
+            )
+        if others:
+            self.message_user(
+                request,
+                ngettext("Skipped %d upload of someone else: you can delete only your own.",
+                         "Skipped %d uploads of others: you can delete only your own.", others)
+                % others,
                 messages.WARNING,
             )
