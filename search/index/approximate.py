@@ -22,6 +22,7 @@ the index is then the exact one.
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -107,7 +108,7 @@ class ApproximateIndex(VectorIndex):
                                                 exclude_image_ids)
                 keys = snapshot.keys[rows].tolist()
         if snapshot is not None and snapshot.manifest["dim"] == query.size and keys:
-            found += _rescored(self._extractor, self.column, keys, query, with_vectors)
+            found += _rescored(extractor, self.column, keys, query, with_vectors)
         found.sort(key=lambda hit: (-hit[0], hit[1]))
         if min_similarity is not None:
             found = [hit for hit in found if hit[0] >= min_similarity]
@@ -162,8 +163,6 @@ class ApproximateIndex(VectorIndex):
 
     def _synced(self, extractor: str) -> None:
         """Open the newest snapshot when there is one, and apply the log past it (under the lock)."""
-        import time
-
         first, latest = log_bounds()
         reopen = extractor != self._extractor or latest < self._applied or (
             first > self._applied + 1 and self._applied > 0)
