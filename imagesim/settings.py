@@ -264,6 +264,16 @@ SEARCH_MAX_K = 100
 SEARCH_HNSW_EF_SEARCH = env_int("SEARCH_HNSW_EF_SEARCH", 160)
 # Threads one exact scan is split over (0: one per CPU core).
 SEARCH_SCAN_THREADS = env_int("SEARCH_SCAN_THREADS", 0)
+# The in-process index on SQLite (search/index/): "exact" scans every vector;
+# "approximate" searches the machine's snapshot (written by the feature worker, shared
+# memory-mapped by every process) plus the vectors written since, exactly; "auto" is
+# exact until the library reaches SEARCH_INDEX_AUTO_SIZE vectors, then approximate.
+SEARCH_INDEX = env_choice("SEARCH_INDEX", "auto", ("auto", "exact", "approximate"))
+SEARCH_INDEX_AUTO_SIZE = env_int("SEARCH_INDEX_AUTO_SIZE", 200_000)
+# Where the snapshots are kept: beside the SQLite file unless set.
+SEARCH_INDEX_DIR = Path(env_str("SEARCH_INDEX_DIR") or f"{DATABASES['default']['NAME']}-index")
+# IVF lists probed per search (bench/million.py: recall@6 against the exact index).
+SEARCH_APPROXIMATE_PROBES = env_int("SEARCH_APPROXIMATE_PROBES", 32)
 # Load the model and the index in the background as the server starts, so the first
 # search by upload is as fast as the next ones.
 SEARCH_WARM_UP = env_bool("SEARCH_WARM_UP", "true")

@@ -16,6 +16,7 @@ from PIL import Image as PILImage
 from features.extractors.fake import FakeExtractor
 from features.extractors.loader import get_extractor
 from features.models import FeatureVector
+from gallery.models import Image
 from gallery.services import image_create
 
 
@@ -220,3 +221,35 @@ def schema_errors(spec: dict, component: str, body) -> list[str]:
     validator = OAS30Validator({"$ref": f"#/components/schemas/{component}",
                                 "components": spec["components"]})
     return [error.message for error in validator.iter_errors(body)]
+
+
+def images_with_vectors(matrix, *, originals: int = 0, extractor=None) -> list[int]:
+    """Many library images at once, one per row of ``matrix`` (the first ``originals`` of
+    them originals), with their vectors stored; no files (for index tests). Their ids."""
+    start = Image.objects.count()
+    images = Image.objects.bulk_create([
+        Image(filename=f"bulk-{start + n}.png", file=f"bulk-{start + n}.png",
+              thumbnail=f"thumb-{start + n}.jpg", name=f"bulk {start + n}",
+              is_original=n < originals, sha256=f"{start + n:064d}", width=1, height=1,
+              format="PNG", size_bytes=1)
+        for n in range(len(matrix))], batch_size=2000)
+    if images and images[0].pk is None:
+        images = list(Image.objects.order_by("-id")[:len(matrix)])[::-1]
+    FeatureVector.objects.bulk_create([
+        FeatureVector(image=image, extractor=extractor or fingerprint(), dim=len(row),
+                      vector=np.asarray(row, dtype=np.float32))
+        for image, row in zip(images, matrix)], batch_size=2000)
+    return [image.pk for image in images]
+
+
+def clustered_unit_vectors(n: int, dim: int = 128, *, seed: int = 0) -> np.ndarray:
+    """Non-negative unit vectors in clusters of uneven sizes (about 24 on average), as photo
+    features are: photos of one event or subject close together, never uniform noise."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.geometric(1 / 24, n)
+    owners = np.repeat(np.arange(n), sizes)[:n]
+    centres = rng.gamma(0.6, 1.0, (owners[-1] + 1, dim)).astype(np.float32)
+    spread = rng.uniform(0.15, 0.4, (n, 1)).astype(np.float32)
+    rows = centres[owners] + rng.gamma(0.6, 1.0, (n, dim)).astype(np.float32) * spread
+    rows = rows[rng.permutation(n)]
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
