@@ -75,7 +75,7 @@ def images_purge(*, images: list[Image]) -> int:
     transaction.on_commit(lambda: files_delete(*thumbnails))
     if refusal is not None:
         raise StorageUnavailable(
-            f"{refusal.message} {len(deleted)} of {len(images)} deleted; still kept: "
+            f"{refusal.message} {len(deleted)} of {len(images)} deleted; not deleted: "
             + ", ".join(kept),
             extra={"deleted": len(deleted), "not_deleted": kept},
         )

@@ -11,19 +11,42 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from core.env import env_bool, env_choice, env_float, env_int, env_list, env_str, s3_storage_from_env
+from core.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    local_model,
+    s3_storage_from_env,
+    secret_key_read,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", "false")
 
-_INSECURE_KEY = "django-insecure-imagesim-development-only"
-SECRET_KEY = env_str("SECRET_KEY") or (_INSECURE_KEY if DEBUG else "")
+_INSECURE_KEY = "django-insecure-imagesim-development-only-never-in-production"
+# bin/serve makes a key once in var/secret_key (mode 0600); every management command
+# run from any shell reads it from there when SECRET_KEY is unset, so the two agree.
+SECRET_KEY_FILE = Path(env_str("SECRET_KEY_FILE") or BASE_DIR / "var" / "secret_key")
+SECRET_KEY = env_str("SECRET_KEY") or secret_key_read(SECRET_KEY_FILE) or (
+    _INSECURE_KEY if DEBUG else "")
 if not DEBUG and (not SECRET_KEY or SECRET_KEY.startswith("django-insecure")):
     raise ImproperlyConfigured(
-        "SECRET_KEY must be set to a long random value when DEBUG is off "
-        "(bin/serve makes one for you in var/secret_key)."
+        "SECRET_KEY must be set to a long random value when DEBUG is off: run bin/serve "
+        f"once (it makes one in {SECRET_KEY_FILE}), or set SECRET_KEY."
     )
+# Django's deployment check asks for at least 50 characters (and 5 different ones).
+if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is too short or too simple ({len(SECRET_KEY)} characters): use at least 50 "
+        "random characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'.")
+
+# Where bin/serve listens (daphne -b): beyond loopback, the first administrator of a new
+# install needs the setup code printed on the console (accounts/setup.py).
+SERVER_HOST = env_str("HOST", "127.0.0.1")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -54,6 +77,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before sessions and authentication: a body over the limit is refused unread (413).
+    "core.body_size.BodySizeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -114,19 +139,18 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Sign-in brute force: after AXES_FAILURE_LIMIT wrong passwords for one account, that
-# account's sign-in is refused (even with the right password) for the cool-off time.
+# Sign-in brute force: after AXES_FAILURE_LIMIT wrong passwords for one account from one
+# address, that account's sign-in from that address is refused (even with the right
+# password) for the cool-off time. Counting the account alone would let anyone anywhere
+# keep an administrator locked out; counting the address alone would let people behind
+# one office address lock each other out.
 AXES_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGN_IN_LOCKOUT_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username"]
-# axes.W006 asks to count addresses too. Accounts are what is locked: people behind one
-# office or home address would lock each other out, and rotating user agents or cookies
-# does not get round a lock on the account.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
-# The proxy's X-Forwarded-For is trusted only behind one (HTTPS=true).
+# The proxy's X-Forwarded-For is trusted only behind one (TRUSTED_PROXIES, below).
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -177,7 +201,10 @@ if TRASH_DAYS < 0:
 IMAGESIM_THUMBNAIL_SIZE = 200
 IMAGESIM_THUMBNAIL_QUALITY = 75
 # Django refuses request bodies over DATA_UPLOAD_MAX_MEMORY_SIZE only for non-file
-# data; file parts stream to disk above FILE_UPLOAD_MAX_MEMORY_SIZE.
+# data; file parts stream to disk above FILE_UPLOAD_MAX_MEMORY_SIZE. core/body_size.py
+# refuses (413) any body that is not multipart over DATA_UPLOAD_MAX_MEMORY_SIZE, and a
+# multipart one over MAX_UPLOAD_MB x MAX_FILES_PER_UPLOAD, before it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's own default, 2.5 MB
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = IMAGESIM_MAX_FILES_PER_UPLOAD
 
@@ -189,8 +216,13 @@ FEATURE_PRESET = env_str("FEATURE_PRESET", "").strip().lower()
 # The preset of FEATURE_EXTRACTOR that makes the original app's vectors (manage.py
 # import_original_app reuses them for it); not read from the environment.
 ORIGINAL_APP_PRESET = "resnet50-gap"
+# Model files kept beside the project, for machines without internet: the weights and
+# the classifier below default to these when they are there and the variable is unset,
+# so bin/serve, bin/test and every manage.py command in any shell use the same files.
+LOCAL_MODELS = BASE_DIR.parent / "shared" / "models"
 # "imagenet" lets Keras download and cache the weights; a path loads a local .h5 file.
-FEATURE_WEIGHTS = env_str("FEATURE_WEIGHTS", "imagenet")
+FEATURE_WEIGHTS = env_str("FEATURE_WEIGHTS") or local_model(
+    LOCAL_MODELS / "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5")
 # "auto" uses bfloat16 only where the hardware runs it natively.
 FEATURE_PRECISION = env_choice("FEATURE_PRECISION", "auto", ("auto", "float32", "bfloat16"))
 FEATURE_BATCH_SIZE = env_int("FEATURE_BATCH_SIZE", 16)
@@ -211,7 +243,9 @@ FEATURE_DECODE_THREADS = env_int("FEATURE_DECODE_THREADS", 2)
 FEATURE_CLAIM_TIMEOUT = env_int("FEATURE_CLAIM_TIMEOUT", 120)
 # How often an idle featureworker looks for new work (seconds).
 FEATURE_POLL_SECONDS = env_int("FEATURE_POLL_SECONDS", 2)
-# The shipped originals and their precomputed vectors (manage.py precompute_originals).
+# The shipped originals (the demo library) and their precomputed vectors (manage.py
+# precompute_originals). DEMO_ORIGINALS=false: seed_originals (bin/serve) leaves them out.
+DEMO_ORIGINALS = env_bool("DEMO_ORIGINALS", "true")
 FEATURE_ORIGINALS_DIR = Path(env_str("FEATURE_ORIGINALS_DIR") or BASE_DIR / "fixtures" / "originals")
 FEATURE_ORIGINALS_FILE = Path(
     env_str("FEATURE_ORIGINALS_FILE") or BASE_DIR / "fixtures" / "original_features.npz"
@@ -220,8 +254,10 @@ FEATURE_ORIGINALS_FILE = Path(
 # Labels: the ImageNet classifier layer applied to the stored vectors (labels/).
 # "imagenet" lets Keras download its own; paths load a local .npz (kernel, bias) and
 # Keras' imagenet_class_index.json; "off" (either) makes no labels.
-LABEL_HEAD_WEIGHTS = env_str("LABEL_HEAD_WEIGHTS", "imagenet")
-LABEL_CLASS_INDEX = env_str("LABEL_CLASS_INDEX", "imagenet")
+LABEL_HEAD_WEIGHTS = env_str("LABEL_HEAD_WEIGHTS") or local_model(
+    LOCAL_MODELS / "resnet50_imagenet_head.npz")
+LABEL_CLASS_INDEX = env_str("LABEL_CLASS_INDEX") or local_model(
+    LOCAL_MODELS / "imagenet_class_index.json")
 LABEL_TOP_K = env_int("LABEL_TOP_K", 5)
 
 # Search.
@@ -232,6 +268,16 @@ SEARCH_MAX_K = 100
 SEARCH_HNSW_EF_SEARCH = env_int("SEARCH_HNSW_EF_SEARCH", 160)
 # Threads one exact scan is split over (0: one per CPU core).
 SEARCH_SCAN_THREADS = env_int("SEARCH_SCAN_THREADS", 0)
+# The in-process index on SQLite (search/index/): "exact" scans every vector;
+# "approximate" searches the machine's snapshot (written by the feature worker, shared
+# memory-mapped by every process) plus the vectors written since, exactly; "auto" is
+# exact until the library reaches SEARCH_INDEX_AUTO_SIZE vectors, then approximate.
+SEARCH_INDEX = env_choice("SEARCH_INDEX", "auto", ("auto", "exact", "approximate"))
+SEARCH_INDEX_AUTO_SIZE = env_int("SEARCH_INDEX_AUTO_SIZE", 200_000)
+# Where the snapshots are kept: beside the SQLite file unless set.
+SEARCH_INDEX_DIR = Path(env_str("SEARCH_INDEX_DIR") or f"{DATABASES['default']['NAME']}-index")
+# IVF lists probed per search (bench/million.py: recall@6 against the exact index).
+SEARCH_APPROXIMATE_PROBES = env_int("SEARCH_APPROXIMATE_PROBES", 32)
 # Load the model and the index in the background as the server starts, so the first
 # search by upload is as fast as the next ones.
 SEARCH_WARM_UP = env_bool("SEARCH_WARM_UP", "true")
@@ -326,7 +372,13 @@ if HTTPS:
     SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", "true")
     SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", "true")
-    AXES_IPWARE_PROXY_COUNT = 1
+# How many proxies stand in front of the server: only their X-Forwarded-For entries are
+# believed (a client writes any it likes before them). None by default, one behind HTTPS.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 1 if HTTPS else 0)
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXIES must be 0 or more")
+if TRUSTED_PROXIES:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXIES
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 # The API. Every view is checked against the rules in accounts/rules.py; API keys
@@ -344,9 +396,11 @@ REST_FRAMEWORK = {
         "uploads": env_str("RATE_UPLOADS", "600/min"),
         "key_create": env_str("RATE_KEY_CREATE", "20/hour"),
     },
+    # Anonymous visitors are counted by address: X-Forwarded-For only from trusted proxies.
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_PAGINATION_CLASS": "core.pagination.Pagination",
     "PAGE_SIZE": 60,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.ImageSimAutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -365,6 +419,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request bodies get their own components, with the constraints only requests have.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation lists its error statuses with their JSON body (core/schema.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "core.schema.error_components"],
 }
 
 LOGGING = {

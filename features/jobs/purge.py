@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 _last_day = None
 
 
-def trash_purge_daily(extractor: str) -> int:
+def trash_purge_daily() -> int:
     """Purge the expired trash unless this process did so today; return how many went."""
     global _last_day
     today = timezone.localdate()
@@ -31,5 +31,7 @@ def trash_purge_daily(extractor: str) -> int:
 
 
 def purge_stage_register() -> None:
-    # No pass of its own (run finds nothing): the purge waits for an idle step.
-    stage_register(Stage(name="trash-purge", run=lambda work: 0, when_idle=trash_purge_daily))
+    # Freeing many files can take a while: never between two batches. The pass after a
+    # purge finds it done for the day (0), which ends the stage's turn.
+    stage_register(Stage(name="trash purge", idle_only=True,
+                         run=lambda work: trash_purge_daily()))

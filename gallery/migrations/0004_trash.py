@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gallery', '0002_delete_any_permission'),
+        ('gallery', '0003_demo_removal'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
