@@ -199,5 +199,5 @@ def test_the_bulk_delete_skips_others_uploads_for_staff_without_delete_any(
 
     assert list(Image.objects.all()) == [theirs]
     messages = [str(m) for m in response.context["messages"]]
-    assert messages == ["Deleted 1 image.",
+    assert messages == ["Moved 1 image to the trash.",
                         "Skipped 1 upload of someone else: you can delete only your own."]

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from features.extractors.loader import get_extractor
 from features.models import FeatureVector
 from gallery.models import Image
-from gallery.services import images_delete
+from gallery.trash import images_purge
 from tests.helpers import distinct_colour, make_image_bytes, stored_files
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.both_databases]
@@ -27,7 +27,7 @@ def demo(tmp_path, settings):
     run("precompute_originals")
     # A library that has not seen them yet: rows and files gone.
     Image.objects.update(is_original=False)
-    images_delete(images=list(Image.objects.all()))
+    images_purge(images=list(Image.objects.all()))
     assert stored_files() == []
     return folder
 
