@@ -57,6 +57,11 @@ def labels_pass(work: StagePass) -> int:
     return done
 
 
+def labels_forget(sender, image_ids, **kwargs) -> None:
+    """Remove the labels of images moved to the trash (gallery's images_trashing)."""
+    ImageLabel.objects.filter(image_id__in=image_ids).delete()
+
+
 def labels_prune(*, extractor: str, head: Head) -> int:
     """Remove labels not made from a vector of ``extractor`` by ``head``: once every image
     with such a vector is labelled, those are of images without one (its extraction

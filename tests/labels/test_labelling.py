@@ -90,7 +90,7 @@ def test_a_new_vector_of_an_image_relabels_it(tiny_head):
     assert names(image)[0] == "jersey"
 
 
-def test_deleting_an_image_deletes_its_labels(tiny_head):
+def test_deleting_an_image_to_the_trash_deletes_its_labels(tiny_head):
     keep = library_image((1, 2, 3), vector=class_vector(0))
     gone = library_image((4, 5, 6), vector=class_vector(3))
     run_stage("labels")
