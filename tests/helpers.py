@@ -156,3 +156,7 @@ def run_stage(name: str, *, extractor: str | None = None,
 
     return stage_refresh(name, extractor=extractor or fingerprint(),
                          budget_seconds=budget_seconds)
+
+# What storing vectors at half precision (SQLite; features/fields.py) leaves of a cosine
+# or a component: tests comparing against vectors they made allow this much.
+STORED_TOLERANCE = 5e-4
