@@ -19,6 +19,8 @@ REGION_FIELDS = ("x", "y", "width", "height")
 class PostRate(SimpleRateThrottle):
     """Counts POST requests only: listing the library is never limited."""
 
+    methods = ("POST",)  # the schema lists 429 for these alone
+
     def allow_request(self, request, view):
         try:
             return self._allow(request, view)
@@ -33,7 +35,7 @@ class PostRate(SimpleRateThrottle):
         return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
 
     def get_cache_key(self, request, view):
-        self.cost = self.cost_of(request) if request.method == "POST" else 0
+        self.cost = self.cost_of(request) if request.method in self.methods else 0
         if not self.cost:
             return None
         # A request can never cost more than the whole rate, or it would never pass.

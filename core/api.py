@@ -3,7 +3,8 @@
 import math
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions
+from django.http import Http404
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -16,6 +17,24 @@ ACCESS_ERRORS = (exceptions.NotAuthenticated, exceptions.AuthenticationFailed,
 MAX_ID = 2**63 - 1
 
 
+class StrictCharField(serializers.CharField):
+    """Text that must be sent as text: DRF would turn a JSON number into a string."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictFloatField(serializers.FloatField):
+    """A number that must be sent as one: DRF would read a JSON true as 1.0."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def exception_handler(exc, context):
     """Map domain errors to ``{"detail": ..., "code": ...}`` and let DRF do the rest."""
     if isinstance(exc, ImageSimError):
@@ -23,10 +42,16 @@ def exception_handler(exc, context):
                         status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.messages)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
     response = drf_exception_handler(exc, context)
     if isinstance(exc, ACCESS_ERRORS) and response is not None:
         # Scripts tell a missing key, a bad key, a refusal and a rate limit apart by code.
         response.data = error_body(_access_message(exc), code=exc.get_codes())
+    elif response is not None and isinstance(response.data, dict) and set(response.data) == {
+            "detail"}:
+        # DRF's own errors (a bad page, body or media type) get a code like every other.
+        response.data = error_body(str(response.data["detail"]), code=exc.get_codes())
     return response
 
 

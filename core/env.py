@@ -5,6 +5,7 @@ stops the server at start-up instead of silently meaning something else.
 """
 
 import os
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -54,6 +55,22 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
     return value
+
+
+def secret_key_read(path: Path) -> str:
+    """The key kept in ``path`` (bin/serve writes it), or "" when there is none."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{path} cannot be read ({exc.strerror}): make it readable "
+                                   "by this user, or set SECRET_KEY.") from None
+
+
+def local_model(path: Path) -> str:
+    """``path`` (resolved) when that file is there, else "imagenet" (Keras downloads it)."""
+    return str(path.resolve()) if path.is_file() else "imagenet"
 
 
 def s3_storage_from_env() -> dict:

@@ -1,4 +1,5 @@
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination, _positive_int
 
 
 class Pagination(PageNumberPagination):
@@ -6,3 +7,23 @@ class Pagination(PageNumberPagination):
 
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        if self.page_size_query_param not in request.query_params:
+            return self.page_size
+        # A page size that is not a whole number from 1 is refused, not ignored.
+        try:
+            return _positive_int(request.query_params[self.page_size_query_param],
+                                 strict=True, cutoff=self.max_page_size)
+        except ValueError:
+            raise ValidationError({self.page_size_query_param: [
+                f"A whole number from 1 (at most {self.max_page_size} are sent)."]}) from None
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = (f"Items a page (default {self.page_size}; at most "
+                                            f"{self.max_page_size} are sent).")
+        return parameters

@@ -20,14 +20,14 @@ from django.utils.module_loading import import_string
 
 from accounts.models import ApiKey, FirstAdministrator
 from features.models import FeatureFailure, FeatureJob, FeatureTask, FeatureVector
-from gallery.models import Image
+from gallery.models import DemoRemoval, Image
 from gallery.storage import StorageUnavailable, file_read
 
 TARGET = "move_target"
 CHUNK = 500
 # Parents before children, so every foreign key finds its row.
-MODELS = [User, ApiKey, FirstAdministrator, Image, FeatureJob, FeatureVector, FeatureTask,
-          FeatureFailure]
+MODELS = [User, ApiKey, FirstAdministrator, Image, DemoRemoval, FeatureJob, FeatureVector,
+          FeatureTask, FeatureFailure]
 
 
 class MoveRefused(Exception):

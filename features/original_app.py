@@ -166,7 +166,8 @@ class OriginalAppCounts(ImportCounts):
 
 def library_import(library: OriginalAppLibrary, *, reuse_for: str | None,
                    on_result: Callable[[FileResult], None] = lambda r: None,
-                   counts: OriginalAppCounts | None = None) -> OriginalAppCounts:
+                   counts: OriginalAppCounts | None = None,
+                   uploaded_by=None) -> OriginalAppCounts:
     """Import images/ through the upload checks, keeping the file names (old links keep
     working) and the first 50 as originals; with ``reuse_for`` (a fingerprint) store each
     image's vector for that extractor, batch by batch, before the batch's new images are
@@ -193,7 +194,8 @@ def library_import(library: OriginalAppLibrary, *, reuse_for: str | None,
 
     files_import((library.images_dir / name for name in library.names),
                  as_originals=lambda path: path.name in originals, keep_names=True,
-                 on_result=on_result, on_batch=on_batch, counts=counts)
+                 on_result=on_result, on_batch=on_batch, counts=counts,
+                 uploaded_by=uploaded_by)
     return counts
 
 

@@ -139,7 +139,8 @@ def is_image_name(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_SUFFIXES
 
 
-def file_import(path: Path, *, is_original: bool = False, keep_name: bool = False) -> FileResult:
+def file_import(path: Path, *, is_original: bool = False, keep_name: bool = False,
+                uploaded_by=None) -> FileResult:
     """Import one file; a bad file is a result with its reason, never an exception.
 
     ``StorageUnavailable`` is raised: when the store refuses, every later file would
@@ -159,7 +160,8 @@ def file_import(path: Path, *, is_original: bool = False, keep_name: bool = Fals
         return FileResult(path, Outcome.PRESENT, image=_made_original(existing, is_original))
     try:
         result = image_create(name=path.name, data=data, is_original=is_original,
-                              filename=path.name if keep_name else None, announce=False)
+                              filename=path.name if keep_name else None, announce=False,
+                              uploaded_by=uploaded_by)
     except StorageUnavailable:
         raise
     except ImageSimError as exc:
@@ -172,19 +174,20 @@ def file_import(path: Path, *, is_original: bool = False, keep_name: bool = Fals
 def folder_import(folder: Path, *, recursive: bool = False, as_originals: bool = False,
                   on_result: Callable[[FileResult], None] = lambda r: None,
                   on_unreadable: Callable[[Unreadable], None] = lambda u: None,
-                  counts: ImportCounts | None = None) -> ImportCounts:
+                  counts: ImportCounts | None = None, uploaded_by=None) -> ImportCounts:
     """Import the image files of ``folder`` (and of its subfolders with ``recursive``);
-    ``as_originals`` makes them originals, with their file names where free."""
+    ``as_originals`` makes them originals, with their file names where free; new images
+    are ``uploaded_by`` that user."""
     return files_import(folder_files(folder, recursive=recursive, on_unreadable=on_unreadable),
                         as_originals=as_originals, keep_names=as_originals,
-                        on_result=on_result, counts=counts)
+                        on_result=on_result, counts=counts, uploaded_by=uploaded_by)
 
 
 def files_import(paths: Iterable[Path], *, as_originals: Callable[[Path], bool] | bool = False,
                  keep_names: bool = False, on_result: Callable[[FileResult], None] = lambda r: None,
                  on_batch: Callable[[list[FileResult]], None] | None = None,
                  batch_size: int = ANNOUNCE_BATCH,
-                 counts: ImportCounts | None = None) -> ImportCounts:
+                 counts: ImportCounts | None = None, uploaded_by=None) -> ImportCounts:
     """Import files in batches of ``batch_size``; ``on_result`` sees each file's result.
     ``as_originals`` says, for all or per file, which become originals.
 
@@ -192,6 +195,7 @@ def files_import(paths: Iterable[Path], *, as_originals: Callable[[Path], bool] 
     images). It also runs for the batch in progress when the import is interrupted
     (an exception, Ctrl+C), so every image already added is announced. ``counts`` (if
     given) is filled as files are done, so a caller still has them after an interruption.
+    New images are ``uploaded_by`` that user (None: no one; only admins may delete them).
     """
     original_for = as_originals if callable(as_originals) else (lambda path: as_originals)
     finish = on_batch or images_announce
@@ -201,7 +205,8 @@ def files_import(paths: Iterable[Path], *, as_originals: Callable[[Path], bool] 
         batch = []
         try:
             for path in batch_paths:
-                result = file_import(path, is_original=original_for(path), keep_name=keep_names)
+                result = file_import(path, is_original=original_for(path), keep_name=keep_names,
+                                     uploaded_by=uploaded_by)
                 counts.add(result)
                 batch.append(result)
                 on_result(result)

@@ -74,3 +74,13 @@ class Image(models.Model):
 
     def get_thumbnail_url(self) -> str:
         return reverse("image-thumbnail", args=[self.filename])
+
+
+class DemoRemoval(models.Model):
+    """Kept once the demo originals were removed from this library (manage.py remove_demo),
+    so seeding them (bin/serve, on every start) leaves them out from then on."""
+
+    removed_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Demo originals removed at {self.removed_at:%Y-%m-%d %H:%M}"

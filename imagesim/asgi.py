@@ -19,6 +19,7 @@ from core.body_size import BodySizeLimit  # noqa: E402
 from features.extractors.warm_up import start_model_warm_up  # noqa: E402
 from features.jobs.embedded import start_embedded_worker  # noqa: E402
 from imagesim.routing import websocket_urlpatterns  # noqa: E402
+from imagesim.server import daphne_leave_forms_to_django  # noqa: E402
 from search.warm_up import start_search_warm_up  # noqa: E402
 
 # The URL configuration imports every view (and Redis' client, with the throttles): load
@@ -27,6 +28,7 @@ from search.warm_up import start_search_warm_up  # noqa: E402
 get_resolver().url_patterns  # noqa: B018
 # On a new install others can reach, the console shows the first administrator's setup code.
 setup_code_announce()
+daphne_leave_forms_to_django()
 # Extraction runs in this process unless FEATURE_EMBEDDED_WORKER is off (tests, scale-out).
 start_embedded_worker()
 # Models load as the server starts, not on the first request: search's (with its index,

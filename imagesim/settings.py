@@ -11,18 +11,32 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from core.env import env_bool, env_choice, env_float, env_int, env_list, env_str, s3_storage_from_env
+from core.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    local_model,
+    s3_storage_from_env,
+    secret_key_read,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", "false")
 
 _INSECURE_KEY = "django-insecure-imagesim-development-only-never-in-production"
-SECRET_KEY = env_str("SECRET_KEY") or (_INSECURE_KEY if DEBUG else "")
+# bin/serve makes a key once in var/secret_key (mode 0600); every management command
+# run from any shell reads it from there when SECRET_KEY is unset, so the two agree.
+SECRET_KEY_FILE = Path(env_str("SECRET_KEY_FILE") or BASE_DIR / "var" / "secret_key")
+SECRET_KEY = env_str("SECRET_KEY") or secret_key_read(SECRET_KEY_FILE) or (
+    _INSECURE_KEY if DEBUG else "")
 if not DEBUG and (not SECRET_KEY or SECRET_KEY.startswith("django-insecure")):
     raise ImproperlyConfigured(
-        "SECRET_KEY must be set to a long random value when DEBUG is off "
-        "(bin/serve makes one for you in var/secret_key)."
+        "SECRET_KEY must be set to a long random value when DEBUG is off: run bin/serve "
+        f"once (it makes one in {SECRET_KEY_FILE}), or set SECRET_KEY."
     )
 # Django's deployment check asks for at least 50 characters (and 5 different ones).
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
@@ -198,8 +212,13 @@ FEATURE_PRESET = env_str("FEATURE_PRESET", "").strip().lower()
 # The preset of FEATURE_EXTRACTOR that makes the original app's vectors (manage.py
 # import_original_app reuses them for it); not read from the environment.
 ORIGINAL_APP_PRESET = "resnet50-gap"
+# Model files kept beside the project, for machines without internet: the weights and
+# the classifier below default to these when they are there and the variable is unset,
+# so bin/serve, bin/test and every manage.py command in any shell use the same files.
+LOCAL_MODELS = BASE_DIR.parent / "shared" / "models"
 # "imagenet" lets Keras download and cache the weights; a path loads a local .h5 file.
-FEATURE_WEIGHTS = env_str("FEATURE_WEIGHTS", "imagenet")
+FEATURE_WEIGHTS = env_str("FEATURE_WEIGHTS") or local_model(
+    LOCAL_MODELS / "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5")
 # "auto" uses bfloat16 only where the hardware runs it natively.
 FEATURE_PRECISION = env_choice("FEATURE_PRECISION", "auto", ("auto", "float32", "bfloat16"))
 FEATURE_BATCH_SIZE = env_int("FEATURE_BATCH_SIZE", 16)
@@ -220,7 +239,9 @@ FEATURE_DECODE_THREADS = env_int("FEATURE_DECODE_THREADS", 2)
 FEATURE_CLAIM_TIMEOUT = env_int("FEATURE_CLAIM_TIMEOUT", 120)
 # How often an idle featureworker looks for new work (seconds).
 FEATURE_POLL_SECONDS = env_int("FEATURE_POLL_SECONDS", 2)
-# The shipped originals and their precomputed vectors (manage.py precompute_originals).
+# The shipped originals (the demo library) and their precomputed vectors (manage.py
+# precompute_originals). DEMO_ORIGINALS=false: seed_originals (bin/serve) leaves them out.
+DEMO_ORIGINALS = env_bool("DEMO_ORIGINALS", "true")
 FEATURE_ORIGINALS_DIR = Path(env_str("FEATURE_ORIGINALS_DIR") or BASE_DIR / "fixtures" / "originals")
 FEATURE_ORIGINALS_FILE = Path(
     env_str("FEATURE_ORIGINALS_FILE") or BASE_DIR / "fixtures" / "original_features.npz"
@@ -229,8 +250,10 @@ FEATURE_ORIGINALS_FILE = Path(
 # Labels: the ImageNet classifier layer applied to the stored vectors (labels/).
 # "imagenet" lets Keras download its own; paths load a local .npz (kernel, bias) and
 # Keras' imagenet_class_index.json; "off" (either) makes no labels.
-LABEL_HEAD_WEIGHTS = env_str("LABEL_HEAD_WEIGHTS", "imagenet")
-LABEL_CLASS_INDEX = env_str("LABEL_CLASS_INDEX", "imagenet")
+LABEL_HEAD_WEIGHTS = env_str("LABEL_HEAD_WEIGHTS") or local_model(
+    LOCAL_MODELS / "resnet50_imagenet_head.npz")
+LABEL_CLASS_INDEX = env_str("LABEL_CLASS_INDEX") or local_model(
+    LOCAL_MODELS / "imagenet_class_index.json")
 LABEL_TOP_K = env_int("LABEL_TOP_K", 5)
 
 # Search.
@@ -241,6 +264,16 @@ SEARCH_MAX_K = 100
 SEARCH_HNSW_EF_SEARCH = env_int("SEARCH_HNSW_EF_SEARCH", 160)
 # Threads one exact scan is split over (0: one per CPU core).
 SEARCH_SCAN_THREADS = env_int("SEARCH_SCAN_THREADS", 0)
+# The in-process index on SQLite (search/index/): "exact" scans every vector;
+# "approximate" searches the machine's snapshot (written by the feature worker, shared
+# memory-mapped by every process) plus the vectors written since, exactly; "auto" is
+# exact until the library reaches SEARCH_INDEX_AUTO_SIZE vectors, then approximate.
+SEARCH_INDEX = env_choice("SEARCH_INDEX", "auto", ("auto", "exact", "approximate"))
+SEARCH_INDEX_AUTO_SIZE = env_int("SEARCH_INDEX_AUTO_SIZE", 200_000)
+# Where the snapshots are kept: beside the SQLite file unless set.
+SEARCH_INDEX_DIR = Path(env_str("SEARCH_INDEX_DIR") or f"{DATABASES['default']['NAME']}-index")
+# IVF lists probed per search (bench/million.py: recall@6 against the exact index).
+SEARCH_APPROXIMATE_PROBES = env_int("SEARCH_APPROXIMATE_PROBES", 32)
 # Load the model and the index in the background as the server starts, so the first
 # search by upload is as fast as the next ones.
 SEARCH_WARM_UP = env_bool("SEARCH_WARM_UP", "true")
@@ -363,7 +396,7 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_PAGINATION_CLASS": "core.pagination.Pagination",
     "PAGE_SIZE": 60,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.ImageSimAutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -382,6 +415,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request bodies get their own components, with the constraints only requests have.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation lists its error statuses with their JSON body (core/schema.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "core.schema.error_components"],
 }
 
 LOGGING = {

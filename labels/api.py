@@ -25,10 +25,11 @@ def _labels_field():
 
 def _label_filter():
     return serializers.CharField(
-        required=False, max_length=100,
+        required=False, allow_blank=True, max_length=100,
         help_text="Images with this label: an ImageNet class's name (sandal) or a word for the "
                   "classes below it (shoe, footwear), never through a broader sense of the word, "
-                  "each label at its class's threshold; case, spaces and underscores alike.")
+                  "each label at its class's threshold; case, spaces and underscores alike; "
+                  "empty: any.")
 
 
 def register() -> None:

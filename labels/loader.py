@@ -2,7 +2,7 @@
 
 "imagenet" takes Keras' own ResNet50 top layer and class index (downloaded once, into
 Keras' cache); paths load a local ``.npz`` (``kernel``, ``bias``) and class index JSON (for
-machines without internet; bin/shared-weights points them at ../shared/models); "off" for
+machines without internet; the settings point them at ../shared/models when it is there); "off" for
 either makes no labels. A head that cannot be loaded is logged once and not retried until
 the settings change: labels are an extra, the library works without them.
 """

@@ -11,6 +11,12 @@ class SearchConfig(AppConfig):
         from features.jobs.stages import Stage, plain_vectors_provide, stage_register
         from search.augmentation import augmentation_pass, augmentation_state
         from search.index import plain_vectors
+        from search.index.refresh import snapshot_refresh
 
         plain_vectors_provide(plain_vectors)
         stage_register(Stage("augmentation", run=augmentation_pass, state=augmentation_state))
+        # The machine's approximate-index snapshot, rewritten when enough changed (no state:
+        # a quiet change log still makes one due after a while); writing one can take
+        # minutes, so never between two batches.
+        stage_register(Stage("index snapshot", idle_only=True,
+                             run=lambda work: snapshot_refresh(extractor=work.extractor)))

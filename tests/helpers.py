@@ -1,9 +1,14 @@
 """Helpers the tests share: images made in memory, the media folder's files, library
-images with vectors and a fake extractor that records what it was asked."""
+images with vectors, a fake extractor that records what it was asked, and a fresh clone
+of the project with a plain shell to run its commands in."""
 
 import io
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 from PIL import Image as PILImage
@@ -11,6 +16,7 @@ from PIL import Image as PILImage
 from features.extractors.fake import FakeExtractor
 from features.extractors.loader import get_extractor
 from features.models import FeatureVector
+from gallery.models import Image
 from gallery.services import image_create
 
 
@@ -156,6 +162,98 @@ def run_stage(name: str, *, extractor: str | None = None,
 
     return stage_refresh(name, extractor=extractor or fingerprint(),
                          budget_seconds=budget_seconds)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def project_clone(base: Path) -> Path:
+    """The project's files as a fresh clone has them (tracked and not ignored), in
+    ``base/imagesim``, with the virtual environment and the shared folder beside the
+    project (model files) linked in."""
+    project = base / "imagesim"
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, capture_output=True, check=True).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if name == ".venv" or not source.is_file():
+            continue
+        target = project / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source.read_bytes())
+    (project / ".venv").symlink_to(sys.prefix)
+    if (ROOT.parent / "shared").is_dir():
+        (base / "shared").symlink_to(ROOT.parent / "shared")
+    return project
+
+
+def plain_env(project: Path) -> dict:
+    """A shell's environment that exported nothing: no settings variable at all."""
+    return {"PATH": os.defpath, "HOME": str(project.parent)}
+
+
+def plain_shell(project: Path, command: str) -> subprocess.CompletedProcess:
+    """Run ``command`` in bash in the project folder with nothing exported but PATH."""
+    return subprocess.run(["bash", "-c", command], cwd=project, capture_output=True, text=True,
+                          env=plain_env(project), timeout=180)
+
+
+def key_made_by_serve(project: Path) -> None:
+    """What bin/serve leaves in a new project folder: a key of its own in var/secret_key,
+    readable by this user alone."""
+    (project / "var").mkdir(exist_ok=True)
+    (project / "var" / "secret_key").write_text("made-by-bin-serve-" + "k" * 50 + "\n")
+    (project / "var" / "secret_key").chmod(0o600)
+
+
+def api_schema(client) -> dict:
+    """ImageSim's OpenAPI schema as a client reads it."""
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def schema_errors(spec: dict, component: str, body) -> list[str]:
+    """What in ``body`` breaks the schema's component (OpenAPI 3.0 rules, ``nullable``
+    included); empty when it matches."""
+    from openapi_schema_validator import OAS30Validator
+
+    validator = OAS30Validator({"$ref": f"#/components/schemas/{component}",
+                                "components": spec["components"]})
+    return [error.message for error in validator.iter_errors(body)]
+
+
+def images_with_vectors(matrix, *, originals: int = 0, extractor=None) -> list[int]:
+    """Many library images at once, one per row of ``matrix`` (the first ``originals`` of
+    them originals), with their vectors stored; no files (for index tests). Their ids."""
+    start = Image.objects.count()
+    images = Image.objects.bulk_create([
+        Image(filename=f"bulk-{start + n}.png", file=f"bulk-{start + n}.png",
+              thumbnail=f"thumb-{start + n}.jpg", name=f"bulk {start + n}",
+              is_original=n < originals, sha256=f"{start + n:064d}", width=1, height=1,
+              format="PNG", size_bytes=1)
+        for n in range(len(matrix))], batch_size=2000)
+    if images and images[0].pk is None:
+        images = list(Image.objects.order_by("-id")[:len(matrix)])[::-1]
+    FeatureVector.objects.bulk_create([
+        FeatureVector(image=image, extractor=extractor or fingerprint(), dim=len(row),
+                      vector=np.asarray(row, dtype=np.float32))
+        for image, row in zip(images, matrix)], batch_size=2000)
+    return [image.pk for image in images]
+
+
+def clustered_unit_vectors(n: int, dim: int = 128, *, seed: int = 0) -> np.ndarray:
+    """Non-negative unit vectors in clusters of uneven sizes (about 24 on average), as photo
+    features are: photos of one event or subject close together, never uniform noise."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.geometric(1 / 24, n)
+    owners = np.repeat(np.arange(n), sizes)[:n]
+    centres = rng.gamma(0.6, 1.0, (owners[-1] + 1, dim)).astype(np.float32)
+    spread = rng.uniform(0.15, 0.4, (n, 1)).astype(np.float32)
+    rows = centres[owners] + rng.gamma(0.6, 1.0, (n, dim)).astype(np.float32) * spread
+    rows = rows[rng.permutation(n)]
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
 
 # What storing vectors at half precision (SQLite; features/fields.py) leaves of a cosine
 # or a component: tests comparing against vectors they made allow this much.

@@ -16,6 +16,9 @@ os.environ.setdefault("SEARCH_BLEND_FLOOR", "0")
 # No classifier unless a test gives one (tests/labels: a tiny made-up head for the fake
 # extractor; bin/shared-weights names the real one for the real-model tests).
 os.environ.setdefault("LABEL_HEAD_WEIGHTS", "off")
+# Index snapshots of the test databases, never beside a developer's own database.
+os.environ.setdefault("SEARCH_INDEX_DIR", os.path.join(
+    __import__("tempfile").gettempdir(), f"imagesim-test-{os.getpid()}-index"))
 
 from imagesim.settings import *  # noqa: E402,F403
 

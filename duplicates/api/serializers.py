@@ -1,23 +1,21 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from core.api import MAX_ID
+from core.api import MAX_ID, StrictFloatField
 from gallery.api.serializers import ImageSerializer
 
 
 class ThresholdSerializer(serializers.Serializer):
-    threshold = serializers.FloatField(
-        required=False,
-        help_text="Least score (see a group's similarity) that makes two images duplicates: "
-                  "from DUPLICATE_FLOOR to 1; default DUPLICATE_THRESHOLD.")
-
-    def validate_threshold(self, value: float) -> float:
+    def get_fields(self):
+        # Made per request: the floor is a setting, and the schema states its bounds.
         floor = float(settings.DUPLICATE_FLOOR)
-        if not floor <= value <= 1.0:
-            raise serializers.ValidationError(
-                f"The threshold must be between {floor:g} and 1 (pairs less alike than "
-                f"{floor:g} are not kept).")
-        return value
+        message = (f"The threshold must be between {floor:g} and 1 (pairs less alike than "
+                   f"{floor:g} are not kept).")
+        return {**super().get_fields(), "threshold": StrictFloatField(
+            required=False, min_value=floor, max_value=1.0,
+            error_messages={"min_value": message, "max_value": message},
+            help_text="Least score (see a group's similarity) that makes two images "
+                      "duplicates: from DUPLICATE_FLOOR to 1; default DUPLICATE_THRESHOLD.")}
 
     def threshold_or_default(self) -> float:
         return self.validated_data.get("threshold", float(settings.DUPLICATE_THRESHOLD))

@@ -2,6 +2,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -64,6 +65,8 @@ class DuplicateGroupResolveApi(APIView):
     """Keep some of a group's images and delete the others (each as the delete rules allow)."""
 
     access = {"POST": rules.can_delete_uploads}
+    parser_classes = [JSONParser]
+    error_statuses = (409,)  # the group changed since it was listed
 
     @extend_schema(request=ResolveSerializer, responses=ResolutionSerializer)
     def post(self, request, key: str):
@@ -79,6 +82,8 @@ class DuplicateGroupDismissApi(APIView):
     """Say a group's images are not duplicates: it is not listed again unless an image joins."""
 
     access = {"POST": rules.can_review_duplicates}
+    parser_classes = [JSONParser]
+    error_statuses = (409,)  # the group changed since it was listed
 
     @extend_schema(request=ThresholdSerializer, responses={201: DismissalSerializer})
     def post(self, request, key: str):
@@ -114,6 +119,7 @@ class DuplicatesResolveAllApi(APIView):
     """Resolve every listed group with the keeper rule."""
 
     access = {"POST": rules.can_delete_uploads}
+    parser_classes = [JSONParser]
 
     @extend_schema(request=ThresholdSerializer, responses=ResolutionSerializer)
     def post(self, request):

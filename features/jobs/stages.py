@@ -65,6 +65,8 @@ class Stage:
     state: Callable[[str], Hashable] | None = None
     # Once the stage has nothing left on an idle step (forming groups ahead of a listing).
     when_idle: Callable[[str], None] | None = None
+    # Work too long to put between two batches (minutes): only on idle steps.
+    idle_only: bool = False
 
 
 _stages: dict[str, Stage] = {}
@@ -117,6 +119,8 @@ def stages_run(*, extractor: str, idle: bool) -> None:
     """
     ready = True
     for stage in list(_stages.values()):
+        if stage.idle_only and not idle:
+            continue
         try:
             stage_refresh(stage.name, extractor=extractor,
                           budget_seconds=None if idle else BUSY_BUDGET_SECONDS)

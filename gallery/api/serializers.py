@@ -10,6 +10,7 @@ class ImageSerializer(serializers.ModelSerializer):
     url = serializers.CharField(source="get_absolute_url", read_only=True)
     thumbnail_url = serializers.CharField(source="get_thumbnail_url", read_only=True)
     uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True,
+                                               allow_null=True,
                                                help_text="Who uploaded it (null: shipped or "
                                                          "added by a command).")
     can_delete = serializers.SerializerMethodField(
@@ -45,16 +46,18 @@ class UploadResponseSerializer(serializers.Serializer):
 
 class ImageUploadSerializer(serializers.Serializer):
     file = serializers.ListField(
-        child=serializers.FileField(), help_text="One or more image files (repeat the field)."
+        child=serializers.FileField(), min_length=1,
+        help_text="One or more image files (repeat the field)."
     )
 
 
 class ImageListFilterSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
-        choices=Image.Kind.choices, default=Image.Kind.ALL, required=False,
-        help_text="Originals only, uploads only, or all (default).",
+        choices=Image.Kind.choices, default=Image.Kind.ALL, required=False, allow_blank=True,
+        help_text="Originals only, uploads only, or all (default; also when empty).",
     )
-    q = serializers.CharField(required=False, max_length=255, help_text="Name contains.")
+    q = serializers.CharField(required=False, allow_blank=True, max_length=255,
+                              help_text="Name contains.")
 
     def get_fields(self):
         fields = super().get_fields()

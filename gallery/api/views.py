@@ -16,6 +16,7 @@ from gallery.api.serializers import (
     ImageUploadSerializer,
     UploadResponseSerializer,
 )
+from gallery.models import Image
 from gallery.uploads import upload_files
 
 
@@ -31,11 +32,11 @@ class ImageListCreateApi(generics.ListAPIView):
         filters = ImageListFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         images = selectors.image_list(
-            kind=filters.validated_data["kind"],
+            kind=filters.validated_data["kind"] or Image.Kind.ALL,
             name_contains=filters.validated_data.get("q", ""),
         )
         for extra in extensions.list_filters.values():
-            if filters.validated_data.get(extra.name) is not None:
+            if filters.validated_data.get(extra.name) not in (None, ""):
                 images = extra.apply(images, filters.validated_data[extra.name])
         for extra in extensions.image_fields.values():
             images = extra.prefetch(images)

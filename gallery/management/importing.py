@@ -6,6 +6,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 from django.db import DatabaseError
 from tqdm import tqdm
@@ -14,6 +15,24 @@ from gallery.imports import FileResult, Outcome
 from gallery.storage import StorageUnavailable
 
 RESUME_HINT = "Run the same command again to go on where it stopped."
+
+
+def owner_argument(parser) -> None:
+    parser.add_argument("--owner", metavar="USERNAME",
+                        help="The account the new images belong to: it may delete them as "
+                             "its uploads (editors). Without it they belong to no one, and "
+                             "only admins may delete them.")
+
+
+def owner_get(username: str | None):
+    """The user named by --owner (None without it); a CommandError if there is none."""
+    if username is None:
+        return None
+    try:
+        return get_user_model().objects.get(username=username)
+    except get_user_model().DoesNotExist:
+        raise CommandError(f"No user named {username!r}: make one with 'manage.py create_user "
+                           f"{username} --role editor', or name another.") from None
 
 
 def bar_wanted(verbosity: int) -> bool:

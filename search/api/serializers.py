@@ -1,7 +1,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from core.api import MAX_ID
+from core.api import MAX_ID, StrictFloatField
 from gallery.models import Image
 from search.regions import Region
 from search.services import MAX_QUERY_IMAGES
@@ -23,7 +23,7 @@ class SearchRequestSerializer(serializers.Serializer):
         choices=Image.Kind.choices, required=False, default=Image.Kind.ALL,
         help_text="Search originals only, uploads only, or all (default).",
     )
-    min_similarity = serializers.FloatField(
+    min_similarity = StrictFloatField(
         required=False, min_value=0.0, max_value=1.0,
         help_text="Leave out results less similar than this (0 to 1).",
     )
@@ -38,14 +38,14 @@ class SearchRequestSerializer(serializers.Serializer):
         help_text=f"Several library images as the query, alone or with files (at most "
                   f"{MAX_QUERY_IMAGES} query images in all); they are left out of the results.",
     )
-    x = serializers.FloatField(required=False, min_value=0.0, max_value=1.0,
-                               help_text="Region: left edge, a fraction of the image's width.")
-    y = serializers.FloatField(required=False, min_value=0.0, max_value=1.0,
-                               help_text="Region: top edge, a fraction of the image's height.")
-    width = serializers.FloatField(required=False, min_value=0.0, max_value=1.0,
-                                   help_text="Region: width, a fraction of the image's width.")
-    height = serializers.FloatField(required=False, min_value=0.0, max_value=1.0,
-                                    help_text="Region: height, a fraction of the image's height.")
+    x = StrictFloatField(required=False, min_value=0.0, max_value=1.0,
+                         help_text="Region: left edge, a fraction of the image's width.")
+    y = StrictFloatField(required=False, min_value=0.0, max_value=1.0,
+                         help_text="Region: top edge, a fraction of the image's height.")
+    width = StrictFloatField(required=False, min_value=0.0, max_value=1.0,
+                             help_text="Region: width, a fraction of the image's width.")
+    height = StrictFloatField(required=False, min_value=0.0, max_value=1.0,
+                              help_text="Region: height, a fraction of the image's height.")
 
     def validate(self, attrs):
         several = "files" in attrs or "image_ids" in attrs
@@ -92,6 +92,13 @@ class SearchRequestSerializer(serializers.Serializer):
                 {"x": ["The region must lie inside the image: x + width and y + height at "
                        "most 1."]})
         return region
+
+
+class SearchJsonRequestSerializer(SearchRequestSerializer):
+    """A search as JSON: by library images only (query files need multipart/form-data)."""
+
+    file = None
+    files = None
 
 
 class SearchMatchSerializer(serializers.Serializer):

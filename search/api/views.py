@@ -7,7 +7,11 @@ from accounts import rules
 from accounts.throttles import SearchUploadRate
 from gallery.uploads import upload_file
 from search import services
-from search.api.serializers import SearchRequestSerializer, SearchResponseSerializer
+from search.api.serializers import (
+    SearchJsonRequestSerializer,
+    SearchRequestSerializer,
+    SearchResponseSerializer,
+)
 
 
 class SearchApi(APIView):
@@ -17,14 +21,18 @@ class SearchApi(APIView):
     # Searching changes nothing: whoever may browse may search.
     access = {"POST": rules.can_view}
     throttle_classes = [SearchUploadRate]
+    error_statuses = (409,)  # a query image's file or the library's vectors are missing
 
     @extend_schema(
         request={"multipart/form-data": SearchRequestSerializer,
-                 "application/json": SearchRequestSerializer},
+                 "application/json": SearchJsonRequestSerializer},
         responses=SearchResponseSerializer,
     )
     def post(self, request):
-        serializer = SearchRequestSerializer(data=request.data)
+        # A JSON body cannot carry files: there 'file' and 'files' are unknown fields.
+        body = SearchJsonRequestSerializer if request.content_type.startswith(
+            "application/json") else SearchRequestSerializer
+        serializer = body(data=request.data)
         serializer.is_valid(raise_exception=True)
         options = serializer.validated_data
         filters = {"k": options["k"], "kind": options["kind"],

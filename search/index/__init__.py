@@ -1,13 +1,19 @@
 """The vector index: one interface, chosen by the database in use.
 
-SQLite (the embedded default) gets the exact in-process index; PostgreSQL gets
-pgvector's HNSW index inside the database. One instance per process.
+SQLite (the embedded default) gets an in-process index: the exact one, or for large
+libraries the approximate one over the machine's snapshot (SEARCH_INDEX; with ``auto``
+a process changes to it once the feature worker has written a first snapshot).
+PostgreSQL gets pgvector's HNSW index inside the database. One instance per process.
 """
 
+import logging
 import threading
+import time
 from collections.abc import Iterable
 from contextlib import contextmanager
+from pathlib import Path
 
+from django.conf import settings
 from django.db import connection
 from django.db.models.functions import Coalesce
 
@@ -23,6 +29,7 @@ def searchable_vector() -> Coalesce:
     plain vector (an expression over FeatureVector)."""
     return Coalesce("augmented", "vector", output_field=VectorField())
 
+logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _indexes: dict[str, VectorIndex] = {}
 
@@ -35,11 +42,45 @@ def get_index() -> VectorIndex:
                 from search.index.pgvector import PgvectorIndex
 
                 _indexes[vendor] = PgvectorIndex()
+            elif _approximate():
+                from search.index.approximate import ApproximateIndex
+
+                _indexes[vendor] = ApproximateIndex()
             else:
                 from search.index.exact import ExactIndex
 
                 _indexes[vendor] = ExactIndex()
+            _looked[vendor] = time.monotonic()
+        elif (settings.SEARCH_INDEX == "auto" and vendor != "postgresql"
+              and time.monotonic() - _looked[vendor] > LOOK_EVERY):
+            # The worker writes the first snapshot once the library is large enough.
+            _looked[vendor] = time.monotonic()
+            if not _is_approximate(_indexes[vendor]) and _approximate():
+                from search.index.approximate import ApproximateIndex
+
+                logger.info("An index snapshot appeared: searching it from now on")
+                _indexes[vendor] = ApproximateIndex()
         return _indexes[vendor]
+
+
+# How often (seconds) a process on SEARCH_INDEX=auto looks for a first snapshot.
+LOOK_EVERY = 30.0
+_looked: dict[str, float] = {}
+
+
+def _is_approximate(index: VectorIndex) -> bool:
+    return type(index).__name__ == "ApproximateIndex"
+
+
+def _approximate() -> bool:
+    """SEARCH_INDEX=approximate, or auto with a snapshot written (search/index/refresh.py)."""
+    if settings.SEARCH_INDEX != "auto":
+        return settings.SEARCH_INDEX == "approximate"
+    from search.index.snapshot import manifests
+
+    root = Path(settings.SEARCH_INDEX_DIR)
+    return root.is_dir() and any(manifests(folder) for folder in root.iterdir()
+                                 if folder.is_dir())
 
 
 def get_plain_index():

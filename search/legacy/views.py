@@ -19,6 +19,7 @@ class LegacySearchApi(LegacyApiView):
     parser_classes = [MultiPartParser, FormParser]
     access = {"POST": rules.can_view}
     throttle_classes = [SearchUploadRate]
+    error_statuses = (409,)  # no vectors to search yet
 
     @extend_schema(tags=["original app"],
                    request={"multipart/form-data": LegacySearchRequestSerializer},

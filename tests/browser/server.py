@@ -106,7 +106,11 @@ def start_server(folder: Path, *, static_root: Path, log_dir: Path, seed_origina
         setup.append(f"USERS = {json.dumps(users)}\nPASSWORD = {PASSWORD!r}\n{CREATE_USERS}")
     if setup:
         _manage(env, "shell", "-c", "\n".join(setup))
+    return serve(folder, env=env, log_dir=log_dir)
 
+
+def serve(folder: Path, *, env: dict, log_dir: Path, cwd: Path = ROOT) -> LiveServer:
+    """Run daphne in ``cwd`` (the project) with ``env`` on a free port, once it answers."""
     port = free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"server-{folder.name}.log"
@@ -114,7 +118,7 @@ def start_server(folder: Path, *, static_root: Path, log_dir: Path, seed_origina
     process = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
          "imagesim.asgi:application"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     server = LiveServer(url=f"http://127.0.0.1:{port}", folder=folder, log_path=log_path,
                         process=process)

@@ -76,16 +76,16 @@ def test_a_photo_and_its_resized_copy_are_a_group_the_user_resolves(empty_server
     expect(first.locator(".dup-image__meta")).to_contain_text(f"{big['width']} × {big['height']}")
     expect(second.locator(".dup-image__meta")).to_contain_text(
         f"{small['width']} × {small['height']}")
-    expect(page.get_by_label("Keep dress-big.jpg")).to_be_checked()
-    expect(page.get_by_label("Delete dress-small.jpg")).to_be_checked()
+    expect(card.get_by_label("Keep dress-big.jpg")).to_be_checked()
+    expect(card.get_by_label("Delete dress-small.jpg")).to_be_checked()
 
     # Marking both to delete is not allowed: one must stay.
-    page.get_by_label("Delete dress-big.jpg").check()
+    card.get_by_label("Delete dress-big.jpg").check()
     expect(card.get_by_role("button", name="Delete marked")).to_be_disabled()
     expect(card.locator(".dup-group__hint")).to_have_text("Keep at least one image.")
 
     # The user keeps the small copy and deletes the big one.
-    page.get_by_label("Keep dress-small.jpg").check()
+    card.get_by_label("Keep dress-small.jpg").check()
     card.get_by_role("button", name="Delete marked").click()
     expect(toast(page, "success", "Deleted 1 image: dress-big.jpg.")).to_be_visible()
     expect(group(page)).to_have_count(0)

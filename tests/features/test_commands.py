@@ -262,8 +262,9 @@ def test_seed_with_a_store_that_refuses_says_so_and_lets_the_server_start(origin
     out, err = run("seed_originals")
 
     assert out == ""
-    assert err == ("Originals not seeded: The image store refused the file (Connection reset); "
-                   "nothing was stored. Try again later.\n")
+    assert err == ("Originals not seeded: The image store refused the file; nothing was stored. "
+                   "Try again later; if it goes on, an administrator finds why in the server's "
+                   "log.\n")
     assert not Image.objects.exists()
 
 
@@ -272,6 +273,7 @@ def test_precompute_with_a_store_that_refuses_stops_and_says_so(originals, refus
     with pytest.raises(CommandError) as error:
         run("precompute_originals")
 
-    assert str(error.value) == ("The image store refused the file (Connection reset); nothing "
-                                "was stored. Try again later.")
+    assert str(error.value) == ("The image store refused the file; nothing was stored. Try "
+                                "again later; if it goes on, an administrator finds why in the "
+                                "server's log.")
     assert not Image.objects.exists() and not settings.FEATURE_ORIGINALS_FILE.exists()

@@ -106,3 +106,13 @@ def test_a_switch_waits_for_an_idle_step_on_which_every_stage_caught_up(
     assert ServingExtractor.objects.get().fingerprint == OLD
     assert published == [1]
     assert recorded.passes == 4  # and once more after the switch, for the new serving one
+
+
+def test_an_idle_only_stage_waits_for_an_idle_step(registered):
+    recorded = registered(Recorded(1))
+    stages._stages["recorded"] = Stage("recorded", run=recorded.run, idle_only=True)
+
+    stages_run(extractor=OLD, idle=False)
+    assert recorded.passes == 0
+    stages_run(extractor=OLD, idle=True)
+    assert recorded.work == 0

@@ -22,7 +22,7 @@ from features.original_app import (
     library_read,
     vectors_agreement,
 )
-from gallery.management.importing import import_progress
+from gallery.management.importing import import_progress, owner_argument, owner_get
 
 
 class Command(BaseCommand):
@@ -34,11 +34,13 @@ class Command(BaseCommand):
         parser.add_argument("folder", type=Path)
         parser.add_argument("--no-vectors", action="store_true",
                             help="Ignore the .npy files: import the images and queue them all.")
+        owner_argument(parser)
 
-    def handle(self, *args, folder, no_vectors, verbosity, **options):
+    def handle(self, *args, folder, no_vectors, owner, verbosity, **options):
         self.verbosity = verbosity
         if not folder.is_dir():
             raise CommandError(f"No folder {folder}.")
+        owner = owner_get(owner)
         configured = get_extractor()
         reuse = None if no_vectors else self._reuse_extractor()
         try:
@@ -74,7 +76,8 @@ class Command(BaseCommand):
 
         with import_progress(self, total=len(library.names), verbosity=verbosity,
                              root=library.images_dir, summary=summary) as progress:
-            library_import(library, reuse_for=reuse_for, on_result=progress.result, counts=counts)
+            library_import(library, reuse_for=reuse_for, on_result=progress.result, counts=counts,
+                           uploaded_by=owner)
         summary()
         if counts.bad == counts.images:
             raise CommandError(f"None of the {counts.bad} image files could be imported.")

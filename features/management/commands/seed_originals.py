@@ -1,4 +1,5 @@
-"""Seed the shipped originals and their precomputed vectors (bin/serve runs it on every start).
+"""Seed the shipped originals (the demo library) and their precomputed vectors (bin/serve runs
+it on every start), unless DEMO_ORIGINALS is off or they were removed (manage.py remove_demo).
 
 Idempotent and fast: known images are recognised by content hash, the model never runs.
 It never stops the server from starting: problems are reported and skipped.
@@ -9,6 +10,7 @@ from django.core.management.base import BaseCommand
 
 from features.extractors.loader import get_extractor
 from features.originals import FeaturesFileError, features_file_load
+from gallery.demo import demo_removed
 from gallery.imports import ImportReport, folder_import
 from gallery.storage import StorageUnavailable
 
@@ -18,6 +20,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         folder, features_file = settings.FEATURE_ORIGINALS_DIR, settings.FEATURE_ORIGINALS_FILE
+        if not settings.DEMO_ORIGINALS:
+            self.stdout.write("DEMO_ORIGINALS is off: the demo originals are not added.")
+            return
+        if demo_removed():
+            self.stdout.write("The demo originals were removed from this library "
+                              "(manage.py remove_demo): not added again.")
+            return
         if not folder.is_dir():
             self.stdout.write(f"No originals folder at {folder}: nothing to seed.")
             return

@@ -18,7 +18,7 @@ from gallery.imports import (
     folder_import,
     is_image_name,
 )
-from gallery.management.importing import bar_wanted, import_progress
+from gallery.management.importing import bar_wanted, import_progress, owner_argument, owner_get
 
 
 class Command(BaseCommand):
@@ -32,10 +32,12 @@ class Command(BaseCommand):
         parser.add_argument("--originals", action="store_true",
                             help="Import them as originals (protected from deletion); they keep "
                                  "their file names where free.")
+        owner_argument(parser)
 
-    def handle(self, *args, folder, recursive, originals, verbosity, **options):
+    def handle(self, *args, folder, recursive, originals, owner, verbosity, **options):
         if not folder.is_dir():
             raise CommandError(f"No folder {folder}.")
+        owner = owner_get(owner)
         counts = ImportCounts()
 
         def summary() -> None:
@@ -56,7 +58,8 @@ class Command(BaseCommand):
                                  f"({unreadable.reason}): skipped.")
 
             folder_import(folder, recursive=recursive, as_originals=originals,
-                          on_result=progress.result, on_unreadable=on_unreadable, counts=counts)
+                          on_result=progress.result, on_unreadable=on_unreadable, counts=counts,
+                          uploaded_by=owner)
         summary()
         if counts.images == 0:
             kinds = ", ".join(sorted(IMAGE_SUFFIXES))

@@ -121,6 +121,17 @@ initLabelSearch(galleryPanel, gallery, {
 });
 
 features.subscribe(() => gettingStarted.render());
+
+// Images added or deleted elsewhere (another tab, manage.py import_folder, a script using
+// the API) change the library's count that every status message carries: show them at
+// once, without a reload.
+let knownImages = null;
+features.subscribe(() => {
+  const images = features.counts?.images;
+  if (images === undefined) return;
+  if (knownImages !== null && images !== knownImages) libraryChanged();
+  knownImages = images;
+});
 const initial = window.location.hash.slice(1);
 showTab(["search", "duplicates"].includes(initial) ? initial : "gallery");
 gallery.reload({ keepScroll: false });

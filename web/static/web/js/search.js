@@ -32,6 +32,10 @@ export class Search {
     this.q("search-run").addEventListener("click", () => this.run());
     this.q("region-clear").addEventListener("click", () => this.regionTool?.clear());
     this.q("search-combine").addEventListener("change", () => this.showQuery());
+    // Which part of the library to search: a new choice searches again at once.
+    this.q("search-kind").addEventListener("change", () => {
+      if (this.searched || this.q("search-run").classList.contains("btn--busy")) this.run();
+    });
     RegionTool.follow(this.q("query-preview"), () => this.regionTool);
     this.q("query-preview").addEventListener("click", (event) => {
       const remove = event.target.closest("[data-remove-query]");
@@ -172,7 +176,9 @@ export class Search {
       }
     }
     const queryName = queries.map((query) => query.name).join(", ");
+    const kind = this.q("search-kind").value;
     form.append("k", TOP_K);
+    form.append("kind", kind);
     const button = this.q("search-run");
     button.disabled = true;
     button.classList.add("btn--busy");
@@ -180,11 +186,12 @@ export class Search {
     this.q("results").setAttribute("aria-busy", "true");
     try {
       const { body } = await request("POST", config.searchUrl, { form });
-      if (queries !== this.queries) return; // the query changed while this one ran
+      // The query (or the part of the library) changed while this one ran.
+      if (queries !== this.queries || kind !== this.q("search-kind").value) return;
       this.searched = true;
-      this.showResults(body, queryName);
+      this.showResults(body, queryName, kind);
     } catch (error) {
-      if (queries === this.queries) this.showError(error);
+      if (queries === this.queries && kind === this.q("search-kind").value) this.showError(error);
     } finally {
       button.disabled = !this.queries.length;
       button.classList.remove("btn--busy");
@@ -192,12 +199,13 @@ export class Search {
     }
   }
 
-  showResults(body, queryName) {
+  showResults(body, queryName, kind) {
     this.results = body.results;
     this.q("search-alert").hidden = true;
+    const among = { upload: " among the uploads", original: " among the originals" }[kind] ?? "";
     this.q("results-title").textContent = body.results.length
-      ? `Most similar to ${body.query?.region ? "a region of " : ""}“${body.query?.name || queryName}”`
-      : `No similar images found for “${queryName}”`;
+      ? `Most similar to ${body.query?.region ? "a region of " : ""}“${body.query?.name || queryName}”${among}`
+      : `No similar images found for “${queryName}”${among}`;
     this.q("results-list").replaceChildren(...body.results.map((result, index) => resultCard(result, index)));
     this.q("results").scrollIntoView({ behavior: "smooth", block: "start" });
   }

@@ -1,0 +1,295 @@
+"""A million photos on one machine: the approximate index beside the exact one.
+
+    source bin/shared-weights
+    .venv/bin/python bench/library_vectors.py            # once: the dev-set vectors (cached)
+    .venv/bin/python bench/million.py --sizes 100000     # about 5 minutes on 2 cores
+    .venv/bin/python bench/million.py --sizes 1000000    # alone on the machine: 8 GB for exact
+
+For each size, one scratch SQLite library (bench/library_vectors.py: the dev-set photos'
+real ResNet50 vectors, their crops, mirror images and colour shifts, spread into
+clusters along the real vectors' own principal directions; the real ones hidden among
+them) is searched the way the server searches it, in fresh processes:
+
+- the worker writes the snapshot (``snapshot_refresh``): time (training included), disk;
+- exact: ``ExactIndex`` in its own process; approximate: ``ApproximateIndex`` in two
+  processes at once (a web process and a worker both searching the one snapshot);
+- search by library image as served: the image's stored vector, itself left out, with
+  query expansion (SEARCH_EXPANSION_NEIGHBOURS) through ``VectorIndex.search``:
+  p50/p99 over the queries, and recall@6 of the approximate answers against the exact
+  ones for the very same queries (random library images, and every real dev-set vector);
+  augmentation's blended vectors are not made here (the searched column is then the
+  plain vectors, as for rows the worker has not blended yet);
+- time to the first search in a fresh process (the exact one loads every vector; the
+  approximate one maps the snapshot and reads the log since);
+- a vector written after the snapshot (as the worker writes one): found by the next search;
+- memory of each process (``/proc/self/smaps_rollup``): resident, proportional (PSS),
+  anonymous (the process's own) and file-backed (the mapped snapshot, shared);
+- disk: the SQLite file and the snapshot folder.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+# The project before bench/ (this script's folder, whose search.py would hide the app).
+sys.path.insert(0, str(ROOT))
+
+EXTRACTOR = "bench-real-looking-2048"
+K = 6
+DIM = 2048
+
+
+def setup_django(folder: Path, *, migrate: bool = False, **env) -> None:
+    os.environ.update({
+        "DJANGO_SETTINGS_MODULE": "imagesim.settings",
+        "DATABASE_URL": f"sqlite:///{folder / 'library.sqlite3'}",
+        "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "FEATURE_EMBEDDED_WORKER": "false", "LOG_LEVEL": "WARNING", "SEARCH_WARM_UP": "false",
+        "MEDIA_ROOT": str(folder / "media"), "SEARCH_INDEX_DIR": str(folder / "index"),
+        **env,
+    })
+    import django
+
+    django.setup()
+    if migrate:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+
+
+def memory() -> dict:
+    """This process's memory in MB, from /proc/self/smaps_rollup."""
+    fields = {}
+    for line in Path("/proc/self/smaps_rollup").read_text().splitlines()[1:]:
+        name, value, *_ = line.split()
+        fields[name.rstrip(":")] = int(value) / 1024
+    return {"rss": fields["Rss"], "pss": fields["Pss"], "pss_anon": fields.get("Pss_Anon", 0),
+            "pss_file": fields.get("Pss_File", 0), "anonymous": fields["Anonymous"]}
+
+
+def percentiles(seconds) -> dict:
+    ms = np.asarray(seconds) * 1000
+    return {"p50": float(np.percentile(ms, 50)), "p99": float(np.percentile(ms, 99))}
+
+
+# ---------------------------------------------------------------- parts (own processes)
+
+def part_library(folder: Path, n: int) -> dict:
+    """Make the vectors, the SQLite library and the worker's snapshot."""
+    from library_vectors import library_make
+
+    started = time.perf_counter()
+    real = library_make(n, folder / "vectors.npy")
+    made_s = time.perf_counter() - started
+    setup_django(folder, migrate=True, SEARCH_INDEX="approximate")
+    from django.db import connection, transaction
+
+    vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+    started = time.perf_counter()
+    for start in range(0, n, 20_000):
+        end = min(n, start + 20_000)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO gallery_image (id, filename, file, thumbnail, name, is_original,"
+                " sha256, width, height, format, size_bytes, uploaded_at) VALUES"
+                " (%s, %s, %s, %s, %s, %s, %s, 1, 1, 'JPEG', 1, '2026-01-01')",
+                [(i + 1, f"{i + 1}.jpg", f"images/{i + 1}.jpg", f"thumbnails/{i + 1}.jpg",
+                  f"{i + 1}.jpg", i < 50, f"{i + 1:064x}") for i in range(start, end)])
+            cursor.executemany(
+                "INSERT INTO features_featurevector (id, image_id, extractor, dim, vector,"
+                " created_at) VALUES (%s, %s, %s, %s, %s, '2026-01-01')",
+                [(i + 1, i + 1, EXTRACTOR, DIM, np.asarray(vectors[i], dtype="<f4").tobytes())
+                 for i in range(start, end)])
+    insert_s = time.perf_counter() - started
+    del vectors
+
+    from search.index.refresh import snapshot_refresh
+
+    started = time.perf_counter()
+    written = snapshot_refresh(extractor=EXTRACTOR, force=True)
+    snapshot_s = time.perf_counter() - started
+    index_bytes = sum(p.stat().st_size for p in (folder / "index").rglob("*") if p.is_file())
+    manifest = json.loads(sorted((folder / "index").rglob("manifest-*.json"))[-1].read_text())
+    np.save(folder / "real_rows.npy", real["real_rows"])
+    return {"made_s": made_s, "insert_s": insert_s, "snapshot_s": snapshot_s,
+            "snapshot_rows": written, "training": manifest["training"],
+            "sqlite_bytes": (folder / "library.sqlite3").stat().st_size,
+            "snapshot_bytes": index_bytes, "writer_memory": memory()}
+
+
+def part_search(folder: Path, kind: str, role: str, queries: int) -> dict:
+    """Searches in a fresh process with one index kind; answers and figures to a file."""
+    setup_django(folder, SEARCH_INDEX=kind)
+    from django.conf import settings
+
+    from features.models import FeatureVector
+    from search.index import get_index
+
+    rows = np.load(folder / "query_rows.npy")[:queries]
+    vectors = dict(FeatureVector.objects.filter(image_id__in=(rows + 1).tolist())
+                   .values_list("image_id", "vector"))
+    expand = settings.SEARCH_EXPANSION_NEIGHBOURS
+    before = memory()
+    started = time.perf_counter()
+    index = get_index()
+    first = index.search(extractor=EXTRACTOR, query=vectors[int(rows[0]) + 1], k=K,
+                         exclude_image_ids=[int(rows[0]) + 1], expand_neighbours=expand)
+    first_s = time.perf_counter() - started
+    answers, times = {}, []
+    for row in rows:
+        image_id = int(row) + 1
+        started = time.perf_counter()
+        hits = index.search(extractor=EXTRACTOR, query=vectors[image_id], k=K,
+                            exclude_image_ids=[image_id], expand_neighbours=expand)
+        times.append(time.perf_counter() - started)
+        answers[image_id] = [hit.image_id for hit in hits]
+    assert first is not None
+    result = {"kind": type(index).__name__, "first_search_s": first_s, **percentiles(times),
+              "memory_before": before}
+    if role == "web":
+        result["fresh_vector_s"] = _fresh_vector_found(index)
+    # Both processes of one kind measure their memory while the other is alive too.
+    (folder / f"ready-{kind}-{role}").touch()
+    deadline = time.monotonic() + 600
+    while (len(list(folder.glob(f"ready-{kind}-*"))) < 2 and kind == "approximate"
+           and time.monotonic() < deadline):
+        time.sleep(0.2)
+    result["memory"] = memory()
+    time.sleep(1.0)
+    (folder / f"answers-{kind}-{role}.json").write_text(json.dumps(answers))
+    return result
+
+
+def _fresh_vector_found(index) -> float:
+    """Seconds from a vector's commit (as the worker commits one) to a search finding it."""
+    from features.models import FeatureVector
+    from gallery.models import Image
+
+    vector = np.random.default_rng(5).gamma(0.6, 1.0, DIM).astype(np.float32)
+    vector /= np.linalg.norm(vector)
+    image = Image.objects.create(filename="fresh.jpg", file="images/fresh.jpg",
+                                 thumbnail="thumbnails/fresh.jpg", name="fresh.jpg",
+                                 sha256="f" * 64, width=1, height=1, format="JPEG", size_bytes=1)
+    FeatureVector.objects.create(image=image, extractor=EXTRACTOR, dim=DIM, vector=vector)
+    started = time.perf_counter()
+    while index.search(extractor=EXTRACTOR, query=vector, k=1)[0].image_id != image.pk:
+        time.sleep(0.05)
+    found_s = time.perf_counter() - started
+    image.delete()
+    return found_s
+
+
+# ---------------------------------------------------------------- the run
+
+def run_part(*args, wait: bool = True):
+    command = [sys.executable, __file__, "--part", *map(str, args)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    if not wait:
+        return process
+    return finish(process)
+
+
+def finish(process) -> dict:
+    out, _ = process.communicate()
+    if process.returncode != 0:
+        raise SystemExit(f"a bench part failed:\n{out}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def recall(approximate: dict, exact: dict, image_ids) -> float:
+    return float(np.mean([len(set(approximate[i]) & set(exact[i])) / max(1, len(exact[i]))
+                          for i in image_ids]))
+
+
+def measure(n: int, queries: int, real: int, keep: bool) -> None:
+    folder = Path(tempfile.mkdtemp(prefix=f"million-{n}-", dir=ROOT / "var" / "bench"))
+    print(f"\n== {n:,} vectors ({folder})", flush=True)
+    library = run_part("library", folder, n)
+    rng = np.random.default_rng(9)
+    real_rows = np.load(folder / "real_rows.npy")
+    real_rows = np.sort(rng.choice(real_rows, min(real, len(real_rows)), replace=False))
+    query_rows = np.concatenate([rng.choice(n, queries, replace=False), real_rows])
+    np.save(folder / "query_rows.npy", query_rows)
+    total = len(query_rows)
+    print(f"made in {library['made_s']:.0f} s, stored in SQLite in {library['insert_s']:.0f} s; "
+          f"snapshot written in {library['snapshot_s']:.0f} s "
+          f"(training: {library['training']['lists']} lists on "
+          f"{library['training']['sample']:,} rows, {library['training']['seconds']:.0f} s)",
+          flush=True)
+
+    exact = run_part("search", folder, "exact", "web", total)
+    web = run_part("search", folder, "approximate", "web", total, wait=False)
+    worker = run_part("search", folder, "approximate", "worker", total, wait=False)
+    web, worker = finish(web), finish(worker)
+    answers = {kind: {int(k): v for k, v in json.loads(
+        (folder / f"answers-{kind}-web.json").read_text()).items()}
+        for kind in ("exact", "approximate")}
+    real_ids = [int(r) + 1 for r in real_rows]
+    library_ids = [int(r) + 1 for r in query_rows[:queries]]
+
+    print(f"{'':<34}{'exact':>12}{'approximate':>14}{'ratio':>9}")
+
+    def line(label, a, b, unit="", digits=1):
+        ratio = f"{a / b:8.1f}x" if b else ""
+        print(f"{label:<34}{a:>11.{digits}f}{unit}{b:>13.{digits}f}{unit}{ratio}")
+
+    line("search by image p50 (ms)", exact["p50"], web["p50"])
+    line("search by image p99 (ms)", exact["p99"], web["p99"])
+    line("first search after start (s)", exact["first_search_s"], web["first_search_s"],
+         digits=2)
+    line("process RSS (MB)", exact["memory"]["rss"], web["memory"]["rss"], digits=0)
+    line("process anonymous (MB)", exact["memory"]["anonymous"], web["memory"]["anonymous"],
+         digits=0)
+    line("process PSS (MB)", exact["memory"]["pss"], web["memory"]["pss"], digits=0)
+    print(f"recall@6 against exact, {queries} library images, query expansion: "
+          f"{recall(answers['approximate'], answers['exact'], library_ids):.4f}")
+    print(f"recall@6 against exact, {len(real_ids)} real dev-set vectors (photos and copies): "
+          f"{recall(answers['approximate'], answers['exact'], real_ids):.4f}")
+    pair = web["memory"]["pss"] + worker["memory"]["pss"]
+    print(f"approximate web + worker processes together: PSS {pair:,.0f} MB "
+          f"(web: {web['memory']['pss_anon']:,.0f} MB anonymous + {web['memory']['pss_file']:,.0f}"
+          f" MB file-backed; worker: {worker['memory']['pss_anon']:,.0f} + "
+          f"{worker['memory']['pss_file']:,.0f}); the index's own memory in a process: "
+          f"{web['memory']['anonymous'] - web['memory_before']['anonymous']:,.0f} MB anonymous")
+    print(f"a vector written after the snapshot found by the next search after "
+          f"{web['fresh_vector_s'] * 1000:.1f} ms")
+    print(f"disk: SQLite {library['sqlite_bytes'] / 1e9:.2f} GB; snapshot "
+          f"{library['snapshot_bytes'] / 1e9:.2f} GB; the worker's memory while writing it: "
+          f"{library['writer_memory']['rss']:,.0f} MB RSS")
+    if not keep:
+        shutil.rmtree(folder)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--queries", type=int, default=300, help="library images searched with")
+    parser.add_argument("--real", type=int, default=300,
+                        help="real dev-set vectors (of 2,700 hidden in the library) searched with")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch library")
+    parser.add_argument("--part", nargs="*", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.part:
+        name, folder, *rest = args.part
+        if name == "library":
+            result = part_library(Path(folder), int(rest[0]))
+        else:
+            result = part_search(Path(folder), rest[0], rest[1], int(rest[2]))
+        print(json.dumps(result), flush=True)
+        return
+    (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
+    for n in (int(size) for size in args.sizes.split(",")):
+        measure(n, args.queries, args.real, args.keep)
+
+
+if __name__ == "__main__":
+    main()

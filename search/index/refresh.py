@@ -1,0 +1,253 @@
+"""Writing the machine's index snapshot: the feature worker's part (one writer per folder).
+
+``snapshot_refresh`` is cheap when there is nothing to do. It writes a new generation
+when enough vectors changed since the current one (SNAPSHOT_CHANGES, or a hundredth of
+the library), or when any did and the snapshot is older than SNAPSHOT_MAX_AGE; with
+SEARCH_INDEX=auto the first snapshot waits until the library reaches
+SEARCH_INDEX_AUTO_SIZE vectors (below that the exact index serves).
+
+A rewrite streams the rows from the database in id order (half-precision copies to a
+file, a block at a time, so memory stays flat), then adds them to the trained, empty
+faiss index of the previous generation. Training (IVF centroids and the 8-bit ranges,
+on a sample of the rows) happens only for the first snapshot and when the library has
+grown FOUR_FOLD since the last training. The position written into the manifest is
+the change-log id read *before* the rows: a row written while they are read has a
+later log entry, so readers take it from the database themselves.
+
+The log must keep the entries past the oldest generation on disk, or a process that
+starts later could not tell what changed since. So the writer holds a place among the
+log's readers (search/changelog.py) at that generation's position.
+"""
+
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.db import connection
+from django.db.models import Max
+from django.utils import timezone
+
+from features.models import FeatureVector
+from search.index.approximate import index_root
+from search.index.exact import _rows
+from search.index.snapshot import (FORMAT, database_identity, file_name, leftovers_remove, manifest_current,
+                                   manifest_publish, manifest_read, manifests, publish,
+                                   snapshot_folder, temporary, writer_lock)
+from search.models import IndexReader, VectorChange
+
+logger = logging.getLogger(__name__)
+
+SNAPSHOT_CHANGES = 2000
+SNAPSHOT_MAX_AGE = 600.0
+FOUR_FOLD = 4
+# Rows read from the database, and added to the index, at once.
+BLOCK = 5000
+# Training sample: enough points per IVF list for k-means, and a bound on the time.
+TRAIN_PER_LIST = 64
+TRAIN_MAX = 131_072
+PCA_DIM = 512
+
+
+def snapshot_refresh(*, extractor: str, column: str = "searchable", force: bool = False) -> int:
+    """Write a new snapshot generation if one is due; return the rows written (0: none due).
+
+    ``force`` writes one whatever the count of changes (tests, the benchmark).
+    """
+    if connection.vendor != "sqlite" or settings.SEARCH_INDEX == "exact":
+        return 0
+    folder = snapshot_folder(index_root(), extractor=extractor, column=column)
+    current = manifest_current(folder)
+    latest = VectorChange.objects.aggregate(latest=Max("id"))["latest"] or 0
+    if current is not None:
+        _pin(folder, extractor, column)
+    if not force and not _due(current, extractor, latest):
+        return 0
+    with writer_lock(folder) as mine:
+        if not mine:
+            return 0  # another worker of this machine is writing it
+        return snapshot_write(folder, extractor=extractor, column=column, latest=latest)
+
+
+def _due(current: dict | None, extractor: str, latest: int) -> bool:
+    if current is None:
+        count = FeatureVector.objects.filter(extractor=extractor).count()
+        if count == 0:
+            return False
+        return settings.SEARCH_INDEX == "approximate" or count >= settings.SEARCH_INDEX_AUTO_SIZE
+    if current["covers"] > latest or current.get("database") != _database():
+        return True  # the log was reset, or the database replaced: the snapshot is stale
+    changes = VectorChange.objects.filter(id__gt=current["covers"], extractor=extractor).count()
+    if changes == 0:
+        return False
+    age = time.time() - current["written_at"]
+    return changes >= max(SNAPSHOT_CHANGES, current["count"] // 100) or age >= SNAPSHOT_MAX_AGE
+
+
+def snapshot_write(folder: Path, *, extractor: str, column: str, latest: int) -> int:
+    """Write one generation (the caller holds the writer lock); return its row count."""
+    import faiss
+
+    started = time.monotonic()
+    previous = manifest_current(folder)
+    generation = max([g for g, _ in manifests(folder)], default=0) + 1
+    leftovers_remove(folder, keep=_kept_files(folder, previous))
+    vectors_path = temporary(folder, file_name("vectors", generation))
+    keys, items, flags, dim = _stream(extractor, column, vectors_path)
+    count = len(keys)
+    if count == 0:
+        vectors_path.unlink()
+        return 0
+    vectors = np.memmap(vectors_path, dtype=np.float16, mode="r", shape=(count, dim))
+    # One thread: OpenMP's spinning threads crawl on a busy small machine (and a process
+    # forked after they ran can hang); the build is background work.
+    faiss.omp_set_num_threads(1)
+    index, training = _trained(folder, previous, vectors, generation)
+    for start in range(0, count, BLOCK):
+        index.add(np.ascontiguousarray(vectors[start:start + BLOCK], dtype=np.float32))
+    del vectors
+
+    names = {"index": file_name("index", generation), "vectors": file_name("vectors", generation),
+             "rows": file_name("rows", generation), "trained": training["file"]}
+    files = {names["vectors"]: publish(vectors_path, names["vectors"])}
+    index_path = temporary(folder, names["index"])
+    faiss.write_index(index, str(index_path))
+    files[names["index"]] = publish(index_path, names["index"])
+    rows_path = temporary(folder, names["rows"])
+    with open(rows_path, "wb") as handle:
+        np.save(handle, np.stack([keys, items, flags.astype(np.int64)], axis=1))
+    files[names["rows"]] = publish(rows_path, names["rows"])
+    files[names["trained"]] = os.path.getsize(folder / names["trained"])
+    manifest = {
+        "format": FORMAT, "generation": generation, "covers": latest, "extractor": extractor,
+        "database": _database(),
+        "column": column, "count": count, "dim": dim, "names": names, "files": files,
+        "training": training, "written_at": time.time(),
+        "written": timezone.now().isoformat(), "seconds": round(time.monotonic() - started, 1),
+    }
+    manifest_publish(folder, manifest)
+    leftovers_remove(folder, keep=_kept_files(folder, manifest, previous))
+    _pin(folder, extractor, column, force=True)
+    logger.info("Index snapshot %d written: %d vectors in %.1f s", generation, count,
+                manifest["seconds"])
+    return count
+
+
+def _database() -> str:
+    return database_identity(connection.settings_dict["NAME"])
+
+
+def _stream(extractor: str, column: str, path: Path):
+    """Write every row's unit vector (float16) to ``path``; return ids, image ids, flags, dim."""
+    keys, items, flags, dim = [], [], [], 0
+    with open(path, "wb") as handle:
+        block = []
+        rows = _rows(extractor, column).order_by("id").iterator(chunk_size=BLOCK)
+        for row in rows:
+            if dim == 0:
+                dim = len(row[3])
+            if len(row[3]) != dim:
+                continue
+            block.append(row)
+            if len(block) == BLOCK:
+                _write_block(handle, block, keys, items, flags)
+                block = []
+        _write_block(handle, block, keys, items, flags)
+    return (np.asarray(keys, dtype=np.int64), np.asarray(items, dtype=np.int64),
+            np.asarray(flags, dtype=bool), dim)
+
+
+def _write_block(handle, block, keys, items, flags) -> None:
+    if not block:
+        return
+    ids, image_ids, originals, vectors = zip(*block)
+    matrix = np.stack(vectors).astype(np.float32)
+    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    handle.write(matrix.astype(np.float16).tobytes())
+    keys.extend(ids)
+    items.extend(image_ids)
+    flags.extend(originals)
+
+
+def factory_for(dim: int, lists: int) -> str:
+    """The faiss index: long vectors are first projected on their PCA_DIM principal
+    directions (4x less to scan for 2048-d ResNet vectors; the exact re-check restores
+    the order), then sorted into IVF lists and stored as 8-bit codes."""
+    if dim >= 2 * PCA_DIM:
+        return f"PCA{PCA_DIM},IVF{lists},SQ8"
+    return f"IVF{lists},SQ8"
+
+
+def _lists_for(count: int) -> int:
+    """IVF lists: about 2 x sqrt(n), a power of two, at least 1 and at most n / 32."""
+    lists = 2 ** round(np.log2(max(1.0, 2 * np.sqrt(count))))
+    return int(max(1, min(lists, count // 32)))
+
+
+def _trained(folder: Path, previous: dict | None, vectors: np.ndarray, generation: int):
+    """An empty trained index (the previous training when still good) and its description."""
+    import faiss
+
+    count, dim = vectors.shape
+    if previous is not None and previous["dim"] == dim:
+        training = previous["training"]
+        if count < FOUR_FOLD * training["rows"] and (folder / training["file"]).exists():
+            return faiss.read_index(str(folder / training["file"])), training
+    lists = _lists_for(count)
+    sample_size = min(count, TRAIN_MAX, max(lists * TRAIN_PER_LIST, 10_000))
+    chosen = np.sort(np.random.default_rng(generation).choice(count, sample_size, replace=False))
+    sample = np.ascontiguousarray(vectors[chosen], dtype=np.float32)
+    started = time.monotonic()
+    index = faiss.index_factory(dim, factory_for(dim, lists), faiss.METRIC_INNER_PRODUCT)
+    faiss.extract_index_ivf(index).cp.max_points_per_centroid = TRAIN_PER_LIST * 4
+    index.train(sample)
+    name = file_name("trained", generation)
+    path = temporary(folder, name)
+    faiss.write_index(index, str(path))
+    publish(path, name)
+    training = {"file": name, "rows": count, "lists": lists, "sample": sample_size,
+                "factory": factory_for(dim, lists),
+                "seconds": round(time.monotonic() - started, 1)}
+    return index, training
+
+
+def _kept_files(folder: Path, *manifests_kept: dict | None) -> set[str]:
+    """Files of the current and previous generations (and their manifests)."""
+    kept = {"write.lock"}
+    found = [m for m in manifests_kept if m is not None]
+    # The generation before the newest kept one stays too: a reader falls back to it.
+    for generation, path in manifests(folder):
+        if len(found) >= 2:
+            break
+        manifest = manifest_read(path)
+        if manifest is not None and all(manifest["generation"] != m["generation"] for m in found):
+            found.append(manifest)
+    for manifest in found[:2]:
+        kept.update(manifest["files"])
+        kept.add(f"manifest-{manifest['generation']:08d}.json")
+    return kept
+
+
+_pinned: dict[str, float] = {}
+PIN_EVERY = 30.0
+
+
+def _pin(folder: Path, extractor: str, column: str, *, force: bool = False) -> None:
+    """Keep the change log from the oldest generation on disk on (see the module notes)."""
+    name = f"snapshot:{column}:{extractor}"[:200]
+    if not force and time.monotonic() - _pinned.get(name, -PIN_EVERY) < PIN_EVERY:
+        return
+    _pinned[name] = time.monotonic()
+    kept = [manifest_read(path) for _, path in manifests(folder)]
+    covers = [m["covers"] for m in kept if m is not None]
+    if covers:
+        IndexReader.objects.update_or_create(
+            name=name, defaults={"applied": min(covers), "seen_at": timezone.now()})
+
+
+def snapshot_forget() -> None:
+    """Forget when the log was last pinned (tests: the database is new for each)."""
+    _pinned.clear()
+

@@ -1,0 +1,217 @@
+"""Index snapshots on disk: written atomically by one writer, opened memory-mapped by all.
+
+A snapshot is one generation of files in a folder of its own (one per column and
+extractor), named by a generation number:
+
+- ``snapshot-<gen>.faiss``: the approximate index (faiss: PCA to 512 dimensions for long
+  vectors, IVF lists, 8-bit codes; search/index/refresh.py), whose ids are row numbers;
+- ``snapshot-<gen>.f16``: every row's unit vector at half precision, what candidates are
+  re-checked against (exact cosine to about 1e-4);
+- ``snapshot-<gen>.rows.npy``: per row the vector id (ascending), the image id and
+  ``is_original`` (int64, n x 3);
+- ``manifest-<gen>.json``: what the files hold (the vector-change id they cover, the
+  extractor, the column, the row count, the training) and each file's size.
+
+Every file is written under a temporary name in the same folder, flushed to disk and
+renamed into place (``os.replace``, atomic); the manifest goes last. A reader opens the
+newest generation whose manifest parses and whose files all exist at their recorded
+sizes, so a write torn by a crash (a temporary file, a manifest naming files that never
+arrived) is never opened: the generation before it is. The writer keeps the previous
+generation beside the current one for that, and removes older ones; a process still
+reading a removed file keeps its mapping (POSIX keeps an unlinked file's pages).
+
+The trained, empty index (``trained-<gen>.faiss``) is kept too, so a rewrite adds the
+rows to it without training again.
+
+faiss runs its own OpenMP threads. A process that forks after they ran can hang in the
+child, so an index is opened after any fork, and searches run on the calling thread
+only (``faiss.omp_set_num_threads(1)`` before each).
+"""
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = re.compile(r"^manifest-(\d{8})\.json$")
+FORMAT = 1
+
+
+def snapshot_folder(root: Path, *, extractor: str, column: str) -> Path:
+    """The folder of one extractor's snapshots of one column (a short, safe name)."""
+    digest = hashlib.sha256(f"{column}\0{extractor}".encode()).hexdigest()[:16]
+    return Path(root) / f"{column}-{digest}"
+
+
+def database_identity(path: str) -> str:
+    """Which SQLite file a snapshot was made from (device and inode): a database made
+    again, or restored from a backup, never opens another's snapshot."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return ""
+    return f"{stat.st_dev}:{stat.st_ino}"
+
+
+def file_name(kind: str, generation: int) -> str:
+    return {"index": f"snapshot-{generation:08d}.faiss",
+            "vectors": f"snapshot-{generation:08d}.f16",
+            "rows": f"snapshot-{generation:08d}.rows.npy",
+            "trained": f"trained-{generation:08d}.faiss"}[kind]
+
+
+def manifests(folder: Path) -> list[tuple[int, Path]]:
+    """(generation, manifest path), newest first."""
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return []
+    found = [(int(m.group(1)), Path(folder) / name) for name in names
+             if (m := MANIFEST.match(name))]
+    return sorted(found, reverse=True)
+
+
+def manifest_read(path: Path) -> dict | None:
+    """The manifest if it is whole and every file it names is there at its size, else None."""
+    try:
+        manifest = json.loads(Path(path).read_text())
+        if manifest.get("format") != FORMAT:
+            return None
+        for name, size in manifest["files"].items():
+            if os.path.getsize(Path(path).parent / name) != size:
+                return None
+        return manifest
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def manifest_current(folder: Path) -> dict | None:
+    """The newest usable manifest of a folder (a torn newer one is passed over)."""
+    for generation, path in manifests(folder):
+        manifest = manifest_read(path)
+        if manifest is not None:
+            return manifest
+        logger.warning("Index snapshot %s is incomplete; using an earlier one", path)
+    return None
+
+
+@dataclass
+class Snapshot:
+    """One opened generation: the index and the vectors mapped read-only, the rows in memory."""
+
+    manifest: dict
+    index: object  # faiss.Index, memory-mapped
+    vectors: np.ndarray  # float16 (n, dim), memory-mapped
+    keys: np.ndarray  # vector ids, ascending
+    items: np.ndarray  # image ids
+    flags: np.ndarray  # is_original
+    by_item: np.ndarray | None = None  # rows in image-id order (made on first use)
+
+    @property
+    def generation(self) -> int:
+        return self.manifest["generation"]
+
+    @property
+    def covers(self) -> int:
+        return self.manifest["covers"]
+
+    @property
+    def size(self) -> int:
+        return len(self.keys)
+
+    def rows_of_keys(self, keys) -> np.ndarray:
+        """The rows holding these vector ids (ids not in the snapshot are left out)."""
+        keys = np.asarray(list(keys), dtype=np.int64)
+        rows = np.searchsorted(self.keys, keys)
+        inside = rows < len(self.keys)
+        rows, keys = rows[inside], keys[inside]
+        return rows[self.keys[rows] == keys]
+
+    def rows_of_items(self, items) -> np.ndarray:
+        """The rows of these image ids (ids not in the snapshot are left out)."""
+        if self.by_item is None:
+            self.by_item = np.argsort(self.items, kind="stable")
+        items = np.asarray(list(items), dtype=np.int64)
+        places = np.searchsorted(self.items, items, sorter=self.by_item)
+        inside = places < len(self.items)
+        rows = self.by_item[places[inside]]
+        return rows[self.items[rows] == items[inside]]
+
+
+def snapshot_open(folder: Path, manifest: dict) -> Snapshot:
+    import faiss
+
+    folder = Path(folder)
+    files = manifest["names"]
+    index = faiss.read_index(str(folder / files["index"]),
+                             faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+    vectors = np.memmap(folder / files["vectors"], dtype=np.float16, mode="r",
+                        shape=(manifest["count"], manifest["dim"]))
+    rows = np.load(folder / files["rows"])
+    return Snapshot(manifest=manifest, index=index, vectors=vectors,
+                    keys=np.ascontiguousarray(rows[:, 0]), items=np.ascontiguousarray(rows[:, 1]),
+                    flags=rows[:, 2].astype(bool))
+
+
+# ---------------------------------------------------------------- writing
+
+@contextmanager
+def writer_lock(folder: Path):
+    """Yield True when this process may write the folder's snapshots (one writer at a time)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "write.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def temporary(folder: Path, name: str) -> Path:
+    return Path(folder) / f".tmp-{os.getpid()}-{name}"
+
+
+def publish(path: Path, name: str) -> int:
+    """Flush a finished temporary file to disk and rename it into place; return its size."""
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(path, path.parent / name)
+    return os.path.getsize(path.parent / name)
+
+
+def manifest_publish(folder: Path, manifest: dict) -> None:
+    """Write the manifest atomically (the files it names are in place already)."""
+    name = f"manifest-{manifest['generation']:08d}.json"
+    path = temporary(folder, name)
+    path.write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    publish(path, name)
+    directory = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the renames themselves reach the disk
+    finally:
+        os.close(directory)
+
+
+def leftovers_remove(folder: Path, *, keep: set[str]) -> None:
+    """Remove temporary files of killed writers and generations no manifest kept names."""
+    for name in os.listdir(folder):
+        if name == "write.lock" or name in keep:
+            continue
+        if name.startswith(".tmp-") or name.startswith(("snapshot-", "trained-", "manifest-")):
+            try:
+                os.unlink(Path(folder) / name)
+            except FileNotFoundError:
+                pass

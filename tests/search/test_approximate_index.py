@@ -1,0 +1,268 @@
+"""The approximate index: the machine's snapshot plus the changes since, against exact search."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from features.models import FeatureVector
+from gallery.models import Image
+from search.index import get_index, reset_index
+from search.index.approximate import ApproximateIndex
+from search.index.exact import ExactIndex
+from search.index.refresh import snapshot_forget, snapshot_refresh
+from search.index.snapshot import manifest_current, snapshot_folder
+from tests.helpers import (add_vector, clustered_unit_vectors, fingerprint, images_with_vectors,
+                           library_image, unit)
+
+pytestmark = pytest.mark.django_db
+WORKER = Path(__file__).with_name("snapshot_process.py")
+
+
+@pytest.fixture(autouse=True)
+def snapshots(settings, tmp_path):
+    settings.SEARCH_INDEX = "approximate"
+    settings.SEARCH_INDEX_DIR = tmp_path / "index"
+    snapshot_forget()
+    yield settings.SEARCH_INDEX_DIR
+    snapshot_forget()
+
+
+def ids(hits):
+    return [hit.image_id for hit in hits]
+
+
+def folder(root, extractor=None):
+    return snapshot_folder(root, extractor=extractor or fingerprint(), column="searchable")
+
+
+def test_it_returns_the_exact_top_6_for_at_least_99_percent_of_queries_on_20k_vectors():
+    matrix = clustered_unit_vectors(20_000, 128, seed=3)
+    image_ids = images_with_vectors(matrix, originals=50)
+    assert snapshot_refresh(extractor=fingerprint(), force=True) == 20_000
+    approximate, exact = ApproximateIndex(), ExactIndex()
+
+    queries = np.random.default_rng(4).choice(len(matrix), 300, replace=False)
+    same = 0
+    for row in queries:
+        # As a search by library image is: the image itself left out.
+        asked = dict(extractor=fingerprint(), query=matrix[row], k=6,
+                     exclude_image_ids=[image_ids[row]])
+        found, truth = approximate.search(**asked), exact.search(**asked)
+        # The same six images (two within the half-precision copy's rounding may swap places).
+        if set(ids(found)) == set(ids(truth)):
+            same += 1
+            assert [hit.score for hit in found] == pytest.approx(
+                [hit.score for hit in truth], abs=1e-3)
+    assert same / len(queries) >= 0.99
+    assert approximate.snapshot_generation == 1
+    originals = approximate.search(extractor=fingerprint(), query=matrix[5], k=6, kind="original")
+    assert ids(originals) == ids(exact.search(extractor=fingerprint(), query=matrix[5], k=6,
+                                              kind="original"))
+
+
+def test_a_second_index_sees_inserts_and_deletes_made_after_the_snapshot(snapshots):
+    images = [library_image((i, 1, 1), vector=unit(i)) for i in range(40)]
+    snapshot_refresh(extractor=fingerprint(), force=True)
+    reader = ApproximateIndex()
+    assert ids(reader.search(extractor=fingerprint(), query=unit(7), k=1)) == [images[7].pk]
+
+    added = library_image((200, 1, 1), vector=unit(200))
+    images[7].delete()
+    FeatureVector.objects.filter(image=images[8]).update(vector=unit(300))
+
+    assert ids(reader.search(extractor=fingerprint(), query=unit(200), k=1)) == [added.pk]
+    assert images[7].pk not in ids(reader.search(extractor=fingerprint(), query=unit(7), k=40))
+    assert ids(reader.search(extractor=fingerprint(), query=unit(300), k=1)) == [images[8].pk]
+    assert reader.search(extractor=fingerprint(), query=unit(300), k=1)[0].score == \
+        pytest.approx(1.0, abs=1e-6)
+    assert reader.size(extractor=fingerprint()) == 40
+    assert reader.snapshot_generation == 1
+
+    # The worker writes the next snapshot; a process started now opens it, reading no log.
+    assert snapshot_refresh(extractor=fingerprint(), force=True) == 40
+    restarted = ApproximateIndex()
+    assert ids(restarted.search(extractor=fingerprint(), query=unit(200), k=1)) == [added.pk]
+    assert restarted.snapshot_generation == 2
+    assert images[7].pk not in ids(restarted.search(extractor=fingerprint(), query=unit(7), k=40))
+    assert ids(reader.search(extractor=fingerprint(), query=unit(300), k=1)) == [images[8].pk]
+
+
+def test_an_image_made_an_original_is_found_by_the_kind_filter_at_once():
+    images = [library_image((i, 2, 2), vector=unit(i)) for i in range(10)]
+    snapshot_refresh(extractor=fingerprint(), force=True)
+    reader = ApproximateIndex()
+    assert reader.search(extractor=fingerprint(), query=unit(3), k=1, kind="original") == []
+
+    Image.objects.filter(pk=images[3].pk).update(is_original=True)
+
+    assert ids(reader.search(extractor=fingerprint(), query=unit(3), k=3, kind="original")) == \
+        [images[3].pk]
+
+
+def test_after_an_extractor_switch_searches_read_that_extractors_own_snapshot(snapshots):
+    old = [library_image((i, 3, 3), vector=unit(i)) for i in range(20)]
+    snapshot_refresh(extractor=fingerprint(), force=True)
+    for image in old:
+        add_vector(image, unit(1000 + image.pk, 64), extractor="other-extractor")
+    assert snapshot_refresh(extractor="other-extractor", force=True) == 20
+    reader = ApproximateIndex()
+
+    hits = reader.search(extractor="other-extractor", query=unit(1000 + old[4].pk, 64), k=2)
+
+    assert ids(hits)[0] == old[4].pk
+    assert reader.snapshot_generation == 1
+    assert manifest_current(folder(snapshots, "other-extractor"))["extractor"] == \
+        "other-extractor"
+    # And back: the first extractor's snapshot still answers for it.
+    assert ids(reader.search(extractor=fingerprint(), query=unit(9), k=1)) == [old[9].pk]
+
+
+def test_without_a_snapshot_it_searches_every_vector_exactly():
+    images = [library_image((i, 4, 4), vector=unit(i)) for i in range(12)]
+    reader = ApproximateIndex()
+
+    assert ids(reader.search(extractor=fingerprint(), query=unit(5), k=1)) == [images[5].pk]
+    assert reader.snapshot_generation is None
+
+
+def test_a_torn_snapshot_is_never_opened(snapshots):
+    images = [library_image((i, 5, 5), vector=unit(i)) for i in range(30)]
+    snapshot_refresh(extractor=fingerprint(), force=True)
+    where = folder(snapshots)
+    # What a crash mid-write leaves: half a temporary file, a manifest naming files that
+    # never arrived, and a manifest cut short.
+    (where / ".tmp-999-snapshot-00000002.faiss").write_bytes(b"\x00garbage" * 100)
+    current = json.loads((where / "manifest-00000001.json").read_text())
+    (where / "manifest-00000002.json").write_text(json.dumps(
+        {**current, "generation": 2, "names": {k: v.replace("00000001", "00000002")
+                                               for k, v in current["names"].items()},
+         "files": {name.replace("00000001", "00000002"): size
+                   for name, size in current["files"].items()}}))
+    (where / "manifest-00000003.json").write_text(json.dumps(current)[:40])
+    # And a generation whose index file was cut short.
+    truncated = {**current, "generation": 4}
+    (where / "manifest-00000004.json").write_text(json.dumps(truncated))
+    index_file = where / current["names"]["index"]
+    (where / "snapshot-00000004.faiss").write_bytes(index_file.read_bytes()[:100])
+    truncated["names"] = {**current["names"], "index": "snapshot-00000004.faiss"}
+    truncated["files"] = {**current["files"], "snapshot-00000004.faiss": index_file.stat().st_size}
+    (where / "manifest-00000004.json").write_text(json.dumps(truncated))
+
+    reader = ApproximateIndex()
+
+    assert ids(reader.search(extractor=fingerprint(), query=unit(11), k=1)) == [images[11].pk]
+    assert reader.snapshot_generation == 1
+    # The next write clears the debris and goes on past it.
+    snapshot_refresh(extractor=fingerprint(), force=True)
+    assert manifest_current(where)["generation"] == 5
+    assert not list(where.glob(".tmp-*"))
+
+
+def test_search_index_auto_changes_to_the_snapshot_once_the_worker_writes_one(settings):
+    settings.SEARCH_INDEX = "auto"
+    settings.SEARCH_INDEX_AUTO_SIZE = 10
+    reset_index()
+    [library_image((i, 6, 6), vector=unit(i)) for i in range(6)]
+    assert isinstance(get_index(), ExactIndex)
+    assert snapshot_refresh(extractor=fingerprint()) == 0  # below the size: exact serves
+
+    [library_image((i, 7, 7), vector=unit(100 + i)) for i in range(6)]
+    assert snapshot_refresh(extractor=fingerprint()) == 12
+    reset_index()
+
+    assert isinstance(get_index(), ApproximateIndex)
+    settings.SEARCH_INDEX = "exact"
+    reset_index()
+    assert isinstance(get_index(), ExactIndex)
+    assert snapshot_refresh(extractor=fingerprint(), force=True) == 0
+
+
+def test_the_workers_idle_step_writes_the_snapshot_and_a_busy_one_does_not(snapshots):
+    from features.jobs.stages import stages_run
+
+    [library_image((i, 9, 9), vector=unit(i)) for i in range(8)]
+    where = folder(snapshots)
+
+    stages_run(extractor=fingerprint(), idle=False)
+    assert manifest_current(where) is None
+    stages_run(extractor=fingerprint(), idle=True)
+    assert manifest_current(where)["count"] == 8
+
+
+def test_a_refresh_writes_nothing_until_enough_changed(monkeypatch):
+    from search.index import refresh
+
+    [library_image((i, 8, 8), vector=unit(i)) for i in range(10)]
+    assert snapshot_refresh(extractor=fingerprint()) == 10  # the first one
+    assert snapshot_refresh(extractor=fingerprint()) == 0
+    library_image((50, 8, 8), vector=unit(50))
+    assert snapshot_refresh(extractor=fingerprint()) == 0  # one change: the delta holds it
+    monkeypatch.setattr(refresh, "SNAPSHOT_CHANGES", 1)
+    assert snapshot_refresh(extractor=fingerprint()) == 11
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_while_writing_a_snapshot_leaves_the_previous_one_in_use(snapshots):
+    from django.db import connection
+
+    images = [library_image((i, 9, 9), vector=unit(i)) for i in range(30)]
+    snapshot_refresh(extractor=fingerprint(), force=True)
+    library_image((77, 9, 9), vector=unit(77))
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+           "SEARCH_INDEX_DIR": str(snapshots), "SEARCH_INDEX": "approximate"}
+    worker = subprocess.Popen([sys.executable, WORKER, "hang-while-writing", fingerprint()],
+                              env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert worker.stdout.readline().strip() == "writing"
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+    where = folder(snapshots)
+    assert list(where.glob(".tmp-*"))  # it died with its index file half done
+
+    reader = ApproximateIndex()
+
+    assert reader.search(extractor=fingerprint(), query=unit(12), k=1)[0].image_id == images[12].pk
+    assert reader.snapshot_generation == 1
+    assert manifest_current(where)["generation"] == 1
+    # The next worker clears what the dead one left and writes the generation it could not.
+    assert snapshot_refresh(extractor=fingerprint(), force=True) == 31
+    assert manifest_current(where)["generation"] == 2
+    assert not list(where.glob(".tmp-*"))
+
+
+def test_a_snapshot_of_another_database_is_never_opened(snapshots):
+    images = [library_image((i, 10, 10), vector=unit(i)) for i in range(8)]
+    snapshot_refresh(extractor=fingerprint(), force=True)
+    where = folder(snapshots)
+    manifest = json.loads((where / "manifest-00000001.json").read_text())
+    # As if the database file had been made again (or restored) since the snapshot.
+    (where / "manifest-00000001.json").write_text(json.dumps({**manifest, "database": "0:0"}))
+    reader = ApproximateIndex()
+
+    assert ids(reader.search(extractor=fingerprint(), query=unit(3), k=1)) == [images[3].pk]
+    assert reader.snapshot_generation is None
+    assert snapshot_refresh(extractor=fingerprint()) == 8  # the worker writes a fresh one
+
+
+def test_query_expansion_and_min_similarity_answer_as_the_exact_index_does():
+    matrix = clustered_unit_vectors(600, 64, seed=8)
+    image_ids = images_with_vectors(matrix)
+    snapshot_refresh(extractor=fingerprint(), force=True)
+    approximate, exact = ApproximateIndex(), ExactIndex()
+
+    for row in (3, 40, 333):
+        asked = dict(extractor=fingerprint(), query=matrix[row], k=6, min_similarity=0.9,
+                     exclude_image_ids=[image_ids[row]], expand_neighbours=3)
+        found, truth = approximate.search(**asked), exact.search(**asked)
+        assert ids(found) == ids(truth)
+        assert [hit.score for hit in found] == pytest.approx([hit.score for hit in truth],
+                                                             abs=1e-6)
+        assert all(hit.score >= 0.9 for hit in found)
+    assert approximate.snapshot_generation == 1
