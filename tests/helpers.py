@@ -253,3 +253,8 @@ def clustered_unit_vectors(n: int, dim: int = 128, *, seed: int = 0) -> np.ndarr
     rows = centres[owners] + rng.gamma(0.6, 1.0, (n, dim)).astype(np.float32) * spread
     rows = rows[rng.permutation(n)]
     return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+# What storing vectors at half precision (SQLite; features/fields.py) leaves of a cosine
+# or a component: tests comparing against vectors they made allow this much.
+STORED_TOLERANCE = 5e-4

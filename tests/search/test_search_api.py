@@ -10,7 +10,14 @@ from features.extractors.loader import get_extractor
 from features.models import FeatureVector
 from gallery.models import Image
 from search import services
-from tests.helpers import add_vector, library_image, make_image_bytes, stored_files, unit
+from tests.helpers import (
+    STORED_TOLERANCE,
+    add_vector,
+    library_image,
+    make_image_bytes,
+    stored_files,
+    unit,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -27,7 +34,7 @@ def upload(data=None, name="query.jpg"):
 def result(image, similarity):
     return {
         "id": image.pk, "filename": image.filename, "name": image.name,
-        "similarity": pytest.approx(similarity, abs=2e-5),
+        "similarity": pytest.approx(similarity, abs=STORED_TOLERANCE),
         "url": f"/images/{image.filename}", "thumbnail_url": f"/images/thumb/{image.filename}",
         "is_original": image.is_original,
     }
