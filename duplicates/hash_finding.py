@@ -51,19 +51,22 @@ def images_without_hash():
 
 
 def images_hash(*, limit: int = BATCH) -> int:
-    """Hash up to ``limit`` images that have no hash; return how many were stored. An
-    unreadable thumbnail stores a row without hashes (it is not tried again); a store that
+    """Hash up to ``limit`` images that have no hash; return how many were stored. A plain
+    or unreadable thumbnail stores a row without hashes (not tried again); a store that
     does not answer ends the pass, and the images are tried at the next."""
     rows = []
     for image in images_without_hash().order_by("id").only("pk", "thumbnail", "filename")[:limit]:
+        hashes = [None] * len(VARIANT_FIELDS)  # plain or unreadable: no hash
         try:
-            hashes = [to_signed(value) for value in picture_hashes(file_read(image.thumbnail.name))]
+            found = picture_hashes(file_read(image.thumbnail.name))
         except StorageUnavailable as exc:
             logger.warning("The store did not answer for hashes: %s", exc)
             break
         except (OSError, ValueError, ImageSimError) as exc:
             logger.warning("Could not hash the thumbnail of %s: %s", image.filename, exc)
-            hashes = [None] * len(VARIANT_FIELDS)
+        else:
+            if found is not None:
+                hashes = [to_signed(value) for value in found]
         rows.append(ImageHash(image_id=image.pk, **dict(zip(VARIANT_FIELDS, hashes))))
     with transaction.atomic():
         # Images deleted meanwhile get no row (their ids are checked in this transaction).

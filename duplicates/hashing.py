@@ -26,11 +26,19 @@ VARIANTS = (None, PILImage.Transpose.ROTATE_90, PILImage.Transpose.ROTATE_270,
             PILImage.Transpose.FLIP_LEFT_RIGHT)
 
 
-def picture_hashes(data: bytes) -> tuple[int, ...]:
+# A picture whose greys spread less than this (of 255) is plain: its hash would be noise,
+# equal for every plain picture, so it gets none.
+PLAIN_SPREAD = 2.0
+
+
+def picture_hashes(data: bytes) -> tuple[int, ...] | None:
     """The hashes of a picture (a thumbnail's bytes), unsigned: upright first, then turned
-    left, turned right and mirrored."""
+    left, turned right and mirrored; None for a plain picture."""
     with PILImage.open(io.BytesIO(data)) as opened:
         grey = opened.convert("L")
+    small = np.asarray(grey.resize((32, 32), PILImage.Resampling.BILINEAR), np.float32)
+    if small.std() < PLAIN_SPREAD:
+        return None
     return tuple(_phash(grey if variant is None else grey.transpose(variant))
                  for variant in VARIANTS)
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.dispatch import receiver
 
 from duplicates.finding import duplicates_refresh
+from duplicates.hash_finding import hashes_pass
 from duplicates.selectors import duplicate_grouping
 from features.signals import worker_step
 
@@ -13,6 +14,7 @@ BUSY_BUDGET_SECONDS = 1.0
 
 @receiver(worker_step, dispatch_uid="duplicates-find-pairs")
 def find_duplicate_pairs(sender, extractor, idle, **kwargs):
+    hashes_pass()
     duplicates_refresh(extractor=extractor, budget_seconds=None if idle else BUSY_BUDGET_SECONDS)
     if idle:
         # Form the default threshold's groups now, off the request path: in the embedded
