@@ -80,21 +80,22 @@ def images_hash(*, limit: int = BATCH) -> int:
 def hashes_pair(*, limit: int = BATCH) -> int:
     """Store the pairs of up to ``limit`` unpaired hashes; return how many were paired."""
     distance = int(settings.DUPLICATE_HASH_DISTANCE)
+    if distance < 0:
+        return 0  # the hash signal is off: hashes wait, unpaired, until it is on
     new = list(ImageHash.objects.filter(paired=False).order_by("id")
                .values_list("id", "image_id", *VARIANT_FIELDS)[:limit])
     if not new:
         return 0
     pairs: dict[tuple[int, int], int] = {}
-    if distance >= 0:
-        index = hash_index()
-        for _, image, *variants in new:
-            if variants[0] is None:
-                continue
-            for variant in variants:
-                for other, bits in index.within(to_unsigned(variant), distance):
-                    if other != image:
-                        key = (min(image, other), max(image, other))
-                        pairs[key] = min(bits, pairs.get(key, HASH_BITS))
+    index = hash_index()
+    for _, image, *variants in new:
+        if variants[0] is None:
+            continue
+        for variant in variants:
+            for other, bits in index.within(to_unsigned(variant), distance):
+                if other != image:
+                    key = (min(image, other), max(image, other))
+                    pairs[key] = min(bits, pairs.get(key, HASH_BITS))
     try:
         with transaction.atomic():
             involved = {image for pair in pairs for image in pair}

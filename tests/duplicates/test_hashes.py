@@ -152,13 +152,19 @@ def test_a_deleted_image_takes_its_hash_and_pairs_with_it():
     assert list(HashPair.objects.values_list("first_id", "second_id")) == [(copy.pk, later.pk)]
 
 
-def test_hash_pairs_are_not_listed_with_the_hash_signal_off(api_client, settings):
+def test_with_the_hash_signal_off_images_are_hashed_and_paired_once_it_is_on(api_client,
+                                                                           settings):
     data = photo_bytes(8)
     library_photo(data, unit(8))
     library_photo(small_copy(data), unit(9))
     settings.DUPLICATE_HASH_DISTANCE = -1
     hash_everything()
+    assert ImageHash.objects.count() == 2
     assert api_client.get(URL).json()["count"] == 0
+
+    settings.DUPLICATE_HASH_DISTANCE = 4
+    hash_everything()
+    assert api_client.get(URL).json()["count"] == 1
 
 
 def test_every_pair_of_a_group_says_which_signals_found_it(api_client):
