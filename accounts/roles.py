@@ -10,17 +10,21 @@ Migration accounts/0002 makes the groups; after every migrate (and every flush)
 
 from django.contrib.auth.models import Group
 
+from accounts import rules
+
 VIEWER, EDITOR, ADMIN = "viewer", "editor", "admin"
 ROLES = (VIEWER, EDITOR, ADMIN)
 
-_VIEWER = ["gallery.view_image", "features.view_featurejob"]
+# The permissions the access rules ask for are named in rules.py; the others here are
+# what the admin site and the API keys' own views need.
+_VIEWER = [rules.VIEW, "features.view_featurejob"]
 _EDITOR = _VIEWER + [
-    "gallery.add_image", "gallery.delete_image", "features.add_featurejob",
-    "accounts.add_apikey", "accounts.view_apikey", "accounts.delete_apikey",
+    rules.UPLOAD, rules.DELETE_OWN, rules.GENERATE,
+    rules.MANAGE_KEYS, "accounts.view_apikey", "accounts.delete_apikey",
 ]
 # Admins are also staff: the admin site shows them what these permissions allow.
 _ADMIN = _EDITOR + [
-    "gallery.change_image", "gallery.delete_any_image",
+    "gallery.change_image", rules.DELETE_ANY,
     "features.view_featurevector", "features.view_featurefailure", "features.change_featurejob",
     "accounts.change_apikey",
     "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group",

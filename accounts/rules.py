@@ -8,6 +8,7 @@ the progress websocket ask these functions and nothing else.
 
 from django.conf import settings
 
+# The permissions the rules ask for, named once: the roles (accounts/roles.py) grant them.
 VIEW = "gallery.view_image"
 UPLOAD = "gallery.add_image"
 DELETE_OWN = "gallery.delete_image"

@@ -502,11 +502,11 @@ def listing(args, folder: Path) -> None:
     from accounts.services import user_create
     from duplicates.models import DuplicatePair, DuplicateScan
     from features.models import FeatureVector, ServingExtractor
-    from features.switching import extractor_serving
+    from features.serving import serving_fingerprint
     from gallery.models import Image
 
     call_command("migrate", verbosity=0)
-    extractor = extractor_serving().fingerprint
+    extractor = serving_fingerprint()
     ServingExtractor.objects.filter(pk=1).update(fingerprint=extractor)
     rng = np.random.default_rng(args.seed)
     started = time.perf_counter()

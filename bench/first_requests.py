@@ -25,7 +25,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from deploy.cluster import Cluster, cluster_env  # noqa: E402
+from devstack.cluster import Cluster, cluster_env  # noqa: E402
 
 PHOTOS = ROOT.parent / "shared" / "data" / "devset" / "images"
 

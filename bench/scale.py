@@ -28,8 +28,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from deploy.cluster import Cluster, cluster_env  # noqa: E402
-from deploy.stack import postgres_url, process_stop, redis_url, s3_endpoint  # noqa: E402
+from devstack.cluster import Cluster, cluster_env  # noqa: E402
+from devstack.stack import postgres_url, process_stop, redis_url, s3_endpoint  # noqa: E402
 
 DEVSET = ROOT.parent / "shared" / "data" / "devset" / "images"
 

@@ -462,7 +462,7 @@ def measure(work: Path, sizes: list[int], queries: int, pgvector: bool, model: b
               f"   -> exact index is {legacy['p50'] / search['p50']:.1f}x faster")
 
         if pgvector:
-            from deploy.stack import postgres_url
+            from devstack.stack import postgres_url
 
             with postgres_url() as url:
                 pg = child("pgvector", folder, {"BENCH_DATABASE_URL": url})

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class DuplicatesConfig(AppConfig):
@@ -6,4 +7,20 @@ class DuplicatesConfig(AppConfig):
     verbose_name = "Duplicates"
 
     def ready(self):
-        from duplicates import receivers  # noqa: F401  (finds pairs as vectors arrive)
+        # The feature worker hashes new images and compares new vectors for duplicates
+        # (two stages).
+        from duplicates.finding import duplicates_pass
+        from duplicates.hash_finding import hashes_pass, images_newest
+        from duplicates.selectors import duplicate_grouping
+        from features.jobs.stages import Stage, stage_register
+
+        def form_default_groups(extractor: str) -> None:
+            # Off the request path: in the embedded worker (the web process itself) the
+            # next listing finds the default threshold's groups formed.
+            duplicate_grouping(threshold=settings.DUPLICATE_THRESHOLD)
+
+        # Images are hashed, and paired by their hashes, first: the default groups formed
+        # once the vectors are compared then hold the hash pairs too.
+        stage_register(Stage("duplicate-hashes", run=lambda work: hashes_pass(),
+                             state=lambda extractor: images_newest()))
+        stage_register(Stage("duplicates", run=duplicates_pass, when_idle=form_default_groups))

@@ -15,14 +15,14 @@ apart (a photo in a screenshot's window, a crop) without taking two photos of si
 things for copies. The match depends on the two pictures alone, so it too equals what
 a recomputation gives.
 
-The plain vectors come from the in-process exact index the augmentation step also
-uses (search.index.get_plain_index), on every database: pgvector's index holds the
-augmented vectors, and an exact scan never misses a pair. A pass compares at most
-BATCH new vectors, so a busy worker spends a bounded time here between batches.
+This is the "duplicates" stage of the feature worker (features/jobs/stages.py). The plain
+vectors come from the worker's stage runner (an in-process exact matrix, on every
+database: pgvector's index holds the augmented vectors, and an exact scan never misses a
+pair). A pass compares at most BATCH new vectors, so a busy worker spends a bounded time
+here between batches.
 """
 
 import logging
-import time
 
 import numpy as np
 from django.conf import settings
@@ -33,9 +33,9 @@ from core.errors import ImageSimError
 from duplicates.models import DuplicatePair, DuplicateScan, PixelDigest
 from duplicates.pixels import grey_picture, image_pixel_digest, match_score
 from features.models import FeatureVector
+from features.jobs.stages import StagePass
 from gallery.models import Image
 from gallery.storage import file_read
-from search.index import get_plain_index
 
 logger = logging.getLogger(__name__)
 
@@ -51,47 +51,19 @@ IDENTICAL_CANDIDATE = 0.99
 MATCH_BELOW = 0.95
 
 
-def duplicates_refresh(*, extractor: str, budget_seconds: float | None = None) -> int:
-    """Passes until every vector is compared (or the budget is spent); return how many."""
-    started, total = time.monotonic(), 0
-    while True:
-        done = _pass_with_retry(extractor)
-        total += done
-        if done == 0 or (budget_seconds is not None
-                         and time.monotonic() - started > budget_seconds):
-            return total
-
-
-def _pass_with_retry(extractor: str) -> int:
-    for attempt in range(3):
-        try:
-            return duplicates_pass(extractor=extractor)
-        except IntegrityError:
-            # A vector went away (its image was deleted) while its pairs were written.
-            if attempt == 2:
-                raise
-            logger.info("A vector went away while its duplicate pairs were stored; again")
-    return 0
-
-
 def vectors_unscanned(extractor: str):
     return FeatureVector.objects.filter(extractor=extractor).filter(
         ~Exists(DuplicateScan.objects.filter(vector_id=OuterRef("pk"))))
 
 
-def duplicates_pass(*, extractor: str) -> int:
+def duplicates_pass(work: StagePass) -> int:
     """Compare up to BATCH new vectors with all the others; return how many were compared."""
+    extractor = work.extractor
     new = list(vectors_unscanned(extractor).order_by("id").values_list("id", flat=True)[:BATCH])
     if not new:
         return 0
     floor = float(settings.DUPLICATE_FLOOR)
-    index = get_plain_index()
-    with index.lock:
-        matrix = index.matrix(extractor)
-        if any(matrix.row_of_key(vector_id) is None for vector_id in new):
-            # Rows committed out of id order (PostgreSQL) escape the change log.
-            index.forget(extractor)
-            matrix = index.matrix(extractor)
+    with work.plain_vectors(keys=new) as matrix:
         pairs = _pairs_above(matrix, [p for p in map(matrix.row_of_key, new) if p is not None],
                              floor)
     matches = _matches({(a, b) for _, _, a, b, score in pairs if score < MATCH_BELOW})

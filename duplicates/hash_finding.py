@@ -17,7 +17,7 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Max, OuterRef
 
 from core.errors import ImageSimError
 from duplicates.hash_index import HashIndex
@@ -44,6 +44,11 @@ def hashes_pass(*, limit: int = BATCH) -> int:
     """Hash up to ``limit`` images without a hash, then pair up to ``limit`` new hashes;
     return how many of both (0 when there is nothing left to do)."""
     return images_hash(limit=limit) + hashes_pair(limit=limit)
+
+
+def images_newest() -> int | None:
+    """The newest image's id: the hash stage has new work only once an image is added."""
+    return Image.objects.aggregate(newest=Max("id"))["newest"]
 
 
 def images_without_hash():

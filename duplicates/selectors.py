@@ -17,7 +17,7 @@ from django.db.models import Count, Max
 from core.errors import Conflict, NotFound
 from duplicates.grouping import Group, groups_from_pairs, keeper_order
 from duplicates.models import DismissedImage, DuplicatePair, HashPair, PixelDigest
-from features.switching import extractor_serving
+from features.serving import serving_fingerprint
 from gallery.models import Image
 
 IDENTICAL = "identical"
@@ -44,7 +44,7 @@ _cache: dict[tuple[str, float], tuple[tuple, Grouping]] = {}
 
 def duplicates_extractor() -> str:
     """The extractor whose vectors duplicates are listed from: the one searches use."""
-    return extractor_serving().fingerprint
+    return serving_fingerprint()
 
 
 def duplicate_grouping(*, threshold: float, extractor: str | None = None) -> Grouping:

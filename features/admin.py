@@ -1,5 +1,6 @@
 """Features in the admin: a "has features" filter and a "Generate features" action on
-images, and the vectors, jobs and failures, read-only."""
+images (added to the library's image admin through gallery/admin/extensions.py), and the
+vectors, jobs and failures, read-only."""
 
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
@@ -9,8 +10,7 @@ from core.errors import ImageSimError
 from features.extractors.loader import get_extractor
 from features.jobs import embedded, services
 from features.models import FeatureFailure, FeatureJob, FeatureVector
-from gallery.admin import ImageAdmin
-from gallery.models import Image
+from gallery.admin import extensions
 
 
 class HasFeaturesFilter(admin.SimpleListFilter):
@@ -28,36 +28,27 @@ class HasFeaturesFilter(admin.SimpleListFilter):
         return queryset.filter(has if self.value() == "yes" else ~has)
 
 
-admin.site.unregister(Image)
+@admin.action(description="Generate features for the selected images")
+def generate_features(modeladmin, request, queryset):
+    extractor = get_extractor()
+    try:
+        extractor.check_available()
+    except ImageSimError as exc:
+        modeladmin.message_user(request, exc.message, messages.ERROR)
+        return
+    job = services.images_enqueue(image_ids=list(queryset.values_list("pk", flat=True)),
+                                  extractor=extractor.fingerprint)
+    embedded.wake()
+    if job is None or not job.is_active:
+        modeladmin.message_user(request, "The selected images already have features.",
+                                messages.INFO)
+    else:
+        modeladmin.message_user(request, f"Feature job {job.pk} queued: {job.total} images.",
+                                messages.SUCCESS)
 
 
-@admin.register(Image)
-class ImageFeaturesAdmin(ImageAdmin):
-    list_filter = [*ImageAdmin.list_filter, HasFeaturesFilter]
-    actions = [*ImageAdmin.actions, "generate_features"]
-
-    @admin.action(description="Generate features for the selected images",
-                  permissions=["generate"])
-    def generate_features(self, request, queryset):
-        extractor = get_extractor()
-        try:
-            extractor.check_available()
-        except ImageSimError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return
-        job = services.images_enqueue(image_ids=list(queryset.values_list("pk", flat=True)),
-                                      extractor=extractor.fingerprint)
-        embedded.wake()
-        if job is None or not job.is_active:
-            self.message_user(request, "The selected images already have features.",
-                              messages.INFO)
-        else:
-            self.message_user(request, f"Feature job {job.pk} queued: {job.total} images.",
-                              messages.SUCCESS)
-
-
-    def has_generate_permission(self, request) -> bool:
-        return rules.can_generate(request.user)
+extensions.list_filter_add(HasFeaturesFilter)
+extensions.action_add(extensions.Action(generate_features, allowed=rules.can_generate))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

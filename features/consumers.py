@@ -6,16 +6,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts import rules
-from features.api.serializers import status_body
-from features.extractors.loader import get_extractor
 from features.jobs import progress
-from features.selectors import feature_status
-from features.switching import extractor_serving
-
-
-def _status() -> dict:
-    return status_body(feature_status(extractor=get_extractor().fingerprint,
-                                      serving=extractor_serving().fingerprint))
+from features.selectors import feature_status_body
 
 
 class FeatureProgressConsumer(AsyncJsonWebsocketConsumer):
@@ -27,7 +19,7 @@ class FeatureProgressConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(progress.GROUP, self.channel_name)
         await self.accept()
         # A page that connects late (or reconnects) learns where things stand at once.
-        await self.send_json({"type": "status", **await database_sync_to_async(_status)()})
+        await self.send_json({"type": "status", **await database_sync_to_async(feature_status_body)()})
 
     async def disconnect(self, code):
         await self.channel_layer.group_discard(progress.GROUP, self.channel_name)

@@ -74,7 +74,7 @@ def infer_prepared(prepared: list[Prepared], extractor: Extractor) -> BatchResul
     return BatchResult(keys, vectors, failures)
 
 
-def warm_up_in_background(extractor: Extractor, *, batch_size: int | None = None) -> Future:
+def model_load_ahead(extractor: Extractor, *, batch_size: int | None = None) -> Future:
     """Load and warm the model in a thread while the caller does other work (importing
     files, say): importing TensorFlow and building the model take seconds of mostly one
     core. ``result()`` raises what loading raised (Unavailable without weights)."""

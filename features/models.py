@@ -132,7 +132,7 @@ class FeatureFailure(models.Model):
 
 
 class ServingExtractor(models.Model):
-    """Which extractor's vectors answer searches: a single row (features/switching.py).
+    """Which extractor's vectors answer searches: a single row (features/serving.py).
 
     It follows the configured extractor (FEATURE_EXTRACTOR and FEATURE_PRESET) only once
     that extractor's vectors cover the whole library, in one update: until then searches

@@ -192,7 +192,7 @@ def library_import(library: OriginalAppLibrary, *, reuse_for: str | None,
         images_announce(results)
 
     files_import((library.images_dir / name for name in library.names),
-                 is_original=lambda path: path.name in originals, keep_names=True,
+                 as_originals=lambda path: path.name in originals, keep_names=True,
                  on_result=on_result, on_batch=on_batch, counts=counts)
     return counts
 

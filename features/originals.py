@@ -11,7 +11,8 @@ import numpy as np
 from django.db import transaction
 
 from features.jobs import services
-from features.models import FeatureFailure, FeatureVector
+from features.jobs.saving import vectors_write
+from features.models import FeatureVector
 from gallery.models import Image
 
 
@@ -23,13 +24,7 @@ def vectors_store(*, extractor: str, vectors: dict[int, np.ndarray]) -> int:
     """Store vectors by image id (existing ones are kept); return how many were new."""
     with transaction.atomic():
         before = FeatureVector.objects.filter(extractor=extractor).count()
-        FeatureVector.objects.bulk_create(
-            [FeatureVector(image_id=pk, extractor=extractor, dim=len(vector),
-                           vector=np.asarray(vector, dtype=np.float32))
-             for pk, vector in vectors.items()],
-            ignore_conflicts=True,
-        )
-        FeatureFailure.objects.filter(extractor=extractor, image_id__in=list(vectors)).delete()
+        vectors_write(extractor=extractor, vectors=vectors)
         added = FeatureVector.objects.filter(extractor=extractor).count() - before
     services.tasks_settle(extractor=extractor)
     return added

@@ -1,9 +1,19 @@
-"""Reads: the current job, the counts, and what the status endpoint and events show."""
+"""Reads: the current job, the counts, and the status body the API, the websocket and
+the published events all send (one shape everywhere; features/api/serializers.py
+describes it for the OpenAPI schema)."""
+
+from datetime import datetime
 
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
+from features.extractors.loader import get_extractor
 from features.models import FeatureFailure, FeatureJob, FeatureVector
+from features.serving import serving_fingerprint
 from gallery.models import Image
+
+# Failures listed in a job's body (the job's ``failed`` counts them all).
+FAILURES_SHOWN = 200
 
 
 def job_current(*, extractor: str) -> FeatureJob | None:
@@ -28,15 +38,45 @@ def feature_counts(*, extractor: str) -> dict:
     }
 
 
+def job_body(job: FeatureJob) -> dict:
+    """A job as the API and the progress events show it."""
+    return {
+        "id": job.pk,
+        "state": job.state,
+        "total": job.total,
+        "done": job.done,
+        "failed": job.failed,
+        "percent": job.percent,
+        "rate": round(job.rate, 2),
+        "eta_seconds": job.eta_seconds,
+        "failures": list(job.failures.values("image_id", "filename", "reason")[:FAILURES_SHOWN]),
+        "created_at": _timestamp(job.created_at),
+        "started_at": _timestamp(job.started_at),
+        "finished_at": _timestamp(job.finished_at),
+    }
+
+
+def _timestamp(moment: datetime | None) -> str | None:
+    """ISO 8601 in the current time zone, "Z" for UTC (as Django REST framework writes it)."""
+    if moment is None:
+        return None
+    return timezone.localtime(moment).isoformat().replace("+00:00", "Z")
+
+
+def feature_status_body() -> dict:
+    """The status of the configured extractor and of the serving one."""
+    return feature_status(extractor=get_extractor().fingerprint, serving=serving_fingerprint())
+
+
 def feature_status(*, extractor: str, serving: str | None = None) -> dict:
     """The configured extractor's current job (or None), counts and fingerprint, and the
-    serving one's (what searches use; another while the library is re-embedded): see
-    FeatureStatusSerializer."""
+    serving one's (what searches use; another while the library is re-embedded)."""
     counts = feature_counts(extractor=extractor)
     serving = serving or extractor
     serving_counts = counts if serving == extractor else feature_counts(extractor=serving)
+    job = job_current(extractor=extractor)
     return {
-        "job": job_current(extractor=extractor),
+        "job": job_body(job) if job else None,
         "counts": counts,
         "extractor": extractor,
         "switching": serving != extractor,

@@ -1,4 +1,6 @@
-"""Bringing an existing folder of photos into the library, file by file.
+"""Bringing an existing folder of photos into the library, file by file: the one importer,
+for import_folder, the shipped originals (seed_originals, precompute_originals) and the
+original app's library (import_original_app).
 
 Every file goes through the upload checks and the same store as an upload
 (``image_create``), so files and rows stay together whatever stops the import: a
@@ -10,12 +12,15 @@ Folders are walked lazily with ``os.scandir`` and files read one at a time: a fo
 of 100,000 photos never sits in memory. New images are announced (``images_added``,
 which queues them for features as uploads are) in bounded batches, and what was
 added before an interruption is still announced.
+
+Imported "as originals", images are protected from deletion, keep their file names where
+free, and content already uploaded becomes an original.
 """
 
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from itertools import islice
 from pathlib import Path
@@ -24,13 +29,14 @@ from django.conf import settings
 
 from core.errors import ImageSimError
 from gallery.models import Image
-from gallery.services import ORIGINAL_SUFFIXES, image_create
+from gallery.services import image_create
 from gallery.signals import images_added
 from gallery.storage import StorageUnavailable
 from gallery.validation import check_size
 
 # Images announced (and so queued for features) at once: one job recount per batch.
 ANNOUNCE_BATCH = 100
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp"}
 
 
 class Outcome(Enum):
@@ -64,6 +70,31 @@ class ImportCounts:
     def images(self) -> int:
         """Files that looked like images (by extension)."""
         return self.imported + self.present + self.bad
+
+
+@dataclass
+class ImportReport(ImportCounts):
+    """The counts and each image file's result, for a caller that needs every one (the
+    originals: a few hundred files, not a folder of 100,000 photos)."""
+
+    results: list[FileResult] = field(default_factory=list)
+
+    def add(self, result: FileResult) -> None:
+        super().add(result)
+        if result.outcome is not Outcome.IGNORED:
+            self.results.append(result)
+
+    @property
+    def library_images(self) -> list[Image]:
+        """The folder's images now in the library (imported or already there), by path."""
+        return [result.image for result in self._by_path() if result.image is not None]
+
+    @property
+    def bad_results(self) -> list[FileResult]:
+        return [result for result in self._by_path() if result.outcome is Outcome.BAD]
+
+    def _by_path(self) -> list[FileResult]:
+        return sorted(self.results, key=lambda result: result.path)
 
 
 @dataclass(frozen=True)
@@ -105,7 +136,7 @@ def folder_files(root: Path, *, recursive: bool = False,
 
 
 def is_image_name(path: Path) -> bool:
-    return path.suffix.lower() in ORIGINAL_SUFFIXES
+    return path.suffix.lower() in IMAGE_SUFFIXES
 
 
 def file_import(path: Path, *, is_original: bool = False, keep_name: bool = False) -> FileResult:
@@ -138,19 +169,31 @@ def file_import(path: Path, *, is_original: bool = False, keep_name: bool = Fals
     return FileResult(path, Outcome.IMPORTED, image=result.image)
 
 
-def files_import(paths: Iterable[Path], *, is_original: Callable[[Path], bool] | bool = False,
+def folder_import(folder: Path, *, recursive: bool = False, as_originals: bool = False,
+                  on_result: Callable[[FileResult], None] = lambda r: None,
+                  on_unreadable: Callable[[Unreadable], None] = lambda u: None,
+                  counts: ImportCounts | None = None) -> ImportCounts:
+    """Import the image files of ``folder`` (and of its subfolders with ``recursive``);
+    ``as_originals`` makes them originals, with their file names where free."""
+    return files_import(folder_files(folder, recursive=recursive, on_unreadable=on_unreadable),
+                        as_originals=as_originals, keep_names=as_originals,
+                        on_result=on_result, counts=counts)
+
+
+def files_import(paths: Iterable[Path], *, as_originals: Callable[[Path], bool] | bool = False,
                  keep_names: bool = False, on_result: Callable[[FileResult], None] = lambda r: None,
                  on_batch: Callable[[list[FileResult]], None] | None = None,
                  batch_size: int = ANNOUNCE_BATCH,
                  counts: ImportCounts | None = None) -> ImportCounts:
     """Import files in batches of ``batch_size``; ``on_result`` sees each file's result.
+    ``as_originals`` says, for all or per file, which become originals.
 
     After each batch ``on_batch`` gets the batch's results (default: announce the new
     images). It also runs for the batch in progress when the import is interrupted
     (an exception, Ctrl+C), so every image already added is announced. ``counts`` (if
     given) is filled as files are done, so a caller still has them after an interruption.
     """
-    original_for = is_original if callable(is_original) else (lambda path: is_original)
+    original_for = as_originals if callable(as_originals) else (lambda path: as_originals)
     finish = on_batch or images_announce
     counts = counts if counts is not None else ImportCounts()
     iterator = iter(paths)

@@ -6,12 +6,10 @@ on delete the image file goes first and its row right after (a store that refuse
 the delete leaves the row, and says so), the thumbnail once the row is gone.
 """
 
-import hashlib
 import logging
 import re
 import uuid
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
@@ -29,7 +27,6 @@ logger = logging.getLogger(__name__)
 
 IMAGES_DIR = "images"
 THUMBNAILS_DIR = "thumbnails"
-ORIGINAL_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp"}
 
 
 @dataclass(frozen=True)
@@ -191,60 +188,3 @@ def _delete_files(*names: str) -> None:
             file_delete(name)
         except StorageUnavailable:
             logger.exception("Could not delete stored file %s", name)
-
-
-@dataclass(frozen=True)
-class Skipped:
-    path: Path
-    reason: str
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    images: list[Image]  # every image of the folder that could be read, in file-name order
-    added: int
-    skipped: list[Skipped] = field(default_factory=list)  # files that could not be imported
-
-
-def folder_images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in ORIGINAL_SUFFIXES)
-
-
-def originals_import(*, folder: Path) -> ImportResult:
-    """Add the folder's images as originals; images already there (same content) are kept.
-
-    A file that cannot be read or is not a valid image is skipped and reported in
-    ``skipped``: one bad file does not stop the others.
-    """
-    images, added, skipped, new = [], 0, [], []
-    known = dict(Image.objects.values_list("sha256", "pk"))
-    for path in folder_images(folder):
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            skipped.append(Skipped(path, f"It cannot be read ({exc.strerror or exc})."))
-            continue
-        digest = hashlib.sha256(data).hexdigest()
-        added_now = False
-        if digest in known:
-            image = Image.objects.get(pk=known[digest])
-        else:
-            try:
-                result = image_create(name=path.name, data=data, is_original=True,
-                                      filename=path.name, announce=False)
-            except ImageSimError as exc:
-                skipped.append(Skipped(path, exc.message))
-                continue
-            image, added_now = result.image, not result.duplicate
-            added += added_now
-        if not image.is_original:  # uploaded before it shipped: it is an original now
-            Image.objects.filter(pk=image.pk).update(is_original=True)
-            image.is_original = True
-        images.append(image)
-        if added_now:
-            new.append(image)
-    # One announcement for the whole folder: queueing 300 images one by one costs a
-    # third of the import (a job recounted 300 times).
-    if new:
-        transaction.on_commit(lambda: images_added.send(sender=Image, images=new))
-    return ImportResult(images, added, skipped)

@@ -15,7 +15,7 @@ from django.conf import settings  # noqa: E402
 from django.urls import get_resolver  # noqa: E402
 
 from accounts.websocket import ApiKeyWebsocketMiddleware  # noqa: E402
-from features.extractors.warmup import warm_up_in_background  # noqa: E402
+from features.extractors.warm_up import start_model_warm_up  # noqa: E402
 from features.jobs.embedded import start_embedded_worker  # noqa: E402
 from imagesim.routing import websocket_urlpatterns  # noqa: E402
 from search.warm_up import start_search_warm_up  # noqa: E402
@@ -30,7 +30,7 @@ start_embedded_worker()
 # SEARCH_WARM_UP) and the embedded worker's batched path (FEATURE_WARM_UP).
 start_search_warm_up()
 if settings.FEATURE_EMBEDDED_WORKER:
-    warm_up_in_background(batched=True)
+    start_model_warm_up(batched=True)
 
 application = ProtocolTypeRouter(
     {

@@ -1,35 +1,26 @@
 """Labels in the admin: each image's top labels in the image list and on its page, search
-by label name, and the label rows themselves, read-only."""
+by label name (added to the library's image admin through gallery/admin/extensions.py),
+and the label rows themselves, read-only."""
 
 from django.contrib import admin
 from django.db.models import Prefetch
 
-from gallery.models import Image
+from gallery.admin import extensions
 from labels.models import ImageLabel
 
-# Built on whatever admin the image has by now (gallery's, with features' filter and action).
-ImageAdminBase = type(admin.site.get_model_admin(Image))
-admin.site.unregister(Image)
 
-
-def _labels_text(image) -> str:
+@admin.display(description="Labels")
+def top_labels(image) -> str:
     return ", ".join(f"{label.name} ({label.score:.0%})" for label in image.labels.all()) or "—"
 
 
-@admin.register(Image)
-class ImageLabelsAdmin(ImageAdminBase):
-    list_display = [*ImageAdminBase.list_display, "top_labels"]
-    search_fields = [*ImageAdminBase.search_fields, "labels__name"]
-    readonly_fields = [*ImageAdminBase.readonly_fields, "top_labels"]
-    fields = [*ImageAdminBase.fields, "top_labels"]
+def _with_labels(images):
+    return images.prefetch_related(Prefetch("labels",
+                                            queryset=ImageLabel.objects.order_by("rank")))
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related(
-            Prefetch("labels", queryset=ImageLabel.objects.order_by("rank")))
 
-    @admin.display(description="Labels")
-    def top_labels(self, image):
-        return _labels_text(image)
+extensions.column_add(extensions.Column(top_labels, prefetch=_with_labels))
+extensions.search_field_add("labels__name")
 
 
 @admin.register(ImageLabel)

@@ -26,8 +26,9 @@ def _labels_field():
 def _label_filter():
     return serializers.CharField(
         required=False, max_length=100,
-        help_text="Images with this label: an ImageNet class name, a WordNet synonym or a "
-                  "broader term (shoe, footwear), case, spaces and underscores alike.")
+        help_text="Images with this label: an ImageNet class's name (sandal) or a word for the "
+                  "classes below it (shoe, footwear), never through a broader sense of the word, "
+                  "each label at its class's threshold; case, spaces and underscores alike.")
 
 
 def register() -> None:

@@ -4,15 +4,20 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from gallery.models import Image
 from labels.models import ImageLabel
-from labels.wordnet import MIN_SCORE, label_query
+from labels.thresholds import MIN_SCORE, class_thresholds
+from labels.wordnet import label_query
 
 
 def images_with_label(images: QuerySet[Image], *, text: str) -> QuerySet[Image]:
-    """The images among ``images`` with a label that ``text`` names: the class's name, a
-    WordNet synonym or a broader term, case, spaces and underscores alike."""
+    """The images among ``images`` with a label that ``text`` names (its class names, then
+    the classes below it: labels/wordnet.py), case, spaces and underscores alike, each at
+    its class's threshold or above (labels/thresholds.py)."""
     query = label_query(text)
-    names = Q()
-    for term in query.terms:
-        names |= Q(name__iexact=term)  # classes outside WordNet (another classifier)
-    matching = ImageLabel.objects.filter(image=OuterRef("pk"), score__gte=MIN_SCORE)
-    return images.filter(Exists(matching.filter(Q(wnid__in=query.wnids) | names)))
+    thresholds = class_thresholds()
+    plain = [wnid for wnid in query.wnids if wnid not in thresholds]
+    matches = Q(wnid__in=plain, score__gte=MIN_SCORE)
+    for wnid in sorted(query.wnids - set(plain)):
+        matches |= Q(wnid=wnid, score__gte=thresholds[wnid])
+    for term in query.terms:  # classes outside WordNet (another classifier), by name
+        matches |= Q(name__iexact=term, score__gte=MIN_SCORE) & ~Q(wnid__in=query.wnids)
+    return images.filter(Exists(ImageLabel.objects.filter(matches, image=OuterRef("pk"))))

@@ -4,21 +4,21 @@ The work is found in the database, not in a log: vectors of the serving extracto
 image has no label made from that very vector by the current classifier (new vectors,
 a vector made again, a switched extractor, another classifier); deleted images take
 their labels with them (the rows cascade). A pass labels up to BATCH images in one
-transaction; the feature worker runs passes after each batch it saves (for a bounded
-time) and whenever it is idle (until none is left), so an existing library is labelled
-in the background too.
+transaction. It is the "labels" stage of the feature worker (features/jobs/stages.py): passes
+run after each batch it saves (for a bounded time) and whenever it is idle (until none is
+left), so an existing library is labelled in the background too.
 """
 
 import logging
-import time
 
 import numpy as np
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef
 
 from features.models import FeatureVector
-from features.switching import extractor_serving
+from features.serving import serving_row
+from features.jobs.stages import StagePass
 from gallery.models import Image
 from labels.head import FEATURE_SCALE, Head, class_probabilities, top_classes
 from labels.loader import get_head
@@ -27,39 +27,34 @@ from labels.models import ImageLabel
 logger = logging.getLogger(__name__)
 
 BATCH = 256
-# What the last pass that found nothing to do saw: while it is unchanged, nothing is.
-_settled: tuple | None = None
+# (extractor, classifier) pairs already warned about not fitting each other.
 _warned: set[tuple[str, str]] = set()
 
 
-def labels_refresh(*, budget_seconds: float | None = None) -> int:
-    """Passes until every serving vector's image has current labels (or the budget is
-    spent); return how many images were labelled. One cheap read when nothing changed."""
-    global _settled
+def labels_state(extractor: str) -> tuple:
+    """Changes whenever a pass may find work: the serving extractor, the classifier, the
+    count and newest id of the serving vectors, and the count of labels. (The worker's
+    ``extractor`` does not matter: labels follow the serving one.)"""
+    head = get_head()
+    if head is None:
+        return ("no classifier",)
+    fingerprint = serving_row().fingerprint
+    vectors = FeatureVector.objects.filter(extractor=fingerprint).aggregate(
+        n=Count("id"), last=Max("id"))
+    return (fingerprint, head.identity, vectors["n"], vectors["last"],
+            ImageLabel.objects.count())
+
+
+def labels_pass(work: StagePass) -> int:
+    """One pass for the serving extractor; once none is left, stale labels are pruned."""
     head = get_head()
     if head is None:
         return 0
-    serving = extractor_serving()
-    seen = _state(serving.fingerprint, head)
-    if seen == _settled:
-        return 0
-    started, total = time.monotonic(), 0
-    while True:
-        done = _pass_with_retry(head, serving.fingerprint, serving.preset)
-        total += done
-        if done == 0:
-            labels_prune(extractor=serving.fingerprint, head=head)
-            _settled = _state(serving.fingerprint, head)
-            return total
-        if budget_seconds is not None and time.monotonic() - started > budget_seconds:
-            return total
-
-
-def labels_forget() -> None:
-    """Forget what passes found (tests: ids are reused once a test's rows roll back)."""
-    global _settled
-    _settled = None
-    _warned.clear()
+    serving = serving_row()
+    done = _label_batch(head=head, extractor=serving.fingerprint, preset=serving.preset)
+    if done == 0:
+        labels_prune(extractor=serving.fingerprint, head=head)
+    return done
 
 
 def labels_prune(*, extractor: str, head: Head) -> int:
@@ -72,26 +67,7 @@ def labels_prune(*, extractor: str, head: Head) -> int:
     return stale.delete()[0]
 
 
-def _state(fingerprint: str, head: Head) -> tuple:
-    vectors = FeatureVector.objects.filter(extractor=fingerprint).aggregate(
-        n=Count("id"), last=Max("id"))
-    return (fingerprint, head.identity, vectors["n"], vectors["last"],
-            ImageLabel.objects.count())
-
-
-def _pass_with_retry(head: Head, fingerprint: str, preset: str) -> int:
-    for attempt in range(3):
-        try:
-            return labels_pass(head=head, extractor=fingerprint, preset=preset)
-        except IntegrityError:
-            # An image was deleted, or another worker labelled it, while this pass wrote.
-            if attempt == 2:
-                raise
-            logger.info("The library changed during a labelling pass; passing again")
-    return 0
-
-
-def labels_pass(*, head: Head, extractor: str, preset: str) -> int:
+def _label_batch(*, head: Head, extractor: str, preset: str) -> int:
     """Label up to BATCH images whose labels are missing or stale; return how many."""
     current = ImageLabel.objects.filter(image=OuterRef("image_id"), rank=0,
                                         vector_id=OuterRef("id"), head=head.identity)

@@ -15,24 +15,19 @@ recomputation from scratch. A pass (``augmentation_pass``):
 
 A pass runs inside one transaction that holds the augmentation lock (SQLite's write
 lock; a row lock on PostgreSQL), so passes in different processes never interleave;
-what changes while one runs is found by the next. The plain vectors come from an
-in-process exact index over the plain column, kept in step like the search index.
+what changes while one runs is found by the next. It is the "augmentation" stage of the
+feature worker (features/jobs/stages.py), which hands it the plain vectors.
 """
-
-import logging
-import time
 
 import numpy as np
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef
 
 from features.models import FeatureVector
-from search.index import get_plain_index
+from features.jobs.stages import StagePass
 from search.models import AugmentationState, NeighbourLink, VectorChange
 from search.reranking import BLOCK, Reranking, blend, nearest
-
-logger = logging.getLogger(__name__)
 
 # New rows taken per pass: bounds the time a pass holds the lock while a large library
 # is augmented for the first time.
@@ -41,56 +36,23 @@ BATCH = 256
 # dirty: scores computed in different blocks can differ in the last float32 bits.
 SLACK = 1e-5
 
-# extractor -> (change-log position, recipe) after a pass that found nothing to do.
-_settled: dict[str, tuple[int, str]] = {}
 
-
-def augmentation_refresh(*, extractor: str, budget_seconds: float | None = None) -> int:
-    """Passes until nothing is left (or the budget is spent); return rows recomputed.
-
-    Cheap when nothing changed since the last pass that found no work: one indexed read.
-    """
-    reranking = Reranking.configured(settings)
-    recipe = reranking.recipe if reranking.augment_neighbours else "off"
+def augmentation_state(extractor: str) -> tuple[int, str]:
+    """Changes whenever a pass may find work: the change log's position, and the recipe."""
     latest = VectorChange.objects.aggregate(latest=Max("id"))["latest"] or 0
-    if _settled.get(extractor) == (latest, recipe):
-        return 0
-    started, total = time.monotonic(), 0
-    while True:
-        done = _pass_with_retry(extractor, reranking)
-        total += done
-        if done == 0:
-            # Nothing left at this position of the log: our own writes are behind it.
-            _settled[extractor] = (VectorChange.objects.aggregate(latest=Max("id"))["latest"]
-                                   or 0, recipe)
-            return total
-        if budget_seconds is not None and time.monotonic() - started > budget_seconds:
-            return total
+    return latest, _recipe(Reranking.configured(settings))
 
 
-def augmentation_forget() -> None:
-    """Forget what passes found (tests: ids are reused once a test's rows roll back)."""
-    _settled.clear()
+def _recipe(reranking: Reranking) -> str:
+    return reranking.recipe if reranking.augment_neighbours else "off"
 
 
-def _pass_with_retry(extractor: str, reranking: Reranking) -> int:
-    for attempt in range(3):
-        try:
-            return augmentation_pass(extractor=extractor, reranking=reranking)
-        except IntegrityError:
-            # PostgreSQL: a row was deleted while this pass wrote its links. Again.
-            if attempt == 2:
-                raise
-            logger.info("A vector went away during an augmentation pass; passing again")
-    return 0
-
-
-def augmentation_pass(*, extractor: str, reranking: Reranking) -> int:
+def augmentation_pass(work: StagePass) -> int:
     """One pass (see the module notes); return how many rows it recomputed or cleared."""
+    extractor, reranking = work.extractor, Reranking.configured(settings)
     with transaction.atomic():
         state = _state_locked(extractor)
-        k = reranking.augment_neighbours
-        recipe = reranking.recipe if k else "off"
+        k, recipe = reranking.augment_neighbours, _recipe(reranking)
         if state.recipe != recipe:
             cleared = _clear(extractor)
             state.recipe = recipe
@@ -107,16 +69,10 @@ def augmentation_pass(*, extractor: str, reranking: Reranking) -> int:
             .values_list("owner_id", flat=True))
         if not new and not orphaned:
             return 0
-        index = get_plain_index()
-        with index.lock:
-            matrix = index.matrix(extractor)
-            if matrix.size != rows.count():
-                # Rows committed out of id order (PostgreSQL) escape the change log.
-                index.forget(extractor)
-                matrix = index.matrix(extractor)
+        with work.plain_vectors(count=rows.count()) as matrix:
             dirty = set(new) | orphaned | _beaten(extractor, matrix, new, k)
             positions = [row for row in map(matrix.row_of_key, sorted(dirty)) if row is not None]
-            results = _recompute(matrix, positions, k, reranking.alpha)
+            results = _recompute(matrix, positions, k, reranking)
         _write(extractor, results)
         return len(results)
 
@@ -159,7 +115,7 @@ def _beaten(extractor: str, matrix, new: list[int], k: int) -> set[int]:
     return set(owners[best >= thresholds].tolist())
 
 
-def _recompute(matrix, positions: list[int], k: int, alpha: float) -> list[tuple]:
+def _recompute(matrix, positions: list[int], k: int, reranking: Reranking) -> list[tuple]:
     """(vector id, augmented vector, [(neighbour id, similarity)]) for each row position."""
     keys, rows = matrix.keys, matrix.rows
     results = []
@@ -171,7 +127,8 @@ def _recompute(matrix, positions: list[int], k: int, alpha: float) -> list[tuple
             found_scores[position] = -np.inf
             found = nearest(found_scores, keys, k)
             similarities = found_scores[found]
-            augmented = blend(rows[position], rows[found], similarities, alpha)
+            augmented = blend(rows[position], rows[found], similarities, reranking.alpha,
+                              reranking.floor)
             results.append((int(keys[position]), augmented,
                             list(zip(keys[found].tolist(), similarities.tolist()))))
     return results

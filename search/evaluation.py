@@ -113,7 +113,8 @@ def evaluate_ranking(vectors: np.ndarray, labels: list[str], *,
     library = normalise(vectors)
     ids = np.arange(len(library))
     if reranking.augment_neighbours:
-        library = augment_all(library, ids, reranking.augment_neighbours, reranking.alpha)[0]
+        library = augment_all(library, ids, reranking.augment_neighbours, reranking.alpha,
+                              reranking.floor)[0]
     labels_array = np.asarray(labels)
     average_precisions, precisions = [], {cutoff: [] for cutoff in cutoffs}
     by_label: dict[str, list[float]] = {}
@@ -122,7 +123,8 @@ def evaluate_ranking(vectors: np.ndarray, labels: list[str], *,
         found[index] = EXCLUDED
         if reranking.expand_neighbours:
             first = nearest(found, ids, reranking.expand_neighbours)
-            query = expand(library[index], library[first], found[first], reranking.alpha)
+            query = expand(library[index], library[first], found[first], reranking.alpha,
+                           reranking.floor)
             found = scores(library, query)
             found[index] = EXCLUDED
         order = np.lexsort((ids, -found))[:-1]  # drop the query itself

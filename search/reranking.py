@@ -5,11 +5,14 @@ Two well-known unsupervised steps on unit vectors:
 - database-side augmentation: every stored vector is replaced by itself blended with
   its ``k`` nearest other stored vectors, each weighted by its similarity to the power
   ``alpha``. Photos of one kind pull together, so a query near one of them is near all.
+  Only neighbours at least ``floor`` alike are blended: in a small or mixed library a
+  photo's nearest others can be of another kind altogether, and blending those in would
+  make it look like them.
   Neighbours are always found among the *plain* vectors, so one image's augmented
   vector depends only on the plain vectors; that is what lets the worker keep them
   right incrementally (search/augmentation.py) and equal to a recomputation.
-- alpha query expansion: the query is blended the same way with its top hits, and the
-  library searched again with that.
+- alpha query expansion: the query is blended the same way with its top hits (those at
+  least ``floor`` alike), and the library searched again with that.
 
 Ties between equal similarities go to the smaller id, everywhere, so an incremental
 update and a recomputation from scratch pick the same neighbours.
@@ -35,6 +38,7 @@ class Reranking:
     augment_neighbours: int = 0
     expand_neighbours: int = 0
     alpha: float = ALPHA
+    floor: float = 0.0
 
     @classmethod
     def configured(cls, settings) -> "Reranking":
@@ -43,6 +47,7 @@ class Reranking:
             augment_neighbours=settings.SEARCH_AUGMENT_NEIGHBOURS if settings.SEARCH_AUGMENT else 0,
             expand_neighbours=(settings.SEARCH_EXPANSION_NEIGHBOURS
                                if settings.SEARCH_QUERY_EXPANSION else 0),
+            floor=settings.SEARCH_BLEND_FLOOR,
         )
 
     @property
@@ -54,7 +59,7 @@ class Reranking:
     @property
     def recipe(self) -> str:
         """What the stored augmented vectors depend on: changing it means recomputing them."""
-        return f"dba-k{self.augment_neighbours}-a{self.alpha:g}"
+        return f"dba-k{self.augment_neighbours}-a{self.alpha:g}-f{self.floor:g}"
 
 
 def nearest(scores: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
@@ -75,15 +80,17 @@ def nearest(scores: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
 
 
 def blend(vector: np.ndarray, neighbours: np.ndarray, similarities: np.ndarray,
-          alpha: float = ALPHA) -> np.ndarray:
-    """``vector`` plus its neighbours weighted by similarity ** alpha, at length 1."""
-    weights = np.maximum(np.asarray(similarities, dtype=np.float32), 0) ** alpha
+          alpha: float = ALPHA, floor: float = 0.0) -> np.ndarray:
+    """``vector`` plus its neighbours weighted by similarity ** alpha, at length 1; those
+    less alike than ``floor`` weigh nothing."""
+    similarities = np.asarray(similarities, dtype=np.float32)
+    weights = np.where(similarities >= floor, np.maximum(similarities, 0) ** alpha, 0)
     summed = np.asarray(vector, dtype=np.float32) + weights @ np.asarray(neighbours, np.float32)
     return normalise(summed)
 
 
-def augment_all(matrix: np.ndarray, ids: np.ndarray, k: int, alpha: float = ALPHA
-                ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+def augment_all(matrix: np.ndarray, ids: np.ndarray, k: int, alpha: float = ALPHA,
+                floor: float = 0.0) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
     """Every row augmented from scratch: (augmented rows, each row's neighbour positions,
     their similarities). ``matrix`` holds unit rows; ``ids`` break ties."""
     matrix = np.asarray(matrix, dtype=np.float32)
@@ -98,11 +105,11 @@ def augment_all(matrix: np.ndarray, ids: np.ndarray, k: int, alpha: float = ALPH
             found = nearest(scores, ids, k)
             positions.append(found)
             similarities.append(scores[found].copy())
-            out[row] = blend(matrix[row], matrix[found], scores[found], alpha)
+            out[row] = blend(matrix[row], matrix[found], scores[found], alpha, floor)
     return out, positions, similarities
 
 
-def expand(query: np.ndarray, hits: np.ndarray, scores: np.ndarray, alpha: float = ALPHA
-           ) -> np.ndarray:
+def expand(query: np.ndarray, hits: np.ndarray, scores: np.ndarray, alpha: float = ALPHA,
+           floor: float = 0.0) -> np.ndarray:
     """Alpha query expansion: the query blended with its top hits' vectors."""
-    return blend(query, hits, scores, alpha)
+    return blend(query, hits, scores, alpha, floor)

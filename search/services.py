@@ -3,9 +3,13 @@
 A query is either an uploaded file (its vector extracted on the fly; the file is
 never stored) or an image of the library (what searches compare for it: its
 augmented vector where the worker has made one; it is left out of its own results).
-Only vectors of the serving extractor are compared (features/switching.py: the configured
+Only vectors of the serving extractor are compared (features/serving.py: the configured
 one, or while the library is re-embedded with it, the previous one). With SEARCH_QUERY_EXPANSION the
 query is blended with its first hits and searched again (search/reranking.py).
+
+Results are ranked with those re-ranked vectors, but the similarity shown is the cosine
+of the query's and the result's own (plain) vectors: one measure everywhere, the one
+the Duplicates tab shows, which blending with neighbours cannot inflate.
 """
 
 import logging
@@ -16,10 +20,10 @@ from django.conf import settings
 
 from core.errors import Conflict, InvalidInput, Unavailable
 from core.vectors import normalise
-from features.extractors.warmup import sample_image
+from features.extractors.warm_up import sample_image
 from features.models import FeatureVector
 from features.selectors import vectors_exist
-from features.switching import extractor_serving, serving_extractor
+from features.serving import serving_extractor, serving_row
 from gallery.models import Image
 from gallery.selectors import image_get
 from gallery.storage import file_read
@@ -68,11 +72,11 @@ def search_by_upload(*, upload: UploadFile, k: int | None = None, kind: str = Im
     _check_query_file(data)
     if region is not None:
         data = region_cut(data, region)
-    serving = extractor_serving()
+    serving = serving_row()
     _require_vectors(serving.fingerprint)
     vector = _extracted(serving, [data])[0]
-    return _search(extractor=serving.fingerprint, query=vector, k=k, kind=kind,
-                   min_similarity=min_similarity, query_image_ids=(),
+    return _search(extractor=serving.fingerprint, query=vector, plain_query=vector, k=k,
+                   kind=kind, min_similarity=min_similarity, query_image_ids=(),
                    query_name=upload.display_name, region=region)
 
 
@@ -83,7 +87,7 @@ def search_by_image(*, image_id: int, k: int | None = None, kind: str = Image.Ki
     the image is not its own match."""
     k = _checked_options(k, kind, min_similarity)
     image = image_get(pk=image_id)
-    serving = extractor_serving()
+    serving = serving_row()
     _require_vectors(serving.fingerprint)
     if region is not None:
         try:
@@ -91,11 +95,11 @@ def search_by_image(*, image_id: int, k: int | None = None, kind: str = Image.Ki
         except FileNotFoundError:
             raise Conflict(f"The file of {image.name} is missing from storage.",
                            code="file_missing") from None
-        vector = _extracted(serving, [region_cut(data, region)])[0]
+        vector = plain = _extracted(serving, [region_cut(data, region)])[0]
     else:
-        vector = _stored_vectors(serving.fingerprint, [image])[0]
-    return _search(extractor=serving.fingerprint, query=vector, k=k, kind=kind,
-                   min_similarity=min_similarity, query_image_ids=(image.pk,),
+        vector, plain = _stored_vectors(serving.fingerprint, [image])[0]
+    return _search(extractor=serving.fingerprint, query=vector, plain_query=plain, k=k,
+                   kind=kind, min_similarity=min_similarity, query_image_ids=(image.pk,),
                    query_name=image.name, region=region)
 
 
@@ -118,16 +122,21 @@ def search_by_several(*, uploads: list[UploadFile] = (), image_ids: list[int] = 
     datas = [upload.read() for upload in uploads]
     for data in datas:
         _check_query_file(data)
-    serving = extractor_serving()
+    serving = serving_row()
     _require_vectors(serving.fingerprint)
-    vectors = _stored_vectors(serving.fingerprint, [images[pk] for pk in image_ids])
-    if datas:
-        vectors += list(_extracted(serving, datas))
-    combined = normalise(np.mean([normalise(np.asarray(v)).ravel() for v in vectors], axis=0))
+    stored = _stored_vectors(serving.fingerprint, [images[pk] for pk in image_ids])
+    extracted = list(_extracted(serving, datas)) if datas else []
     names = [images[pk].name for pk in image_ids] + [upload.display_name for upload in uploads]
-    return _search(extractor=serving.fingerprint, query=combined, k=k, kind=kind,
-                   min_similarity=min_similarity, query_image_ids=tuple(image_ids),
+    return _search(extractor=serving.fingerprint,
+                   query=_combined([vector for vector, _ in stored] + extracted),
+                   plain_query=_combined([plain for _, plain in stored] + extracted), k=k,
+                   kind=kind, min_similarity=min_similarity, query_image_ids=tuple(image_ids),
                    query_name=", ".join(names))
+
+
+def _combined(vectors: list[np.ndarray]) -> np.ndarray:
+    """The mean of unit vectors, made unit length again."""
+    return normalise(np.mean([normalise(np.asarray(v)).ravel() for v in vectors], axis=0))
 
 
 def _extracted(serving, datas: list[bytes]) -> np.ndarray:
@@ -137,11 +146,12 @@ def _extracted(serving, datas: list[bytes]) -> np.ndarray:
 
 
 def _stored_vectors(fingerprint: str, images: list[Image]) -> list[np.ndarray]:
-    """What searches compare for these library images (augmented where made), in order;
-    409 naming those without one yet."""
-    found = dict(FeatureVector.objects.filter(image__in=images, extractor=fingerprint)
-                 .annotate(searchable=searchable_vector())
-                 .values_list("image_id", "searchable"))
+    """(What searches compare, the plain vector) of these library images, in order; 409
+    naming those without one yet."""
+    found = {image_id: (searchable, plain) for image_id, searchable, plain in
+             FeatureVector.objects.filter(image__in=images, extractor=fingerprint)
+             .annotate(searchable=searchable_vector())
+             .values_list("image_id", "searchable", "vector")}
     if missing := [image.name for image in images if image.pk not in found]:
         raise Conflict(
             ", ".join(missing) + (" has" if len(missing) == 1 else " have")
@@ -151,20 +161,31 @@ def _stored_vectors(fingerprint: str, images: list[Image]) -> list[np.ndarray]:
     return [found[image.pk] for image in images]
 
 
-def _search(*, extractor, query, k, kind, min_similarity, query_image_ids, query_name,
-            region=None) -> SearchOutcome:
+def _search(*, extractor, query, plain_query, k, kind, min_similarity, query_image_ids,
+            query_name, region=None) -> SearchOutcome:
     reranking = Reranking.configured(settings)
     hits = get_index().search(
         extractor=extractor, query=normalise(np.asarray(query)).ravel(), k=k, kind=kind,
-        min_similarity=min_similarity or None, exclude_image_ids=query_image_ids,
-        expand_neighbours=reranking.expand_neighbours, alpha=reranking.alpha,
+        exclude_image_ids=query_image_ids, expand_neighbours=reranking.expand_neighbours,
+        alpha=reranking.alpha, floor=reranking.floor,
     )
-    images = Image.objects.in_bulk([hit.image_id for hit in hits])
+    ids = [hit.image_id for hit in hits]
+    images = Image.objects.in_bulk(ids)
+    shown = _plain_similarities(extractor, plain_query, ids)
     # An image deleted a moment ago is left out rather than answered without its file.
-    matches = [Match(images[hit.image_id], round(as_similarity(hit.score), 6))
-               for hit in hits if hit.image_id in images]
+    matches = [Match(images[pk], shown[pk]) for pk in ids if pk in images and pk in shown
+               and (not min_similarity or shown[pk] >= min_similarity)]
     return SearchOutcome(matches=matches, query_name=query_name, extractor=extractor,
                          query_image_ids=tuple(query_image_ids), region=region)
+
+
+def _plain_similarities(extractor: str, query: np.ndarray, image_ids: list[int]
+                        ) -> dict[int, float]:
+    """The cosine of ``query`` and each image's plain vector, as shown (0 to 1)."""
+    query = normalise(np.asarray(query, dtype=np.float32)).ravel()
+    rows = FeatureVector.objects.filter(image_id__in=image_ids, extractor=extractor)
+    return {image_id: round(as_similarity(float(np.asarray(vector, np.float32) @ query)), 6)
+            for image_id, vector in rows.values_list("image_id", "vector")}
 
 
 def _checked_options(k, kind, min_similarity) -> int:
@@ -203,7 +224,7 @@ def search_warm_up() -> bool:
     """Make the first search as fast as the next ones: load the serving extractor's model,
     run one image through it (a runtime prepares its kernels for a shape on its first call)
     and load the index. The server runs this in a thread as it starts."""
-    serving = extractor_serving()
+    serving = serving_row()
     if not vectors_exist(extractor=serving.fingerprint):
         return False
     try:

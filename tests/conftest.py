@@ -31,12 +31,16 @@ def fresh_rate_limits():
 @pytest.fixture(autouse=True)
 def fresh_indexes():
     """The in-process vector indexes outlive a test's rolled-back rows (and SQLite reuses
-    their ids): each test starts and ends with none loaded."""
+    their ids), and so does what the worker's stages remember of passes: each test starts
+    and ends with none loaded and nothing remembered."""
+    from features.jobs.stages import stages_forget
     from search.index import reset_index
 
     reset_index()
+    stages_forget()
     yield
     reset_index()
+    stages_forget()
 
 
 @pytest.fixture

@@ -145,6 +145,24 @@ def unit(seed: int, dim: int = 192) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
+# The labels tests' tiny classifier (tests/labels/conftest.py) for the fake extractor's
+# 192-d vectors: class n answers to the direction ``unit(500 + n)``, so a test picks an
+# image's labels by its vector. Real WordNet ids (synonyms apply) and one class outside
+# WordNet.
+LABEL_CLASSES = [("n04133789", "sandal"), ("n04120489", "running_shoe"),
+                 ("n03595614", "jersey"), ("n02123045", "tabby"), ("x00000001", "Flux_Capacitor"),
+                 ("n03047690", "clog"), ("n03124170", "cowboy_hat"), ("n04259630", "sombrero"),
+                 ("n03594734", "jean")]
+LABEL_CLASS = {name: number for number, (_, name) in enumerate(LABEL_CLASSES)}
+
+
+def class_vector(number: int, *, mix: int | None = None, weight: float = 0.6) -> np.ndarray:
+    """A vector the tiny classifier gives class ``number`` most (then class ``mix``, if
+    given: the nearer ``weight`` is to 1, the more probable)."""
+    vector = unit(500 + number) + (weight * unit(500 + mix) if mix is not None else 0)
+    return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+
 class RecordingExtractor(FakeExtractor):
     """The fake extractor, noting the size of every batch it was asked for (through the worker)."""
 
@@ -160,3 +178,13 @@ class RecordingExtractor(FakeExtractor):
         if self.delay:
             time.sleep(self.delay)
         return super().infer(batch)
+
+
+def run_stage(name: str, *, extractor: str | None = None,
+              budget_seconds: float | None = None) -> int:
+    """Run one of the feature worker's later stages ("augmentation", "duplicates",
+    "labels") as the worker does, for the configured extractor unless told another."""
+    from features.jobs.stages import stage_refresh
+
+    return stage_refresh(name, extractor=extractor or fingerprint(),
+                         budget_seconds=budget_seconds)

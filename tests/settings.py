@@ -10,6 +10,9 @@ os.environ.setdefault("FEATURE_WARM_UP", "false")
 # (tests/search/test_augmentation.py, test_reranking*.py) switch it on with the settings fixture.
 os.environ.setdefault("SEARCH_AUGMENT", "false")
 os.environ.setdefault("SEARCH_QUERY_EXPANSION", "false")
+# The fake extractor's made-up vectors are far less alike than photos: the re-ranking tests
+# blend every neighbour unless they test the floor.
+os.environ.setdefault("SEARCH_BLEND_FLOOR", "0")
 # No classifier unless a test gives one (tests/labels: a tiny made-up head for the fake
 # extractor; bin/shared-weights names the real one for the real-model tests).
 os.environ.setdefault("LABEL_HEAD_WEIGHTS", "off")

@@ -3,7 +3,7 @@
     python tests/with_stack.py -m "not browser" tests/gallery tests/features ...
 
 Starts a throwaway PostgreSQL (pgvector), redis-server and moto_server (S3) on this
-machine (deploy/stack.py), points DATABASE_URL, REDIS_URL and MEDIA_STORAGE=s3 with
+machine (devstack/stack.py), points DATABASE_URL, REDIS_URL and MEDIA_STORAGE=s3 with
 its AWS_* settings at them, runs ``python -m pytest`` with the remaining arguments,
 then stops them. Exits with pytest's exit code; "no tests collected" (5) counts as
 success, so a filter that matches nothing is not a failure.
@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from deploy.stack import postgres_url, redis_url, s3_endpoint  # noqa: E402
+from devstack.stack import postgres_url, redis_url, s3_endpoint  # noqa: E402
 
 NO_TESTS_COLLECTED = 5
 

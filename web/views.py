@@ -1,4 +1,4 @@
-"""The web page: the Gallery and Search tabs over the three apps' APIs."""
+"""The web page: the Gallery, Search and Duplicates tabs over the apps' APIs."""
 
 from django.conf import settings
 from django.shortcuts import render

@@ -1,12 +1,12 @@
-"""The bodies of the features API, also sent over the websocket (one shape everywhere)."""
+"""The features API's bodies as the OpenAPI schema describes them; features/selectors.py
+builds them (job_body, feature_status_body) for the API and the websocket alike."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from features.models import FeatureFailure, FeatureJob
-
-FAILURES_SHOWN = 200
+from features.selectors import FAILURES_SHOWN
 
 
 class FailureSerializer(serializers.ModelSerializer):
@@ -59,10 +59,3 @@ class FeatureStatusSerializer(serializers.Serializer):
                   "searches use the serving one's vectors until that completes.")
     serving = ServingSerializer()
 
-
-def job_body(job: FeatureJob) -> dict:
-    return FeatureJobSerializer(job).data
-
-
-def status_body(status: dict) -> dict:
-    return FeatureStatusSerializer(status).data

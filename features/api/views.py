@@ -4,16 +4,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import rules
-from features.api.serializers import (
-    FeatureJobSerializer,
-    FeatureStatusSerializer,
-    job_body,
-    status_body,
-)
+from features.api.serializers import FeatureJobSerializer, FeatureStatusSerializer
 from features.extractors.loader import get_extractor
 from features.jobs import embedded, services
-from features.selectors import feature_status
-from features.switching import extractor_serving
+from features.selectors import feature_status_body, job_body
 
 
 @extend_schema(tags=["features"])
@@ -37,5 +31,4 @@ class FeatureStatusApi(APIView):
                    summary="The current job and the counts, for the configured extractor "
                            "and the one searches use")
     def get(self, request):
-        return Response(status_body(feature_status(
-            extractor=get_extractor().fingerprint, serving=extractor_serving().fingerprint)))
+        return Response(feature_status_body())

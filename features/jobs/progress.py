@@ -12,11 +12,8 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from features.api.serializers import job_body, status_body
-from features.extractors.loader import get_extractor
 from features.models import FeatureJob
-from features.selectors import feature_counts, feature_status
-from features.switching import extractor_serving
+from features.selectors import feature_counts, feature_status_body, job_body
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +37,7 @@ def publish_complete(job: FeatureJob) -> None:
 
 def publish_status() -> None:
     """The whole status (both extractors' counts): after searches switched extractor."""
-    _send({"type": "features.status", "status": status_body(feature_status(
-        extractor=get_extractor().fingerprint, serving=extractor_serving().fingerprint))})
+    _send({"type": "features.status", "status": feature_status_body()})
 
 
 def publish(job: FeatureJob) -> None:

@@ -17,6 +17,19 @@ logger = logging.getLogger(__name__)
 RATE_GAP_SECONDS = 60.0
 
 
+def vectors_write(*, extractor: str, vectors: dict[int, np.ndarray]) -> None:
+    """Store vectors by image id (a vector already there is kept) and forget those images'
+    failures for the extractor. Every vector enters the library here: the worker's
+    batches, the originals' features file, an imported library's vectors."""
+    FeatureVector.objects.bulk_create(
+        [FeatureVector(image_id=pk, extractor=extractor, dim=len(vector),
+                       vector=np.asarray(vector, dtype=np.float32))
+         for pk, vector in vectors.items()],
+        ignore_conflicts=True,
+    )
+    FeatureFailure.objects.filter(extractor=extractor, image_id__in=list(vectors)).delete()
+
+
 def batch_save(*, worker: str, extractor: Extractor, claimed: list, vectors: dict[int, np.ndarray],
                failures: dict[int, str], elapsed: float) -> list[FeatureJob]:
     """Store one batch's results; return its jobs, updated (done ones are finished).
@@ -56,13 +69,7 @@ def _save(worker, extractor, claimed, vectors, failures, elapsed) -> list[Featur
 
     done = [c for c in mine if c.task_id in vectors]
     failed = [c for c in mine if c.task_id not in vectors]
-    FeatureVector.objects.bulk_create(
-        [FeatureVector(image_id=c.image_id, extractor=fingerprint, dim=extractor.dim,
-                       vector=np.asarray(vectors[c.task_id], dtype=np.float32)) for c in done],
-        ignore_conflicts=True,
-    )
-    FeatureFailure.objects.filter(extractor=fingerprint,
-                                  image_id__in=[c.image_id for c in done]).delete()
+    vectors_write(extractor=fingerprint, vectors={c.image_id: vectors[c.task_id] for c in done})
     for c in failed:
         FeatureFailure.objects.update_or_create(
             image_id=c.image_id, extractor=fingerprint,

@@ -29,12 +29,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.errors import Unavailable
-from features import signals, switching
 from features.extraction import Prepared, infer_prepared, prepare
 from features.extractors.base import Extractor
 from features.extractors.loader import get_extractor
 from features.jobs import progress, services
 from features.jobs.saving import batch_save
+from features.jobs.stages import stages_run
+from features.jobs.switching import extractor_switch_start
 from features.models import FeatureJob, FeatureTask
 from gallery.models import Image
 from gallery.storage import StorageUnavailable, file_read
@@ -161,7 +162,7 @@ class Worker:
     def run_until_idle(self) -> int:
         """Process batches until no work is left (or stop is set); return images processed.
 
-        Then (and after every batch) later stages do their share: ``worker_step``.
+        Then (and after every batch) the later stages do their share (features/jobs/stages.py).
         """
         processed = self._extract_until_idle()
         if not self.stop.is_set():
@@ -169,11 +170,7 @@ class Worker:
         return processed
 
     def step(self, *, idle: bool) -> None:
-        for receiver, result in signals.worker_step.send_robust(
-                sender=Worker, extractor=self.extractor.fingerprint, idle=idle):
-            if isinstance(result, Exception):
-                logger.error("A worker step (%s) failed: %s", getattr(receiver, "__name__", ""),
-                             result, exc_info=result)
+        stages_run(extractor=self.extractor.fingerprint, idle=idle)
 
     def _extract_until_idle(self) -> int:
         fingerprint = self.extractor.fingerprint
@@ -185,7 +182,7 @@ class Worker:
             self._unavailable(exc)
             return 0
         self.unavailable_reason = ""
-        switching.extractor_switch_start(extractor=self.extractor)
+        extractor_switch_start(extractor=self.extractor)
         services.tasks_adopt(extractor=fingerprint)
         claimed = self.claim()
         if not claimed:

@@ -17,7 +17,7 @@ from features.extractors.loader import get_extractor
 from features.jobs import embedded, services
 from features.models import FeatureJob
 from features.selectors import feature_counts, vectors_exist
-from features.switching import extractor_serving
+from features.serving import serving_fingerprint
 
 POLL_SECONDS = 0.5
 KEEPALIVE_SECONDS = 15.0
@@ -34,7 +34,7 @@ class EventStreamRenderer(JSONRenderer):
     "exists": serializers.BooleanField()}))
 class LegacyCheckFeaturesApi(LegacyApiView):
     def get(self, request):
-        return Response({"exists": vectors_exist(extractor=extractor_serving().fingerprint)})
+        return Response({"exists": vectors_exist(extractor=serving_fingerprint())})
 
 
 @extend_schema(tags=["original app"], request=None,

@@ -98,7 +98,10 @@ class SearchMatchSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="image.id")
     filename = serializers.CharField(source="image.filename")
     name = serializers.CharField(source="image.name")
-    similarity = serializers.FloatField(help_text="Cosine similarity, 0 to 1.")
+    similarity = serializers.FloatField(
+        help_text="Cosine similarity of the query's and this image's own (plain) vectors, 0 "
+                  "to 1: the measure duplicates show. Results are ranked with the re-ranked "
+                  "vectors (augmentation, query expansion), so it need not fall down the list.")
     url = serializers.CharField(source="image.get_absolute_url")
     thumbnail_url = serializers.CharField(source="image.get_thumbnail_url")
     is_original = serializers.BooleanField(source="image.is_original")

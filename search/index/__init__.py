@@ -5,6 +5,8 @@ pgvector's HNSW index inside the database. One instance per process.
 """
 
 import threading
+from collections.abc import Iterable
+from contextlib import contextmanager
 
 from django.db import connection
 from django.db.models.functions import Coalesce
@@ -12,8 +14,8 @@ from django.db.models.functions import Coalesce
 from features.fields import VectorField
 from search.index.base import Hit, VectorIndex
 
-__all__ = ["Hit", "VectorIndex", "get_index", "get_plain_index", "reset_index",
-           "searchable_vector"]
+__all__ = ["Hit", "VectorIndex", "get_index", "get_plain_index", "plain_vectors",
+           "reset_index", "searchable_vector"]
 
 
 def searchable_vector() -> Coalesce:
@@ -55,3 +57,19 @@ def reset_index() -> None:
     """Forget every loaded index (tests: row ids are reused after a rollback)."""
     with _lock:
         _indexes.clear()
+
+
+@contextmanager
+def plain_vectors(extractor: str, *, keys: Iterable[int] = (), count: int | None = None):
+    """The plain vectors of ``extractor`` (a VectorMatrix), under the plain index's lock:
+    what the feature worker hands its later stages (features/jobs/stages.py). Read whole again
+    first if the matrix lacks one of ``keys`` or does not hold ``count`` rows: rows
+    committed out of id order (PostgreSQL) escape the change log."""
+    index = get_plain_index()
+    with index.lock:
+        matrix = index.matrix(extractor)
+        if (count is not None and matrix.size != count) or any(
+                matrix.row_of_key(key) is None for key in keys):
+            index.forget(extractor)
+            matrix = index.matrix(extractor)
+        yield matrix

@@ -70,6 +70,12 @@ def test_typing_a_broader_term_shows_the_images_with_such_a_label(labelled_serve
                                                       page_size=100)["results"]}
     assert len({name for name in expected if name.startswith("shoes_")}) >= 3, expected
 
+    hint = page.get_by_text("Labels are ImageNet's 1000 classes")
+    expect(hint).to_be_hidden()
+    page.get_by_label("Find by label").focus()
+    expect(hint).to_be_visible()
+    expect(page.get_by_label("Find by label")).to_have_accessible_description(
+        hint.inner_text())
     page.get_by_label("Find by label").fill("Footwear")
 
     expect(page.locator("[data-gallery-count]")).to_have_text(matching(expected))

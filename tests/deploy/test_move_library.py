@@ -15,7 +15,7 @@ from django.core.management import CommandError
 from django.db import connection
 
 from accounts.keys import api_key_create
-from deploy.stack import bucket_keys, postgres_url, s3_endpoint
+from devstack.stack import bucket_keys, postgres_url, s3_endpoint
 from features.extractors.loader import get_extractor
 from features.jobs import services as jobs
 from features.models import FeatureJob, FeatureVector

@@ -3,7 +3,6 @@ from django.db import connection
 
 from duplicates.hash_finding import hashes_forget
 from duplicates.selectors import duplicates_forget
-from search.augmentation import augmentation_forget
 from search.index import reset_index
 
 
@@ -25,10 +24,8 @@ def fresh_state(settings):
     settings.DUPLICATE_HASH_DISTANCE = -1
     hashes_forget()
     reset_index()
-    augmentation_forget()
     duplicates_forget()
     yield
     hashes_forget()
     reset_index()
-    augmentation_forget()
     duplicates_forget()

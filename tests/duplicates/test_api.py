@@ -5,14 +5,13 @@ import numpy as np
 import pytest
 from rest_framework.test import APIClient
 
-from duplicates.finding import duplicates_refresh
 from gallery.models import Image
 from gallery.services import image_create
 from tests.helpers import (
     add_vector,
     distinct_colour,
-    fingerprint,
     make_image_bytes,
+    run_stage,
     storage_refuses,
     stored_files,
     unit,
@@ -38,7 +37,7 @@ def photo(vector, *, size=(64, 48), by=None, original=False, name="photo.png"):
 
 
 def found():
-    duplicates_refresh(extractor=fingerprint())
+    run_stage("duplicates")
 
 
 def listed(client, **params):

@@ -8,14 +8,13 @@ import pytest
 from PIL import Image as PILImage
 from PIL import PngImagePlugin
 
-from duplicates.finding import duplicates_refresh
 from duplicates.models import DuplicatePair
 from duplicates.selectors import duplicate_grouping
 from features.extractors.loader import get_extractor
 from features.jobs.worker import Worker
 from features.models import FeatureVector
 from gallery.services import image_create, images_delete
-from tests.helpers import fingerprint, library_image, unit
+from tests.helpers import fingerprint, library_image, run_stage, unit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -66,27 +65,27 @@ def assert_equals_from_scratch():
 def test_adds_and_deletes_leave_the_pairs_a_comparison_from_scratch_gives():
     vectors = library_vectors(40)
     images = add({n: v for n, v in vectors.items() if n < 30})
-    duplicates_refresh(extractor=fingerprint())
+    run_stage("duplicates")
     assert stored_pairs(), "the clusters make pairs"
     assert_equals_from_scratch()
 
     images.update(add({n: v for n, v in vectors.items() if n >= 30}))
-    duplicates_refresh(extractor=fingerprint())
+    run_stage("duplicates")
     assert_equals_from_scratch()
 
     images_delete(images=[images[0], images[1], images[33]])
     # Nothing to redo for deletes: the pairs went with the images.
     assert_equals_from_scratch()
     images.update(add({100 + n: near(vectors[2], 7000 + n, 0.2) for n in range(3)}))
-    duplicates_refresh(extractor=fingerprint())
+    run_stage("duplicates")
     assert_equals_from_scratch()
 
 
 def test_a_busy_worker_step_compares_a_bounded_number_and_the_idle_one_the_rest(monkeypatch):
     monkeypatch.setattr("duplicates.finding.BATCH", 4)
     add(library_vectors(12))
-    assert duplicates_refresh(extractor=fingerprint(), budget_seconds=0) == 4
-    assert duplicates_refresh(extractor=fingerprint()) == 8
+    assert run_stage("duplicates", budget_seconds=0) == 4
+    assert run_stage("duplicates") == 8
     assert_equals_from_scratch()
 
 
@@ -97,7 +96,7 @@ def test_groups_are_transitive_and_follow_the_threshold():
     first, second = np.arccos(0.95), np.arccos(0.92)
     a, b, c = (np.cos(angle) * x + np.sin(angle) * y for angle in (0, first, first + second))
     images = add({0: a, 1: b, 2: c, 3: unit(4)})
-    duplicates_refresh(extractor=fingerprint())
+    run_stage("duplicates")
     ab, bc, ac = (float(x @ y) for x, y in ((a, b), (b, c), (a, c)))
     assert ab > 0.9 and bc > 0.9 and ac < 0.9  # a and c are joined only through b
 

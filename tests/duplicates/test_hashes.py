@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
-from duplicates.finding import duplicates_refresh
 from duplicates.hash_finding import hashes_pass
 from duplicates.hashing import hash_distance, to_unsigned
 from duplicates.models import HashPair, ImageHash
+from features.jobs.stages import stages_forget
 from gallery.services import image_create, images_delete
 from tests.helpers import (
     add_vector,
-    fingerprint,
     photo_bytes,
+    run_stage,
     small_copy,
     unit,
 )
@@ -45,10 +45,7 @@ def plain(size, colour) -> bytes:
 
 
 def hash_everything() -> int:
-    total = 0
-    while done := hashes_pass():
-        total += done
-    return total
+    return run_stage("duplicate-hashes")
 
 
 def test_a_small_recompressed_copy_is_found_by_its_hash_and_listed_with_its_distance(api_client):
@@ -163,6 +160,7 @@ def test_with_the_hash_signal_off_images_are_hashed_and_paired_once_it_is_on(api
     assert api_client.get(URL).json()["count"] == 0
 
     settings.DUPLICATE_HASH_DISTANCE = 4
+    stages_forget()  # as the restart that changes a setting does
     hash_everything()
     assert api_client.get(URL).json()["count"] == 1
 
@@ -174,7 +172,7 @@ def test_every_pair_of_a_group_says_which_signals_found_it(api_client):
     photo = library_photo(data, base)
     copy = library_photo(small_copy(data, fraction=0.5, quality=80), close)
     hash_everything()
-    duplicates_refresh(extractor=fingerprint())
+    run_stage("duplicates")
     [group] = api_client.get(URL).json()["results"]
     [pair] = group["pairs"]
     assert pair["images"] == [photo.pk, copy.pk]

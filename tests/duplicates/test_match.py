@@ -8,12 +8,11 @@ import pytest
 from PIL import Image as PILImage
 from PIL import ImageDraw
 
-from duplicates.finding import duplicates_refresh
 from duplicates.models import DuplicatePair
 from duplicates.pixels import grey_picture, match_score
 from duplicates.selectors import duplicate_grouping
 from gallery.services import image_create
-from tests.helpers import add_vector, unit
+from tests.helpers import add_vector, run_stage, unit
 
 
 def photo(seed: int, size=(320, 240)) -> PILImage.Image:
@@ -74,7 +73,7 @@ def test_a_copy_the_vectors_doubt_is_grouped_by_its_match_and_another_photo_is_n
                                   ("other.jpg", other, vector_at(0.82, 3))]:
         images.append(image_create(name=name, data=jpeg(picture)).image)
         add_vector(images[-1], vector)
-    duplicates_refresh(extractor=images[0].feature_vectors.get().extractor)
+    run_stage("duplicates", extractor=images[0].feature_vectors.get().extractor)
 
     matched = DuplicatePair.objects.get(second_image_id=images[1].pk)
     assert matched.similarity == pytest.approx(0.82, abs=1e-4)

@@ -245,3 +245,33 @@ def test_precompute_refuses_a_folder_with_a_bad_original_and_names_it(bad_origin
         "misnamed.png: " + MISNAMED)
     assert not settings.FEATURE_ORIGINALS_FILE.exists()
 
+
+
+@pytest.fixture
+def refusing_store(monkeypatch):
+    from django.core.files.storage import storages
+
+    def save(self, name, *args, **kwargs):
+        raise OSError("Connection reset")
+
+    monkeypatch.setattr(type(storages["default"]), "save", save)
+
+
+def test_seed_with_a_store_that_refuses_says_so_and_lets_the_server_start(originals,
+                                                                         refusing_store):
+    out, err = run("seed_originals")
+
+    assert out == ""
+    assert err == ("Originals not seeded: The image store refused the file (Connection reset); "
+                   "nothing was stored. Try again later.\n")
+    assert not Image.objects.exists()
+
+
+def test_precompute_with_a_store_that_refuses_stops_and_says_so(originals, refusing_store,
+                                                                settings):
+    with pytest.raises(CommandError) as error:
+        run("precompute_originals")
+
+    assert str(error.value) == ("The image store refused the file (Connection reset); nothing "
+                                "was stored. Try again later.")
+    assert not Image.objects.exists() and not settings.FEATURE_ORIGINALS_FILE.exists()

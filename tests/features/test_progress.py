@@ -11,12 +11,11 @@ from channels.testing import WebsocketCommunicator
 from django.db import connection
 from django.urls import reverse
 
-from features.api.serializers import job_body, status_body
 from features.extractors.loader import get_extractor
 from features.extractors.resnet50 import ResNet50Extractor
 from features.jobs import progress, services
 from features.models import FeatureJob
-from features.selectors import feature_status
+from features.selectors import feature_status, job_body
 from imagesim.asgi import application
 from tests.helpers import RecordingExtractor, session_cookie
 
@@ -167,4 +166,14 @@ def test_status_is_the_same_over_rest_and_websocket(client, add_image, fingerpri
 
     rest = client.get(reverse("api-features-status")).json()
 
-    assert rest == status_body(feature_status(extractor=fingerprint))
+    assert rest == feature_status(extractor=fingerprint)
+
+
+def test_the_job_body_is_what_the_schema_describes(admin):
+    """The body is built without the API layer; the schema's serializer agrees with it."""
+    from features.api.serializers import FeatureJobSerializer
+
+    job, _ = services.job_start(extractor=get_extractor())
+    job.rate, job.started_at = 3.14159, job.created_at
+    job.save()
+    assert job_body(job) == json.loads(json.dumps(FeatureJobSerializer(job).data))

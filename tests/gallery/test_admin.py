@@ -1,8 +1,11 @@
 """Curating the library in the Django admin."""
 
 import pytest
+from django.contrib import admin
 from django.urls import reverse
 
+from accounts import rules
+from gallery.admin import extensions
 from gallery.models import Image
 from tests.helpers import stored_files
 
@@ -19,6 +22,69 @@ def staff_client(client, django_user_model):
         "view_image", "change_image", "delete_image"]))
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def later_stage(monkeypatch):
+    """A later stage, made up, that adds to the image admin what the features and labels
+    apps add: a column (also on the image's page), a filter, a search field and an action
+    offered to those who may generate features."""
+    for name in ("columns", "list_filters", "actions"):
+        monkeypatch.setattr(extensions, name, dict(getattr(extensions, name)))
+    monkeypatch.setattr(extensions, "search_fields", list(extensions.search_fields))
+
+    @admin.display(description="Shouted name")
+    def shouted(image):
+        return image.name.upper()
+
+    class PngFilter(admin.SimpleListFilter):
+        title, parameter_name = "is a PNG", "png"
+
+        def lookups(self, request, model_admin):
+            return [("yes", "Yes")]
+
+        def queryset(self, request, queryset):
+            return queryset.filter(format="PNG") if self.value() == "yes" else queryset
+
+    @admin.action(description="Count the selected images")
+    def count_images(modeladmin, request, queryset):
+        modeladmin.message_user(request, f"Counted {queryset.count()} images.")
+
+    extensions.column_add(extensions.Column(shouted))
+    extensions.list_filter_add(PngFilter)
+    extensions.search_field_add("format")
+    extensions.action_add(extensions.Action(count_images, allowed=rules.can_generate))
+
+
+def test_a_later_stage_adds_a_column_a_filter_and_a_search_field(admin_client, add_image,
+                                                                later_stage):
+    jpeg = add_image("beach.jpg")
+    add_image("hat.png", fmt="PNG")
+
+    listed = admin_client.get(CHANGELIST)
+    pngs = admin_client.get(CHANGELIST, {"png": "yes"})
+    found = admin_client.get(CHANGELIST, {"q": "jpeg"})  # in no name, only in a format
+    page = admin_client.get(reverse("admin:gallery_image_change", args=[jpeg.pk]))
+
+    assert "Shouted name" in listed.text and "BEACH.JPG" in listed.text
+    assert "hat.png" in pngs.text and "beach.jpg" not in pngs.text
+    assert "beach.jpg" in found.text and "hat.png" not in found.text
+    assert "Shouted name" in page.text and "BEACH.JPG" in page.text
+
+
+def test_a_later_stage_action_is_offered_only_to_whom_its_rule_allows(admin_client, staff_client,
+                                                                     add_image, later_stage):
+    images = [add_image("a.jpg"), add_image("b.jpg")]
+
+    offered = admin_client.get(CHANGELIST)
+    not_offered = staff_client.get(CHANGELIST)
+    done = admin_client.post(CHANGELIST, {"action": "count_images",
+                                          "_selected_action": [image.pk for image in images]},
+                             follow=True)
+
+    assert 'value="count_images"' in offered.text
+    assert 'value="count_images"' not in not_offered.text
+    assert "Counted 2 images." in done.text
 
 
 def test_it_lists_images_with_thumbnail_previews(admin_client, add_image):

@@ -4,41 +4,25 @@ import numpy as np
 import pytest
 
 from labels.loader import head_forget
-from labels.services import labels_forget
 from search.index import reset_index
-from tests.helpers import unit
-
-# A tiny classifier for the fake extractor's 192-d vectors: each class answers to one
-# direction (``class_vector``), so a test picks an image's labels by its vector. Real
-# WordNet ids (synonyms apply) and one class outside WordNet.
-CLASSES = [("n04133789", "sandal"), ("n04120489", "running_shoe"), ("n03595614", "jersey"),
-           ("n02123045", "tabby"), ("x00000001", "Flux_Capacitor")]
-
-
-def class_vector(number: int, *, mix: int | None = None) -> np.ndarray:
-    """A vector the tiny head gives class ``number`` most (then class ``mix``, if given)."""
-    vector = unit(500 + number) + (0.6 * unit(500 + mix) if mix is not None else 0)
-    return (vector / np.linalg.norm(vector)).astype(np.float32)
-
+from tests.helpers import LABEL_CLASSES, class_vector
 
 @pytest.fixture(autouse=True)
 def fresh_state():
     reset_index()
-    labels_forget()
     head_forget()
     yield
     reset_index()
-    labels_forget()
     head_forget()
 
 
 @pytest.fixture
 def tiny_head(settings, tmp_path):
-    kernel = np.stack([unit(500 + number) * 12 for number in range(len(CLASSES))], axis=1)
+    kernel = np.stack([class_vector(number) * 12 for number in range(len(LABEL_CLASSES))], axis=1)
     np.savez(tmp_path / "head.npz", kernel=kernel.astype(np.float32),
-             bias=np.zeros(len(CLASSES), np.float32))
+             bias=np.zeros(len(LABEL_CLASSES), np.float32))
     (tmp_path / "classes.json").write_text(json.dumps(
-        {str(number): list(entry) for number, entry in enumerate(CLASSES)}))
+        {str(number): list(entry) for number, entry in enumerate(LABEL_CLASSES)}))
     settings.LABEL_HEAD_WEIGHTS = str(tmp_path / "head.npz")
     settings.LABEL_CLASS_INDEX = str(tmp_path / "classes.json")
     settings.LABEL_TOP_K = 3

@@ -3,9 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from labels.services import labels_refresh
-from tests.helpers import library_image
-from tests.labels.conftest import class_vector
+from tests.helpers import class_vector, library_image, run_stage
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:gallery_image_changelist")
@@ -16,7 +14,7 @@ def library(tiny_head, settings):
     settings.LABEL_TOP_K = 1  # one label each: the search below finds exactly one image
     images = {"sandal": library_image((1, 2, 3), name="beach.png", vector=class_vector(0)),
               "cat": library_image((4, 5, 6), name="tom.png", vector=class_vector(3))}
-    labels_refresh()
+    run_stage("labels")
     return images
 
 

@@ -3,9 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from labels.services import labels_refresh
-from tests.helpers import library_image
-from tests.labels.conftest import class_vector
+from tests.helpers import class_vector, library_image, run_stage
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 URL = "/api/v1/images/"
@@ -21,7 +19,7 @@ def library(tiny_head):
         "gadget": library_image((13, 14, 15), name="delorean.png", vector=class_vector(4)),
         "unlabelled": library_image((16, 17, 18), name="new.png", with_vector=False),
     }
-    labels_refresh()
+    run_stage("labels")
     return images
 
 

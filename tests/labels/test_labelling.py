@@ -7,9 +7,14 @@ from features.jobs.worker import Worker
 from features.models import FeatureVector
 from gallery.services import images_delete
 from labels.models import ImageLabel
-from labels.services import labels_refresh
-from tests.helpers import add_vector, library_image, make_image_bytes
-from tests.labels.conftest import class_vector
+from tests.helpers import (
+    LABEL_CLASSES,
+    add_vector,
+    class_vector,
+    library_image,
+    make_image_bytes,
+    run_stage,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -26,7 +31,7 @@ def test_each_image_gets_its_top_labels_with_scores_best_first(tiny_head):
     sandal = library_image((1, 2, 3), vector=class_vector(0, mix=1))
     cat = library_image((4, 5, 6), vector=class_vector(3))
 
-    assert labels_refresh() == 2
+    assert run_stage("labels") == 2
 
     assert names(sandal)[:2] == ["sandal", "running shoe"]
     assert names(cat)[0] == "tabby"
@@ -39,17 +44,17 @@ def test_each_image_gets_its_top_labels_with_scores_best_first(tiny_head):
 
 def test_a_refresh_with_nothing_new_labels_nothing(tiny_head, django_assert_max_num_queries):
     library_image((1, 2, 3), vector=class_vector(0))
-    assert labels_refresh() == 1
+    assert run_stage("labels") == 1
 
     with django_assert_max_num_queries(3):
-        assert labels_refresh() == 0
+        assert run_stage("labels") == 0
 
 
 def test_without_a_classifier_nothing_is_labelled(settings):
     settings.LABEL_HEAD_WEIGHTS = "off"
     library_image((1, 2, 3), vector=class_vector(0))
 
-    assert labels_refresh() == 0
+    assert run_stage("labels") == 0
     assert not ImageLabel.objects.exists()
 
 
@@ -61,7 +66,7 @@ def test_a_classifier_for_other_vectors_labels_nothing(tiny_head, tmp_path, sett
     settings.LABEL_HEAD_WEIGHTS = str(tmp_path / "wide.npz")
     library_image((1, 2, 3), vector=class_vector(0))
 
-    assert labels_refresh() == 0
+    assert run_stage("labels") == 0
     assert not ImageLabel.objects.exists()
 
 
@@ -70,17 +75,17 @@ def test_a_missing_classifier_file_labels_nothing_and_says_why(settings, caplog)
     settings.LABEL_CLASS_INDEX = "/nowhere/classes.json"
     library_image((1, 2, 3), vector=class_vector(0))
 
-    assert labels_refresh() == 0
+    assert run_stage("labels") == 0
     assert "could not be loaded" in caplog.text
 
 
 def test_a_new_vector_of_an_image_relabels_it(tiny_head):
     image = library_image((1, 2, 3), vector=class_vector(0))
-    labels_refresh()
+    run_stage("labels")
     FeatureVector.objects.filter(image=image).delete()
     add_vector(image, class_vector(2))
 
-    labels_refresh()
+    run_stage("labels")
 
     assert names(image)[0] == "jersey"
 
@@ -88,7 +93,7 @@ def test_a_new_vector_of_an_image_relabels_it(tiny_head):
 def test_deleting_an_image_deletes_its_labels(tiny_head):
     keep = library_image((1, 2, 3), vector=class_vector(0))
     gone = library_image((4, 5, 6), vector=class_vector(3))
-    labels_refresh()
+    run_stage("labels")
 
     images_delete(images=[gone])
 
@@ -102,8 +107,8 @@ def test_a_large_library_is_labelled_in_bounded_passes(tiny_head, monkeypatch):
     monkeypatch.setattr(services, "BATCH", 4)
     images = [library_image((n, 7, 7), vector=class_vector(n % 4)) for n in range(10)]
 
-    assert labels_refresh(budget_seconds=0) == 4  # one pass, then the budget is spent
-    assert labels_refresh() == 6
+    assert run_stage("labels", budget_seconds=0) == 4  # one pass, then the budget is spent
+    assert run_stage("labels") == 6
     assert all(names(image)[0] == ["sandal", "running shoe", "jersey", "tabby"][n % 4]
                for n, image in enumerate(images))
 
@@ -113,7 +118,7 @@ def test_another_classifier_relabels_everything_and_old_labels_go(tiny_head, tmp
 
     image = library_image((1, 2, 3), vector=class_vector(0))
     unvectored = library_image((4, 5, 6), vector=class_vector(3))
-    labels_refresh()
+    run_stage("labels")
     # Its vector is gone (say, the extractor could not read it again): its labels go too.
     FeatureVector.objects.filter(image=unvectored).delete()
     renamed = json.loads((tmp_path / "classes.json").read_text())
@@ -121,7 +126,7 @@ def test_another_classifier_relabels_everything_and_old_labels_go(tiny_head, tmp
     (tmp_path / "renamed.json").write_text(json.dumps(renamed))
     settings.LABEL_CLASS_INDEX = str(tmp_path / "renamed.json")
 
-    labels_refresh()
+    run_stage("labels")
 
     assert names(image)[0] == "sandal renamed"
     assert not ImageLabel.objects.filter(image=unvectored).exists()
@@ -158,5 +163,5 @@ def test_a_class_index_that_does_not_fit_the_classifier_labels_nothing(tiny_head
     settings.LABEL_CLASS_INDEX = str(tmp_path / "short.json")
     library_image((1, 2, 3), vector=class_vector(0))
 
-    assert labels_refresh() == 0
-    assert "the class index must name classes 0 to 4" in caplog.text
+    assert run_stage("labels") == 0
+    assert f"the class index must name classes 0 to {len(LABEL_CLASSES) - 1}" in caplog.text

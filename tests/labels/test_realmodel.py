@@ -11,10 +11,9 @@ import pytest
 
 from features.extractors.loader import get_extractor
 from labels.models import ImageLabel
-from labels.services import labels_refresh
 from labels.wordnet import label_query
 from tests.features.test_realmodel import LABELS, ORIGINALS, SHARED, weights_path
-from tests.helpers import add_vector
+from tests.helpers import add_vector, run_stage
 
 pytestmark = [pytest.mark.realmodel, pytest.mark.django_db]
 KINDS = ("shoes", "hat", "t-shirt", "pants")
@@ -50,7 +49,7 @@ def real_labels(settings, request):
               for row, data in zip(rows, datas)]
     for image, vector in zip(images, extractor.extract(datas)):
         add_vector(image, vector, extractor=extractor.fingerprint)
-    labels_refresh()
+    run_stage("labels")
     return {image.name: (row["label"], list(ImageLabel.objects.filter(image=image)))
             for image, row in zip(images, rows)}
 
@@ -90,3 +89,18 @@ def test_the_sandal_photo_is_a_sandal_and_the_filter_finds_it_as_a_shoe(real_lab
     jeans = found("jeans")
     assert {"pants_4.jpg", "pants_5.jpg"} <= jeans and not any(
         name.startswith("shoes_") for name in jeans)
+
+
+@pytest.mark.parametrize("real_labels", PRESETS, indirect=True)
+def test_shoe_finds_the_clogs_and_boots_and_dress_finds_no_other_garment(real_labels,
+                                                                         api_client):
+    def found(query):
+        response = api_client.get("/api/v1/images/", {"label": query, "page_size": 100})
+        assert response.status_code == 200
+        return {image["name"] for image in response.json()["results"]}
+
+    # shoes_2.jpg: cowboy boots; shoes_3.jpg: sandals; shoes_4.jpg: clogs (with either preset).
+    assert {"shoes_2.jpg", "shoes_3.jpg", "shoes_4.jpg"} <= found("shoe")
+    assert all(name.startswith("shoes_") for name in found("shoe"))
+    # These are hats, T-shirts, trousers and shoes: none is a dress.
+    assert found("dress") == set()

@@ -1,7 +1,7 @@
 import pytest
 
-from deploy.cluster import Cluster, cluster_env
-from deploy.stack import RedisServer, postgres_url, s3_endpoint
+from devstack.cluster import Cluster, cluster_env
+from devstack.stack import RedisServer, postgres_url, s3_endpoint
 
 
 def pytest_collection_modifyitems(items):

@@ -17,7 +17,7 @@ import requests
 from PIL import Image as PILImage
 from websockets.sync.client import connect
 
-from deploy.stack import bucket_keys
+from devstack.stack import bucket_keys
 
 IMAGES = 200
 PER_REQUEST = 10

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from deploy.cluster import Cluster, cluster_env
+from devstack.cluster import Cluster, cluster_env
 from tests.helpers import make_image_bytes
 
 EXAMPLES = 12

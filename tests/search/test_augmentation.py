@@ -10,10 +10,9 @@ from features.extractors.loader import get_extractor
 from features.jobs.worker import Worker
 from features.models import FeatureVector
 from gallery.services import images_delete
-from search.augmentation import augmentation_refresh
 from search.models import NeighbourLink
 from search.reranking import augment_all
-from tests.helpers import add_vector, fingerprint, library_image, make_image_bytes, unit
+from tests.helpers import add_vector, fingerprint, library_image, make_image_bytes, run_stage, unit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -62,16 +61,16 @@ def assert_equals_recomputation():
 
 def test_adds_and_deletes_leave_what_a_recomputation_from_scratch_gives():
     images = add(range(30))
-    augmentation_refresh(extractor=fingerprint())
+    run_stage("augmentation")
     assert_equals_recomputation()
 
     more = add(range(30, 36))
-    augmentation_refresh(extractor=fingerprint())
+    run_stage("augmentation")
     assert_equals_recomputation()
 
     # Deleting images whose vectors are others' neighbours (every vector is someone's).
     images_delete(images=[images[0], images[3], more[1], images[17]])
-    augmentation_refresh(extractor=fingerprint())
+    run_stage("augmentation")
     assert_equals_recomputation()
 
     # Both at once, and an image whose vector was made again (a new row).
@@ -79,18 +78,18 @@ def test_adds_and_deletes_leave_what_a_recomputation_from_scratch_gives():
     add(range(40, 43))
     FeatureVector.objects.filter(image=images[9]).delete()
     add_vector(images[9], clustered(77))
-    augmentation_refresh(extractor=fingerprint())
+    run_stage("augmentation")
     assert_equals_recomputation()
 
 
 def test_a_new_image_re_blends_only_the_rows_whose_neighbours_it_changes():
     add(range(40))
-    assert augmentation_refresh(extractor=fingerprint()) == 40
+    assert run_stage("augmentation") == 40
 
     add([40])
 
     # Itself and the few rows it is now one of the 4 nearest of: not the whole library.
-    assert 1 < augmentation_refresh(extractor=fingerprint()) < 12
+    assert 1 < run_stage("augmentation") < 12
     assert_equals_recomputation()
 
 
@@ -98,22 +97,22 @@ def test_a_large_first_build_goes_in_bounded_passes_and_ends_the_same(monkeypatc
     monkeypatch.setattr("search.augmentation.BATCH", 7)
     add(range(25))
 
-    augmentation_refresh(extractor=fingerprint())
+    run_stage("augmentation")
 
     assert_equals_recomputation()
 
 
 def test_a_pass_with_nothing_changed_does_nothing():
     add(range(10))
-    augmentation_refresh(extractor=fingerprint())
+    run_stage("augmentation")
 
-    assert augmentation_refresh(extractor=fingerprint()) == 0
+    assert run_stage("augmentation") == 0
 
 
 def test_a_library_of_one_image_is_its_own_augmentation():
     image = add([3])[0]
 
-    augmentation_refresh(extractor=fingerprint())
+    run_stage("augmentation")
 
     row = FeatureVector.objects.get(image=image)
     assert np.allclose(row.augmented, row.vector, atol=1e-6)
@@ -125,7 +124,7 @@ def test_other_extractors_vectors_are_left_alone():
     other = add_vector(image, unit(5, 48), extractor="another-extractor")
     add(range(2, 8))
 
-    augmentation_refresh(extractor=fingerprint())
+    run_stage("augmentation")
 
     other.refresh_from_db()
     assert other.augmented is None
@@ -134,18 +133,18 @@ def test_other_extractors_vectors_are_left_alone():
 
 def test_turning_it_off_clears_the_augmented_vectors_and_a_new_k_remakes_them(settings):
     add(range(12))
-    augmentation_refresh(extractor=fingerprint())
+    run_stage("augmentation")
 
     settings.SEARCH_AUGMENT = False
-    augmentation_refresh(extractor=fingerprint())
+    run_stage("augmentation")
     assert not FeatureVector.objects.filter(augmented__isnull=False).exists()
     assert NeighbourLink.objects.count() == 0
 
     settings.SEARCH_AUGMENT, settings.SEARCH_AUGMENT_NEIGHBOURS = True, 2
-    augmentation_refresh(extractor=fingerprint())
+    run_stage("augmentation")
     assert NeighbourLink.objects.count() == 12 * 2
     settings.SEARCH_AUGMENT_NEIGHBOURS = 4
-    augmentation_refresh(extractor=fingerprint())
+    run_stage("augmentation")
     assert_equals_recomputation()
 
 

@@ -1,5 +1,6 @@
 """Search with re-ranking on (as shipped), through the API, on SQLite and on PostgreSQL:
-the library compared by its augmented vectors, the query expanded with its first hits."""
+the library compared by its augmented vectors, the query expanded with its first hits,
+and each result shown with the plain cosine of the query's and its own vector."""
 
 import io
 
@@ -9,9 +10,8 @@ import pytest
 from core.vectors import normalise
 from features.extractors.loader import get_extractor
 from features.models import FeatureVector
-from search.augmentation import augmentation_refresh
 from search.reranking import augment_all
-from tests.helpers import fingerprint, library_image, make_image_bytes
+from tests.helpers import fingerprint, library_image, make_image_bytes, run_stage
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 URL = "/api/v1/search/"
@@ -32,12 +32,13 @@ def colours(n):
 @pytest.fixture
 def library():
     images = [library_image(colour, original=i % 3 == 0) for i, colour in enumerate(colours(20))]
-    augmentation_refresh(extractor=fingerprint())
+    run_stage("augmentation")
     return images
 
 
-def reference(query, *, exclude=None, k=6, keep=lambda image_id: True):
-    """The expected answer, computed densely: augmented library, expanded query."""
+def reference(query, *, plain_query=None, exclude=None, k=6, keep=lambda image_id: True):
+    """The expected answer, computed densely: ranked by the augmented library and the
+    expanded query, shown with the plain cosine to ``plain_query`` (default ``query``)."""
     rows = list(FeatureVector.objects.filter(extractor=fingerprint()).order_by("id"))
     plain = np.stack([row.vector for row in rows])
     augmented = augment_all(plain, np.array([row.pk for row in rows]), k=4)[0]
@@ -49,7 +50,8 @@ def reference(query, *, exclude=None, k=6, keep=lambda image_id: True):
     scores = augmented @ expanded
     order = [i for i in np.lexsort((image_ids, -scores))
              if image_ids[i] != exclude and keep(int(image_ids[i]))][:k]
-    return [(int(image_ids[i]), pytest.approx(float(min(1.0, max(0.0, scores[i]))), abs=2e-5))
+    shown = plain @ (query if plain_query is None else plain_query)
+    return [(int(image_ids[i]), pytest.approx(float(min(1.0, max(0.0, shown[i]))), abs=2e-5))
             for i in order]
 
 
@@ -60,11 +62,11 @@ def found(response):
 
 def test_search_by_library_image_uses_its_augmented_vector_and_expands_it(api_client, library):
     image = library[5]
-    query = FeatureVector.objects.get(image=image).augmented
+    row = FeatureVector.objects.get(image=image)
 
     response = api_client.post(URL, {"image_id": image.pk}, format="multipart")
 
-    assert found(response) == reference(query, exclude=image.pk)
+    assert found(response) == reference(row.augmented, plain_query=row.vector, exclude=image.pk)
 
 
 def test_search_by_upload_expands_the_uploaded_vector_over_the_augmented_library(
@@ -81,13 +83,14 @@ def test_search_by_upload_expands_the_uploaded_vector_over_the_augmented_library
 def test_expansion_draws_on_the_whole_library_and_the_answer_keeps_the_filter(
         api_client, library):
     image = library[1]
-    query = FeatureVector.objects.get(image=image).augmented
+    row = FeatureVector.objects.get(image=image)
     originals = {i.pk for i in library if i.is_original}
 
     response = api_client.post(URL, {"image_id": image.pk, "kind": "original"},
                                format="multipart")
 
-    assert found(response) == reference(query, exclude=image.pk, keep=originals.__contains__)
+    assert found(response) == reference(row.augmented, plain_query=row.vector, exclude=image.pk,
+                                        keep=originals.__contains__)
 
 
 def test_an_image_not_yet_augmented_is_found_by_its_plain_vector(api_client, library):
@@ -102,7 +105,7 @@ def test_an_image_not_yet_augmented_is_found_by_its_plain_vector(api_client, lib
 
 def test_with_both_off_the_scores_are_plain_cosines(api_client, library, settings):
     settings.SEARCH_AUGMENT = settings.SEARCH_QUERY_EXPANSION = False
-    augmentation_refresh(extractor=fingerprint())  # the worker clears the augmented vectors
+    run_stage("augmentation")  # the worker clears the augmented vectors
     image = library[2]
     vectors = {row.image_id: row.vector for row in FeatureVector.objects.all()}
     expected = sorted(((-float(vectors[i.pk] @ vectors[image.pk]), i.pk) for i in library

@@ -32,3 +32,10 @@ def test_it_only_reads(client):
     response = client.post("/")
 
     assert response.status_code == 405
+
+
+def test_the_label_box_says_that_labels_are_imagenet_classes(client):
+    page = client.get("/").content.decode()
+
+    assert 'aria-describedby="gallery-label-hint"' in page
+    assert "Labels are ImageNet's 1000 classes" in page

@@ -6,7 +6,7 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from features.extractors.warmup import warm_up_in_background
+from features.extractors.warm_up import start_model_warm_up
 from features.jobs.worker import Worker
 
 
@@ -32,5 +32,5 @@ class Command(BaseCommand):
             processed = worker.run_until_idle()
             self.stdout.write(f"Processed {processed} images.")
             return
-        warm_up_in_background(batched=True)  # the first batch finds the model ready
+        start_model_warm_up(batched=True)  # the first batch finds the model ready
         worker.run_forever(poll=poll)

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from core.errors import ImageSimError
-from features.extraction import extract_batches, warm_up_in_background
+from features.extraction import extract_batches, model_load_ahead
 from features.extractors.loader import get_extractor
 from features.models import FeatureVector
 from features.originals import (
@@ -22,8 +22,8 @@ from features.originals import (
     features_file_write,
     vectors_store,
 )
-from gallery.services import originals_import
-from gallery.storage import file_read
+from gallery.imports import ImportReport, folder_import
+from gallery.storage import StorageUnavailable, file_read
 
 
 class Command(BaseCommand):
@@ -44,14 +44,18 @@ class Command(BaseCommand):
             raise CommandError(f"No folder {folder}.")
         extractor = get_extractor()
         # The model loads on the other core while the files are imported.
-        loading = None if load else warm_up_in_background(extractor)
-        result = originals_import(folder=folder)
-        if result.skipped:
+        loading = None if load else model_load_ahead(extractor)
+        try:
+            report = folder_import(folder, as_originals=True, counts=ImportReport())
+        except StorageUnavailable as exc:
+            raise CommandError(exc.message) from None
+        if report.bad_results:
             # The features file ships with the originals: it must cover all of them.
             raise CommandError("Some originals cannot be imported; fix or remove them and run "
-                               "again: " + "; ".join(f"{s.path.name}: {s.reason}"
-                                                     for s in result.skipped))
-        self.stdout.write(f"Originals: {len(result.images)} in {folder}, {result.added} added.")
+                               "again: " + "; ".join(f"{bad.path.name}: {bad.reason}"
+                                                     for bad in report.bad_results))
+        images = report.library_images
+        self.stdout.write(f"Originals: {len(images)} in {folder}, {report.imported} added.")
         if load:
             try:
                 added = features_file_load(path=output, extractor=extractor.fingerprint)
@@ -59,10 +63,10 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from None
             self.stdout.write(f"Original vectors: {added} loaded from {output}.")
             return
-        vectors = self._vectors(extractor, result.images, loading)
-        features_file_write(path=output, extractor=extractor.fingerprint, images=result.images,
+        vectors = self._vectors(extractor, images, loading)
+        features_file_write(path=output, extractor=extractor.fingerprint, images=images,
                             vectors=vectors)
-        self.stdout.write(f"Wrote {len(result.images)} vectors ({extractor.fingerprint}) to {output}.")
+        self.stdout.write(f"Wrote {len(images)} vectors ({extractor.fingerprint}) to {output}.")
 
     def _vectors(self, extractor, images, loading) -> np.ndarray:
         """Vectors for every image: those in the database are reused, the rest extracted."""

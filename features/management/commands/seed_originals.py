@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand
 
 from features.extractors.loader import get_extractor
 from features.originals import FeaturesFileError, features_file_load
-from gallery.services import originals_import
+from gallery.imports import ImportReport, folder_import
+from gallery.storage import StorageUnavailable
 
 
 class Command(BaseCommand):
@@ -20,10 +21,15 @@ class Command(BaseCommand):
         if not folder.is_dir():
             self.stdout.write(f"No originals folder at {folder}: nothing to seed.")
             return
-        result = originals_import(folder=folder)
-        for skipped in result.skipped:
-            self.stderr.write(f"Original skipped: {skipped.path.name}: {skipped.reason}")
-        self.stdout.write(f"Originals: {len(result.images)} in {folder}, {result.added} added.")
+        try:
+            report = folder_import(folder, as_originals=True, counts=ImportReport())
+        except StorageUnavailable as exc:
+            self.stderr.write(f"Originals not seeded: {exc.message}")
+            return
+        for bad in report.bad_results:
+            self.stderr.write(f"Original skipped: {bad.path.name}: {bad.reason}")
+        self.stdout.write(f"Originals: {len(report.library_images)} in {folder}, "
+                          f"{report.imported} added.")
         if not features_file.is_file():
             self.stdout.write(
                 f"No features file at {features_file}: originals have no precomputed vectors "

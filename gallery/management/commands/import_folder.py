@@ -11,9 +11,14 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from gallery.imports import ImportCounts, files_import, folder_files, is_image_name
+from gallery.imports import (
+    IMAGE_SUFFIXES,
+    ImportCounts,
+    folder_files,
+    folder_import,
+    is_image_name,
+)
 from gallery.management.importing import bar_wanted, import_progress
-from gallery.services import ORIGINAL_SUFFIXES
 
 
 class Command(BaseCommand):
@@ -50,12 +55,11 @@ class Command(BaseCommand):
                 progress.problem(f"Folder {progress.name(unreadable.path)} cannot be read "
                                  f"({unreadable.reason}): skipped.")
 
-            files_import(folder_files(folder, recursive=recursive, on_unreadable=on_unreadable),
-                         is_original=originals, keep_names=originals, on_result=progress.result,
-                         counts=counts)
+            folder_import(folder, recursive=recursive, as_originals=originals,
+                          on_result=progress.result, on_unreadable=on_unreadable, counts=counts)
         summary()
         if counts.images == 0:
-            kinds = ", ".join(sorted(ORIGINAL_SUFFIXES))
+            kinds = ", ".join(sorted(IMAGE_SUFFIXES))
             raise CommandError(f"No image files ({kinds}) in {folder}"
                                + ("." if recursive else " (--recursive includes subfolders)."))
         if counts.bad == counts.images:

@@ -66,7 +66,8 @@ class Command(BaseCommand):
         # Each step off and on, with the neighbour counts of the settings.
         k_augment = settings.SEARCH_AUGMENT_NEIGHBOURS
         k_expand = settings.SEARCH_EXPANSION_NEIGHBOURS
-        rerankings = [Reranking(augment_neighbours=k_augment * a, expand_neighbours=k_expand * e)
+        rerankings = [Reranking(augment_neighbours=k_augment * a, expand_neighbours=k_expand * e,
+                                floor=settings.SEARCH_BLEND_FLOOR)
                       for a, e in SHORT]
         bar = None
 

@@ -1,9 +1,14 @@
+"""The library in the admin: images with previews, filters, search and a delete that
+spares originals. Later stages add to it through gallery/admin/extensions.py."""
+
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from accounts import rules
 from gallery import services
+from gallery.admin import extensions
 from gallery.models import Image
 
 
@@ -38,11 +43,35 @@ class ImageAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ["gallery/admin.css"]}  # no inline styles: the CSP forbids them
 
+    # What the later stages added (gallery/admin/extensions.py), read on each request.
+
+    def get_queryset(self, request):
+        images = super().get_queryset(request)
+        for column in extensions.columns.values():
+            images = column.prefetch(images)
+        return images
+
+    def get_list_display(self, request):
+        return [*self.list_display, *(column.display for column in extensions.columns.values())]
+
+    def get_list_filter(self, request):
+        return [*self.list_filter, *extensions.list_filters.values()]
+
+    def get_search_fields(self, request):
+        return [*self.search_fields, *extensions.search_fields]
+
+    def get_fields(self, request, obj=None):
+        return [*self.fields, *self._page_columns()]
+
+    def _page_columns(self) -> list:
+        return [column.display for column in extensions.columns.values() if column.on_page]
+
     def get_readonly_fields(self, request, obj=None):
+        readonly = [*self.readonly_fields, *self._page_columns()]
         # Marking an image original protects it for good: only a superuser decides that.
         if rules.can_change_originals(request.user):
-            return self.readonly_fields
-        return [*self.readonly_fields, "is_original"]
+            return readonly
+        return [*readonly, "is_original"]
 
     def has_add_permission(self, request):
         # Images enter the library through the upload checks (page, API, commands).
@@ -56,6 +85,12 @@ class ImageAdmin(admin.ModelAdmin):
     def get_actions(self, request):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)  # it would delete originals and leave files behind
+        if self.actions is None or IS_POPUP_VAR in request.GET:
+            return actions  # no actions on this page
+        for name, action in extensions.actions.items():
+            if action.allowed(request.user):
+                function, _, description = self.get_action(action.function)
+                actions[name] = (function, name, description)
         return actions
 
     def delete_model(self, request, obj):

@@ -1,5 +1,5 @@
 """ImageSim as a scale-out deployment on this machine: web processes (daphne) and
-feature workers over one PostgreSQL, Redis and S3 (deploy/stack.py), for bin/stack and
+feature workers over one PostgreSQL, Redis and S3 (devstack/stack.py), for bin/stack and
 the stack tests. Every process binds to 127.0.0.1 and is stopped by ``stop()``."""
 
 import os
@@ -11,7 +11,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deploy.stack import free_port, process_stop, wait_for_port
+from devstack.stack import free_port, process_stop, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_PASSWORD = "stack-admin-passphrase"

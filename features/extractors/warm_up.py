@@ -26,7 +26,7 @@ def sample_image() -> bytes:
     return out.getvalue()
 
 
-def warm_up(*, batched: bool) -> bool:
+def model_warm_up(*, batched: bool) -> bool:
     """Load the extractor and run it once per path; False (and a log line) without a model."""
     extractor = get_extractor()
     try:
@@ -42,11 +42,11 @@ def warm_up(*, batched: bool) -> bool:
     return True
 
 
-def warm_up_in_background(*, batched: bool) -> threading.Thread | None:
+def start_model_warm_up(*, batched: bool) -> threading.Thread | None:
     """Warm up in a daemon thread (so start-up is not delayed), if FEATURE_WARM_UP is on."""
     if not settings.FEATURE_WARM_UP:
         return None
-    thread = threading.Thread(target=warm_up, kwargs={"batched": batched},
+    thread = threading.Thread(target=model_warm_up, kwargs={"batched": batched},
                               name="model-warm-up", daemon=True)
     thread.start()
     return thread

@@ -1,0 +1,143 @@
+"""The stages after extraction: what later apps derive from the stored vectors, kept in
+step by the feature worker, off the request path.
+
+A later app (search's augmentation, duplicates, labels) registers a ``Stage`` in its
+AppConfig.ready; features knows none of them. The worker calls ``stages_run`` after each
+batch it saves (each stage gets BUSY_BUDGET_SECONDS before the next batch) and whenever it
+has no extraction left (each stage runs until it has nothing left). A stage is a *pass*,
+one bounded piece of work that finds what to do in the database and returns how much it
+did (0: nothing left), so a stage never needs its own loop, budget or retry:
+
+- a pass that fails on an ``IntegrityError`` (an image deleted while it wrote) is run again;
+- a stage with a ``state`` (a cheap read that changes whenever new work may appear) is
+  skipped while that read equals what it was after a pass that found nothing;
+- once every stage has caught up on an idle step, an extractor switch waiting for them
+  is finished here and its status published (searches move to the new vectors).
+
+A stage that needs the plain vectors (not the blended ones searches compare) gets them
+from ``StagePass.plain_vectors``: search provides them (``plain_vectors_provide``) and
+the provider holds its lock while the stage reads them.
+"""
+
+import logging
+import time
+from collections.abc import Callable, Hashable, Iterable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+
+from django.db import IntegrityError
+
+from features.jobs import progress
+from features.jobs.switching import extractor_switch_finish
+
+logger = logging.getLogger(__name__)
+
+# While extraction runs, each stage gets this long after a batch before the next batch.
+BUSY_BUDGET_SECONDS = 1.0
+# A pass that keeps failing on a library changing under it gives up after this many tries.
+ATTEMPTS = 3
+
+# (extractor, keys=, count=) -> a context manager holding the plain vectors' lock and
+# yielding them (search.similarity.VectorMatrix), reloaded first if it lacks one of
+# ``keys`` or does not hold ``count`` rows.
+PlainVectorsProvider = Callable[..., AbstractContextManager]
+
+
+@dataclass(frozen=True)
+class StagePass:
+    """What a stage's pass is given: the extractor the worker serves, and its plain vectors."""
+
+    extractor: str
+
+    def plain_vectors(self, *, keys: Iterable[int] = (), count: int | None = None):
+        if _plain_vectors is None:
+            raise RuntimeError("No app provides the plain vectors (search does, in its ready())")
+        return _plain_vectors(self.extractor, keys=keys, count=count)
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    # One bounded pass: how much it did, 0 when nothing is left.
+    run: Callable[[StagePass], int]
+    # A cheap read of the database (for an extractor) that changes whenever new work may
+    # have appeared; None: the stage always passes.
+    state: Callable[[str], Hashable] | None = None
+    # Once the stage has nothing left on an idle step (forming groups ahead of a listing).
+    when_idle: Callable[[str], None] | None = None
+
+
+_stages: dict[str, Stage] = {}
+_plain_vectors: PlainVectorsProvider | None = None
+# (stage, extractor) -> its state after a pass that found nothing.
+_settled: dict[tuple[str, str], Hashable] = {}
+
+
+def stage_register(stage: Stage) -> None:
+    """Add a stage (from an AppConfig.ready); stages run in the order registered."""
+    _stages[stage.name] = stage
+
+
+def plain_vectors_provide(provider: PlainVectorsProvider) -> None:
+    global _plain_vectors
+    _plain_vectors = provider
+
+
+def stages_forget() -> None:
+    """Forget what passes found (tests: ids are reused once a test's rows roll back)."""
+    _settled.clear()
+
+
+def stage_refresh(name: str, *, extractor: str, budget_seconds: float | None = None) -> int:
+    """Pass one stage until it has nothing left (or the budget is spent); return how much
+    it did. One cheap read when its state has not changed since it last caught up."""
+    stage = _stages[name]
+    key = (name, extractor)
+    if stage.state is not None and key in _settled and _settled[key] == stage.state(extractor):
+        return 0
+    work = StagePass(extractor=extractor)
+    started, total = time.monotonic(), 0
+    while True:
+        done = _pass_with_retry(stage, work)
+        total += done
+        if done == 0:
+            if stage.state is not None:
+                # Read after the pass: the stage's own writes are behind this state.
+                _settled[key] = stage.state(extractor)
+            return total
+        if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+            return total
+
+
+def stages_run(*, extractor: str, idle: bool) -> None:
+    """Every stage's turn after a batch (``idle`` False) or when extraction is idle.
+
+    A failing stage is logged and the others go on; an extractor switch waits until an
+    idle step on which every stage caught up.
+    """
+    ready = True
+    for stage in list(_stages.values()):
+        try:
+            stage_refresh(stage.name, extractor=extractor,
+                          budget_seconds=None if idle else BUSY_BUDGET_SECONDS)
+            if idle and stage.when_idle is not None:
+                stage.when_idle(extractor)
+        except Exception:
+            ready = False
+            logger.exception("The %s stage failed; the worker goes on", stage.name)
+    if idle and ready and extractor_switch_finish(fingerprint=extractor):
+        progress.publish_status()
+        # Stages that follow the serving extractor (labels) catch up with it now.
+        stages_run(extractor=extractor, idle=True)
+
+
+def _pass_with_retry(stage: Stage, work: StagePass) -> int:
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return stage.run(work)
+        except IntegrityError:
+            # A row went away (its image was deleted) while the pass wrote: pass again.
+            if attempt == ATTEMPTS:
+                raise
+            logger.info("The library changed during a %s pass; passing again", stage.name)
+    return 0
