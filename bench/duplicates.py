@@ -1,29 +1,36 @@
-"""Duplicates benchmark: how well the plain ResNet50 vectors tell near-duplicates from other
-photos of the same kind, the threshold that follows, and the listing time at 100k images.
+"""Duplicates benchmark: how well ImageSim's signals (the plain ResNet50 vectors, the
+thumbnail match, the perceptual hash) tell copies from other photos of the same kind, beside
+the anchors; the threshold that follows; a hash lookup at 1M; the listing time at 100k.
 
     source bin/shared-weights
-    .venv/bin/python bench/duplicates.py                 # both parts (about 4 minutes on 2 cores)
-    .venv/bin/python bench/duplicates.py --n 100         # fewer photos
-    .venv/bin/python bench/duplicates.py --no-model      # the listing timing only
+    .venv/bin/python bench/duplicates.py                 # everything (300 photos: an hour or
+                                                         # more on 2 busy cores)
+    .venv/bin/python bench/duplicates.py --n 100 --no-listing   # a third of the photos
+    .venv/bin/python bench/duplicates.py --no-model      # the timings only
 
 1. Calibration. ``--n`` dev-set photos (``../shared/data/devset``, the same number of each
-   garment kind) and, of each, one transformed copy per transformation: resized, JPEG
-   recompressed, cropped a little, brightened, watermarked with text, a screenshot (scaled
-   into a larger canvas with a frame and a UI bar) and a small rotation. Every image is
-   extracted with the real ResNet50 (the configured preset; FEATURE_WEIGHTS) through the
-   project's extractor, and every pair of images is scored (cosine of the plain vectors).
-   A pair is a true duplicate when both come from one photo; the other pairs, among them
-   those of two photos of one garment kind (the hard non-duplicates), are not. Pair
-   precision and recall are printed per transformation (the photos and their copies of
-   that transformation) and over the mix (all images): first with the vectors alone, then
-   with the scores the worker stores (pairs at or above DUPLICATE_FLOOR; those below
-   MATCH_BELOW get their thumbnails matched, and a match of at least DUPLICATE_MATCH
-   raises the score to it), at thresholds 0.80..0.99 in steps of 0.01, and the chosen
-   threshold: the lowest step whose precision over the mix is at
-   least 0.98 (precision first: a pair wrongly taken for a duplicate may cost a photo),
-   with whether its recall reaches 0.90. The whole dev set by default: the more photos,
-   the more look-alikes each photo has, as in a real library.
-2. Listing time: a scratch SQLite library of 100k images (rows with small synthetic
+   garment kind) and, of each, one copy per transformation (TRANSFORMS): resized, JPEG
+   recompressed, cropped a little, brightened, watermarked, a screenshot in a window frame,
+   rotated a few degrees, a third and a quarter of the size at JPEG quality 25-35, blurred
+   at quality 25-35, on a larger plain or striped canvas, with an app's chrome on two or
+   three sides, greyscale, turned a quarter (no EXIF orientation) and mirrored: every one a
+   duplicate to ImageSim. Every image gets its thumbnail (as the library makes it), its
+   hashes and its vector (the real ResNet50, the configured preset; FEATURE_WEIGHTS), and
+   every pair of images is scored as the worker scores it: vector pairs at or above
+   DUPLICATE_FLOOR, those below MATCH_BELOW with their thumbnails matched (a match of at
+   least DUPLICATE_MATCH raises the score to it), and hash pairs at most
+   DUPLICATE_HASH_DISTANCE bits apart (score 1 - bits / 64). A pair is a true duplicate
+   when both come from one photo; the others, among them every two photos of one garment
+   kind (the hard non-duplicates), are not. Recall is counted over each photo and its
+   copies (per transformation: the photos and their copies of it; over the mix: all),
+   precision over every pair. Printed: the table at thresholds 0.80..0.99, the lowest step
+   with precision >= 0.98 over the mix, each transformation at the shipped
+   DUPLICATE_THRESHOLD against the targets (>= 0.95 over the mix, >= 0.90 each), and the
+   anchors' rows from the same images: pHash and dHash at imagededup's distance 10, plain
+   cosine at its best threshold and at imagededup's CNN default 0.90.
+2. Hash lookup: one new image's four hashes among ``--hashes`` random ones with near ones
+   planted, by the multi-index and by a scan of all (the same answers), p50.
+3. Listing time: a scratch SQLite library of 100k images (rows with small synthetic
    vectors; their files are not needed to list) holding some thousands of groups, whose
    pairs are written as the worker writes them; GET /api/v1/duplicates/ through Django's
    full stack (after one request to another endpoint, so Django itself is warm): the first
