@@ -3,6 +3,7 @@
 from rest_framework.permissions import BasePermission
 
 from accounts import rules
+from accounts.authentication import ApiKeyAuthentication
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -20,3 +21,15 @@ class FollowsTheRules(BasePermission):
         if rule is None and request.method in SAFE_METHODS:
             rule = rules.can_view
         return bool(rule and rule(request.user))
+
+
+class ManagesKeys(BasePermission):
+    """API keys are made, listed and revoked with a signed-in session, never with a key."""
+
+    message = ("API keys are managed from a signed-in session (the page's \"API keys\"), "
+               "not with an API key.")
+    code = "session_required"
+
+    def has_permission(self, request, view) -> bool:
+        with_key = isinstance(request.successful_authenticator, ApiKeyAuthentication)
+        return rules.can_manage_keys(request.user, with_key=with_key)

@@ -27,6 +27,7 @@ _ADMIN = _EDITOR + [
     "gallery.change_image", rules.DELETE_ANY,
     "features.view_featurevector", "features.view_featurefailure", "features.change_featurejob",
     "accounts.change_apikey",
+    "duplicates.view_duplicatedismissal", "duplicates.delete_duplicatedismissal",
     "auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group",
 ]
 ROLE_PERMISSIONS = {VIEWER: _VIEWER, EDITOR: _EDITOR, ADMIN: _ADMIN}

@@ -15,6 +15,7 @@ DELETE_OWN = "gallery.delete_image"
 DELETE_ANY = "gallery.delete_any_image"
 GENERATE = "features.add_featurejob"
 MANAGE_KEYS = "accounts.add_apikey"
+UNDO_DUPLICATE_DECISION = "duplicates.delete_duplicatedismissal"
 
 
 def _has(user, permission: str) -> bool:
@@ -36,9 +37,10 @@ def can_generate(user) -> bool:
     return _has(user, GENERATE)
 
 
-def can_manage_keys(user) -> bool:
-    """Make, list and revoke one's own API keys."""
-    return _has(user, MANAGE_KEYS)
+def can_manage_keys(user, *, with_key: bool = False) -> bool:
+    """Make, list and revoke one's own API keys, from a signed-in session only: a key that
+    could make keys would leave working keys behind when it is revoked."""
+    return not with_key and _has(user, MANAGE_KEYS)
 
 
 def can_delete_uploads(user) -> bool:
@@ -55,10 +57,46 @@ def can_delete(user, image) -> bool:
 
 
 def can_review_duplicates(user) -> bool:
-    """Say a group of look-alike images is not duplicates (editors and admins)."""
+    """Say a group of look-alike images is not duplicates (editors and admins; each group
+    is then checked with can_dismiss_duplicates), and see who said so of which groups."""
     return _has(user, UPLOAD)
+
+
+def can_dismiss_duplicates(user, images) -> bool:
+    """Say these images are not duplicates. That hides the group for everyone, so an editor
+    decides only for a group made entirely of their own uploads; an admin for any."""
+    if _has(user, DELETE_ANY):
+        return True
+    return can_review_duplicates(user) and all(
+        not image.is_original and image.uploaded_by_id == user.pk for image in images)
+
+
+def can_undo_duplicate_decisions(user) -> bool:
+    """Take back a "not duplicates" decision, anyone's (admins: API and admin site)."""
+    return _has(user, UNDO_DUPLICATE_DECISION)
 
 
 def can_change_originals(user) -> bool:
     """Only a superuser decides which images are protected originals (in the admin)."""
     return bool(user and user.is_active and user.is_superuser)
+
+
+def can_change_user(user, account) -> bool:
+    """Change or delete an account in the admin (any field, its password, its role). A
+    superuser's account is changed only by a superuser: an admin could otherwise set its
+    password and sign in as it."""
+    if account is not None and account.is_superuser:
+        return bool(user and user.is_active and user.is_superuser)
+    return True
+
+
+def can_make_keys_for_others(user) -> bool:
+    """Make an API key acting as another account (admin site): a superuser only. The new
+    key is shown to whoever makes it, and it acts as its owner."""
+    return bool(user and user.is_active and user.is_superuser)
+
+
+def can_make_key_for(user, owner) -> bool:
+    if owner.pk == user.pk:
+        return can_manage_keys(user)
+    return can_make_keys_for_others(user)

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.forms import FirstAdministratorForm, SignInForm
 from accounts.services import first_admin_create, first_run
+from accounts.setup import setup_code_required
 from core.errors import Conflict
 
 
@@ -27,7 +28,7 @@ def first_admin(request):
     """Shown only while no account exists; the account made here is a superuser."""
     if not first_run():
         return redirect("sign-in")
-    form = FirstAdministratorForm(request.POST or None)
+    form = FirstAdministratorForm(request.POST or None, needs_setup_code=setup_code_required())
     if request.method == "POST" and form.is_valid():
         try:
             user = first_admin_create(username=form.cleaned_data["username"],
@@ -44,8 +45,11 @@ def locked_out(request, original_response=None, credentials=None):
     again, saying so, with 429. The right password is refused too until the time is up."""
     # Unbound (the user name kept): a bound form would try the password again as it shows.
     form = SignInForm(request, initial={"username": request.POST.get("username", "")})
-    return render(request, "accounts/sign_in.html", {
+    response = render(request, "accounts/sign_in.html", {
         "form": form,
         "locked_out": True,
         "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
     }, status=429)
+    # The whole cool-off: the lock ends at most that long after this last failure.
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return response

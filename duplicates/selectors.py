@@ -16,7 +16,13 @@ from django.db.models import Count, Max
 
 from core.errors import Conflict, NotFound
 from duplicates.grouping import Group, groups_from_pairs, keeper_order
-from duplicates.models import DismissedImage, DuplicatePair, HashPair, PixelDigest
+from duplicates.models import (
+    DismissedImage,
+    DuplicateDismissal,
+    DuplicatePair,
+    HashPair,
+    PixelDigest,
+)
 from features.serving import serving_fingerprint
 from gallery.models import Image
 
@@ -128,6 +134,15 @@ def group_images(groups: list[ListedGroup]) -> dict[str, list[Image]]:
     return {group.key: sorted((images[i] for i in group.image_ids if i in images),
                               key=keeper_order)
             for group in groups}
+
+
+def decision_list():
+    """The "not duplicates" decisions, newest first, each with ``image_ids``."""
+    decisions = list(DuplicateDismissal.objects.select_related("decided_by")
+                     .prefetch_related("members").order_by("-decided_at", "-pk"))
+    for decision in decisions:
+        decision.image_ids = sorted(member.image_id for member in decision.members.all())
+    return decisions
 
 
 def group_get(*, key: str, threshold: float) -> ListedGroup:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from accounts import rules
-from core.errors import InvalidInput
+from core.errors import Forbidden, InvalidInput, NotFound
 from duplicates.models import DismissedImage, DuplicateDismissal
 from duplicates.selectors import ListedGroup, duplicate_grouping, group_get, group_images
 from gallery import services as gallery
@@ -61,14 +61,27 @@ def groups_resolve_all(*, threshold: float, by) -> Resolution:
 
 
 def group_dismiss(*, key: str, threshold: float, by) -> DuplicateDismissal:
-    """Remember that the group's images are not duplicates of each other."""
+    """Remember that the group's images are not duplicates of each other: for everyone, so
+    an editor decides only for a group of their own uploads."""
     group = group_get(key=key, threshold=threshold)
+    if not rules.can_dismiss_duplicates(by, Image.objects.filter(pk__in=group.image_ids)):
+        raise Forbidden(
+            "You can mark as not duplicates only groups made entirely of your own uploads; "
+            "this one has originals or others' uploads. Ask an admin.", code="not_your_group")
     with transaction.atomic():
         dismissal = DuplicateDismissal.objects.create(decided_by=by)
         DismissedImage.objects.bulk_create(
             [DismissedImage(dismissal=dismissal, image_id=image) for image in group.image_ids])
     dismissal.image_ids = list(group.image_ids)
     return dismissal
+
+
+def decision_undo(*, decision_id: int) -> None:
+    """Take a "not duplicates" decision back: its group is listed again."""
+    deleted, _ = DuplicateDismissal.objects.filter(pk=decision_id).delete()
+    if not deleted:
+        raise NotFound(f"There is no \"not duplicates\" decision {decision_id}.",
+                       code="unknown_decision")
 
 
 def _delete(resolution: Resolution, images: list[Image], by) -> None:

@@ -41,14 +41,16 @@ def prepare(key: Hashable, read: Callable[[], bytes], extractor: Extractor) -> P
         data = read()
     except FileNotFoundError:
         return Prepared(key, reason="The image file is missing from storage.")
-    except OSError as exc:
-        return Prepared(key, reason=f"The image file cannot be read ({exc}).")
+    except OSError as exc:  # its words (a path, a bucket) go to the log only
+        logger.warning("Image %s cannot be read: %s", key, exc)
+        return Prepared(key, reason="The image file cannot be read from storage.")
     try:
         return Prepared(key, array=extractor.preprocess(data))
     except ImageSimError as exc:
         return Prepared(key, reason=exc.message)
-    except Exception as exc:  # a decoder bug must not stop the others
-        return Prepared(key, reason=f"The image could not be decoded ({exc}).")
+    except Exception:  # a decoder bug must not stop the others
+        logger.exception("Image %s could not be decoded", key)
+        return Prepared(key, reason="The image could not be decoded.")
 
 
 def infer_prepared(prepared: list[Prepared], extractor: Extractor) -> BatchResult:
@@ -69,8 +71,9 @@ def infer_prepared(prepared: list[Prepared], extractor: Extractor) -> BatchResul
     for p in ready:
         try:
             vectors[p.key] = extractor.infer(p.array[None])[0]
-        except Exception as exc:
-            failures[p.key] = f"The model could not process this image ({exc})."
+        except Exception:
+            logger.exception("The model could not process image %s", p.key)
+            failures[p.key] = "The model could not process this image."
     return BatchResult(keys, vectors, failures)
 
 

@@ -3,8 +3,11 @@ folder, or S3 and its kin through django-storages).
 
 A backend that cannot be reached or refuses a write raises ``StorageUnavailable``
 (a 503 saying so), so callers can keep files and rows together; a missing file
-raises ``FileNotFoundError`` as Django's storages do.
+raises ``FileNotFoundError`` as Django's storages do. The backend's own words (absolute
+paths, bucket names) go to the server's log, never to the client.
 """
+
+import logging
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -19,6 +22,10 @@ except ImportError:  # pragma: no cover - a local-only install
     _BACKEND_ERRORS = (OSError,)
 
 
+logger = logging.getLogger(__name__)
+ASK = "Try again later; if it goes on, an administrator finds why in the server's log."
+
+
 class StorageUnavailable(Unavailable):
     code = "storage_unavailable"
 
@@ -28,8 +35,9 @@ def file_save(name: str, data: bytes) -> str:
     try:
         return default_storage.save(name, ContentFile(data))
     except _BACKEND_ERRORS as exc:
-        raise StorageUnavailable(f"The image store refused the file ({_reason(exc)}); "
-                                 "nothing was stored. Try again later.") from exc
+        _log("save", name, exc)
+        raise StorageUnavailable(f"The image store refused the file; nothing was stored. {ASK}") \
+            from exc
 
 
 def file_open(name: str):
@@ -41,8 +49,8 @@ def file_open(name: str):
     except _BACKEND_ERRORS as exc:
         if _is_missing(exc):
             raise FileNotFoundError(name) from exc
-        raise StorageUnavailable(f"The image store cannot be read right now ({_reason(exc)}).") \
-            from exc
+        _log("open", name, exc)
+        raise StorageUnavailable(f"The image store cannot be read right now. {ASK}") from exc
 
 
 def file_read(name: str) -> bytes:
@@ -50,8 +58,9 @@ def file_read(name: str) -> bytes:
         try:
             return handle.read()
         except _BACKEND_ERRORS as exc:
-            raise StorageUnavailable(f"The image store cannot be read right now "
-                                     f"({_reason(exc)}).") from exc
+            _log("read", name, exc)
+            raise StorageUnavailable(f"The image store cannot be read right now. {ASK}") \
+                from exc
 
 
 def file_delete(name: str) -> None:
@@ -61,8 +70,9 @@ def file_delete(name: str) -> None:
     except FileNotFoundError:
         return
     except _BACKEND_ERRORS as exc:
-        raise StorageUnavailable(f"The image store refused to delete {name} "
-                                 f"({_reason(exc)}).") from exc
+        _log("delete", name, exc)
+        raise StorageUnavailable(f"The image store refused to delete {name}; it was kept. {ASK}") \
+            from exc
 
 
 def _is_missing(exc) -> bool:
@@ -70,5 +80,6 @@ def _is_missing(exc) -> bool:
     return response.get("Error", {}).get("Code") in ("404", "NoSuchKey")
 
 
-def _reason(exc) -> str:
-    return str(exc).strip() or type(exc).__name__
+def _log(action: str, name: str, exc: Exception) -> None:
+    logger.warning("The image store could not %s %s: %s", action, name,
+                   str(exc).strip() or type(exc).__name__)

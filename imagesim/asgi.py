@@ -10,11 +10,12 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import get_resolver  # noqa: E402
 
-from accounts.websocket import ApiKeyWebsocketMiddleware  # noqa: E402
+from accounts.setup import setup_code_announce  # noqa: E402
+from accounts.websocket import ApiKeyWebsocketMiddleware, SameOriginValidator  # noqa: E402
+from core.body_size import BodySizeLimit  # noqa: E402
 from features.extractors.warm_up import start_model_warm_up  # noqa: E402
 from features.jobs.embedded import start_embedded_worker  # noqa: E402
 from imagesim.routing import websocket_urlpatterns  # noqa: E402
@@ -24,6 +25,8 @@ from search.warm_up import start_search_warm_up  # noqa: E402
 # it now rather than while the first request waits (about 0.3 s). Django itself loads
 # it on the first request; the middleware it loaded above.
 get_resolver().url_patterns  # noqa: B018
+# On a new install others can reach, the console shows the first administrator's setup code.
+setup_code_announce()
 # Extraction runs in this process unless FEATURE_EMBEDDED_WORKER is off (tests, scale-out).
 start_embedded_worker()
 # Models load as the server starts, not on the first request: search's (with its index,
@@ -34,10 +37,11 @@ if settings.FEATURE_EMBEDDED_WORKER:
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Bodies over the limit are refused as they arrive, before Django reads them.
+        "http": BodySizeLimit(django_asgi_app),
         # The browser's session, or an API key in the handshake's Authorization header;
-        # the consumers check the access rules. The Origin must be one of ALLOWED_HOSTS.
-        "websocket": AllowedHostsOriginValidator(
+        # the consumers check the access rules. The Origin must be the page's own.
+        "websocket": SameOriginValidator(
             AuthMiddlewareStack(ApiKeyWebsocketMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }

@@ -17,13 +17,22 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", "false")
 
-_INSECURE_KEY = "django-insecure-imagesim-development-only"
+_INSECURE_KEY = "django-insecure-imagesim-development-only-never-in-production"
 SECRET_KEY = env_str("SECRET_KEY") or (_INSECURE_KEY if DEBUG else "")
 if not DEBUG and (not SECRET_KEY or SECRET_KEY.startswith("django-insecure")):
     raise ImproperlyConfigured(
         "SECRET_KEY must be set to a long random value when DEBUG is off "
         "(bin/serve makes one for you in var/secret_key)."
     )
+# Django's deployment check asks for at least 50 characters (and 5 different ones).
+if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is too short or too simple ({len(SECRET_KEY)} characters): use at least 50 "
+        "random characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'.")
+
+# Where bin/serve listens (daphne -b): beyond loopback, the first administrator of a new
+# install needs the setup code printed on the console (accounts/setup.py).
+SERVER_HOST = env_str("HOST", "127.0.0.1")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -54,6 +63,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before sessions and authentication: a body over the limit is refused unread (413).
+    "core.body_size.BodySizeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -114,19 +125,18 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Sign-in brute force: after AXES_FAILURE_LIMIT wrong passwords for one account, that
-# account's sign-in is refused (even with the right password) for the cool-off time.
+# Sign-in brute force: after AXES_FAILURE_LIMIT wrong passwords for one account from one
+# address, that account's sign-in from that address is refused (even with the right
+# password) for the cool-off time. Counting the account alone would let anyone anywhere
+# keep an administrator locked out; counting the address alone would let people behind
+# one office address lock each other out.
 AXES_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGN_IN_LOCKOUT_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username"]
-# axes.W006 asks to count addresses too. Accounts are what is locked: people behind one
-# office or home address would lock each other out, and rotating user agents or cookies
-# does not get round a lock on the account.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
-# The proxy's X-Forwarded-For is trusted only behind one (HTTPS=true).
+# The proxy's X-Forwarded-For is trusted only behind one (TRUSTED_PROXIES, below).
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -173,7 +183,10 @@ IMAGESIM_MAX_FILES_PER_UPLOAD = env_int("MAX_FILES_PER_UPLOAD", 100)
 IMAGESIM_THUMBNAIL_SIZE = 200
 IMAGESIM_THUMBNAIL_QUALITY = 75
 # Django refuses request bodies over DATA_UPLOAD_MAX_MEMORY_SIZE only for non-file
-# data; file parts stream to disk above FILE_UPLOAD_MAX_MEMORY_SIZE.
+# data; file parts stream to disk above FILE_UPLOAD_MAX_MEMORY_SIZE. core/body_size.py
+# refuses (413) any body that is not multipart over DATA_UPLOAD_MAX_MEMORY_SIZE, and a
+# multipart one over MAX_UPLOAD_MB x MAX_FILES_PER_UPLOAD, before it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's own default, 2.5 MB
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = IMAGESIM_MAX_FILES_PER_UPLOAD
 
@@ -327,7 +340,13 @@ if HTTPS:
     SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", "true")
     SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", "true")
-    AXES_IPWARE_PROXY_COUNT = 1
+# How many proxies stand in front of the server: only their X-Forwarded-For entries are
+# believed (a client writes any it likes before them). None by default, one behind HTTPS.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 1 if HTTPS else 0)
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXIES must be 0 or more")
+if TRUSTED_PROXIES:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXIES
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 # The API. Every view is checked against the rules in accounts/rules.py; API keys
@@ -345,6 +364,8 @@ REST_FRAMEWORK = {
         "uploads": env_str("RATE_UPLOADS", "600/min"),
         "key_create": env_str("RATE_KEY_CREATE", "20/hour"),
     },
+    # Anonymous visitors are counted by address: X-Forwarded-For only from trusted proxies.
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_PAGINATION_CLASS": "core.pagination.Pagination",
     "PAGE_SIZE": 60,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -6,6 +6,7 @@ from rest_framework.views import APIView
 from accounts import keys, rules
 from accounts.api.serializers import ApiKeySerializer, NewApiKeySerializer
 from accounts.models import ApiKey
+from accounts.permissions import FollowsTheRules, ManagesKeys
 from accounts.throttles import KeyCreateRate
 from core.errors import NotFound
 
@@ -16,6 +17,7 @@ class ApiKeyListCreateApi(generics.ListAPIView):
 
     serializer_class = ApiKeySerializer
     access = {"GET": rules.can_manage_keys, "POST": rules.can_manage_keys}
+    permission_classes = [FollowsTheRules, ManagesKeys]
     throttle_classes = [KeyCreateRate]
     pagination_class = None
 
@@ -35,6 +37,7 @@ class ApiKeyListCreateApi(generics.ListAPIView):
 @extend_schema(tags=["api keys"])
 class ApiKeyDetailApi(APIView):
     access = {"DELETE": rules.can_manage_keys}
+    permission_classes = [FollowsTheRules, ManagesKeys]
 
     @extend_schema(responses={204: None}, summary="Revoke one of your keys, for good")
     def delete(self, request, key_id: str):

@@ -106,5 +106,10 @@ class ResolutionSerializer(serializers.Serializer):
 
 
 class DismissalSerializer(serializers.Serializer):
+    """A "not duplicates" decision."""
+
     id = serializers.IntegerField(source="pk")
     images = serializers.ListField(child=serializers.IntegerField(), source="image_ids")
+    decided_by = serializers.CharField(source="decided_by.username", allow_null=True,
+                                       default=None, help_text="null: the account is gone.")
+    decided_at = serializers.DateTimeField()

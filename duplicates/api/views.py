@@ -93,6 +93,27 @@ class DuplicateGroupDismissApi(APIView):
         return Response(DismissalSerializer(dismissal).data, status=status.HTTP_201_CREATED)
 
 
+class DuplicateDecisionListApi(ListAPIView):
+    """The "not duplicates" decisions, newest first (editors and admins)."""
+
+    serializer_class = DismissalSerializer
+    access = {"GET": rules.can_review_duplicates}
+
+    def get_queryset(self):
+        return selectors.decision_list()
+
+
+class DuplicateDecisionDetailApi(APIView):
+    """Undo a "not duplicates" decision (admins): its group is listed again."""
+
+    access = {"DELETE": rules.can_undo_duplicate_decisions}
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, decision_id: int):
+        services.decision_undo(decision_id=decision_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class DuplicatesResolveAllApi(APIView):
     """Resolve every listed group with the keeper rule."""
 

@@ -48,6 +48,19 @@ NO_WEIGHTS_HELP = (
     "(resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5), or to 'imagenet' on a "
     "machine with internet access, and restart ImageSim."
 )
+# What a client is told: where the weights are, and Keras' or OpenVINO's own words, are for
+# the server's log (the operator's commands print them too).
+NO_WEIGHTS = ("The model weights are not available, so features cannot be made and search by "
+              "upload is off. An administrator finds why in the server's log and sets "
+              "FEATURE_WEIGHTS.")
+_logged_problems: set[str] = set()
+
+
+def _no_weights(problem: str) -> Unavailable:
+    if problem not in _logged_problems:  # once per process, not once per request
+        _logged_problems.add(problem)
+        logger.warning("%s", problem)
+    return Unavailable(NO_WEIGHTS, code="no_weights")
 
 
 def weights_identity(weights: str) -> str:
@@ -120,13 +133,13 @@ class ResNet50Extractor(Extractor):
             raise self._error
         if self.weights != "imagenet" and self._infer is None:
             if problem := self.weights_problem():
-                raise Unavailable(problem, code="no_weights")
+                raise _no_weights(problem)
             return
         self.load()
 
     def _build(self):
         if self.weights != "imagenet" and (problem := self.weights_problem()):
-            raise Unavailable(problem, code="no_weights")
+            raise _no_weights(problem)
         if self.runtime == "openvino":
             maps = self._build_openvino()
         else:
@@ -149,9 +162,8 @@ class ResNet50Extractor(Extractor):
             model = keras.applications.ResNet50(weights=weights, include_top=False,
                                                 input_shape=(self.recipe.size, self.recipe.size, 3))
         except Exception as exc:  # Keras raises many kinds: download, HDF5, shapes.
-            logger.warning("Could not load ResNet50 weights %s: %s", self.weights, exc)
-            raise Unavailable(f"The ResNet50 weights could not be loaded ({exc}). "
-                              + NO_WEIGHTS_HELP, code="no_weights") from None
+            raise _no_weights(f"The ResNet50 weights {self.weights} could not be loaded "
+                              f"({exc}). " + NO_WEIGHTS_HELP) from None
         return fold_batch_norms(model, dtype=dtype)
 
     def _build_openvino(self):

@@ -78,7 +78,7 @@ class ImageAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_original:
+        if obj is not None and (obj.is_original or not rules.can_delete(request.user, obj)):
             return False
         return super().has_delete_permission(request, obj)
 
@@ -94,14 +94,16 @@ class ImageAdmin(admin.ModelAdmin):
         return actions
 
     def delete_model(self, request, obj):
-        services.image_delete(image=obj)
+        services.image_delete(image=obj, by=request.user)
 
     @admin.action(description="Delete selected uploads (originals are skipped)",
                   permissions=["delete"])
     def delete_uploads(self, request, queryset):
         originals = queryset.filter(is_original=True).count()
-        deleted = services.images_delete(images=list(queryset.filter(is_original=False)),
-                                         by=request.user)
+        uploads = list(queryset.filter(is_original=False))
+        mine = [image for image in uploads if rules.can_delete(request.user, image)]
+        others = len(uploads) - len(mine)
+        deleted = services.images_delete(images=mine, by=request.user)
         if deleted:
             self.message_user(request, ngettext("Deleted %d image.", "Deleted %d images.",
                                                 deleted) % deleted, messages.SUCCESS)
@@ -111,5 +113,13 @@ class ImageAdmin(admin.ModelAdmin):
                 ngettext("Skipped %d original image: originals are protected.",
                          "Skipped %d original images: originals are protected.", originals)
                 % originals,
+                messages.WARNING,
+            )
+        if others:
+            self.message_user(
+                request,
+                ngettext("Skipped %d upload of someone else: you can delete only your own.",
+                         "Skipped %d uploads of others: you can delete only your own.", others)
+                % others,
                 messages.WARNING,
             )

@@ -152,3 +152,19 @@ def test_a_viewer_makes_no_keys(make_user):
 
 def test_anonymous_visitors_get_401_for_keys():
     assert APIClient().get(KEYS).status_code == 401
+
+
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_a_key_cannot_list_make_or_revoke_keys(editor, method):
+    own, key = api_key_create(user=editor, name="leaked")
+    path = KEYS if method != "delete" else reverse("api-key-detail", args=[own.prefix])
+
+    response = getattr(bearer(key), method)(path, {"name": "spawn"} if method == "post" else None,
+                                            format="json")
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "detail": "API keys are managed from a signed-in session (the page's \"API keys\"), "
+                  "not with an API key.",
+        "code": "session_required"}
+    assert list(ApiKey.objects.values_list("name", flat=True)) == ["leaked"]

@@ -67,6 +67,97 @@ def test_search_by_upload_past_its_rate_answers_429_with_retry_after(api_client,
     assert by_image.status_code != 429  # searching by a library image is not counted
 
 
+def test_a_region_of_a_library_image_counts_as_a_model_run(api_client, settings):
+    rates(settings, search_upload="2/min")
+    image = library_image((200, 30, 30), name="big.png")
+    region = {"image_id": image.pk, "x": 0, "y": 0, "width": 1, "height": 1}
+
+    answers = [api_client.post("/api/v1/search/", region, format="json") for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert "Retry-After" in answers[2]
+
+
+def test_each_of_several_uploaded_files_counts_as_a_model_run(api_client, settings):
+    rates(settings, search_upload="10/min")
+    library_image((200, 30, 30))
+
+    ten = api_client.post("/api/v1/search/", {"files": [upload(f"{n}.jpg") for n in range(10)]},
+                          format="multipart")
+    one_more = api_client.post("/api/v1/search/", {"file": upload()}, format="multipart")
+
+    assert (ten.status_code, one_more.status_code) == (200, 429)
+    assert 0 < int(one_more["Retry-After"]) <= 60
+
+
+def test_searching_by_library_images_alone_is_not_counted(api_client, settings):
+    rates(settings, search_upload="1/min")
+    first, second = library_image((200, 30, 30)), library_image((30, 200, 30))
+
+    answers = [api_client.post("/api/v1/search/", {"image_id": first.pk}, format="json"),
+               api_client.post("/api/v1/search/", {"image_ids": [first.pk, second.pk]},
+                               format="json"),
+               api_client.post("/api/v1/search/", {"file": upload()}, format="multipart")]
+
+    assert [a.status_code for a in answers] == [200, 200, 200]
+
+
+def anonymous_searches(settings, forwarded_for: list[str]) -> list[int]:
+    settings.ANONYMOUS_ACCESS = "read"
+    rates(settings, search_upload="1/min")
+    library_image((200, 30, 30))
+    return [APIClient().post("/api/v1/search/", {"file": upload()}, format="multipart",
+                             REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=address).status_code
+            for address in forwarded_for]
+
+
+def test_x_forwarded_for_does_not_pick_an_anonymous_clients_rate_bucket(settings):
+    assert settings.REST_FRAMEWORK["NUM_PROXIES"] == 0
+
+    assert anonymous_searches(settings, ["10.0.0.1", "10.0.0.2"]) == [200, 429]
+
+
+def test_behind_a_trusted_proxy_its_forwarded_address_is_the_bucket(settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+
+    assert anonymous_searches(settings, ["10.0.0.1", "10.0.0.2", "6.6.6.6, 10.0.0.2"]) \
+        == [200, 200, 429]
+
+
+def trusted_proxies(**env) -> str:
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("DJANGO_SETTINGS_MODULE", "HTTPS", "TRUSTED_PROXIES")}
+    environment.update({"DJANGO_SETTINGS_MODULE": "imagesim.settings", "SECRET_KEY": "proxies-test-" + "0123456789" * 5,
+                        **env})
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; "
+         "print(settings.REST_FRAMEWORK['NUM_PROXIES'], settings.TRUSTED_PROXIES)"],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60)
+    return (result.stdout + result.stderr).strip().splitlines()[-1]
+
+
+def test_the_number_of_trusted_proxies_comes_from_the_deployment():
+    assert trusted_proxies() == "0 0"
+    assert trusted_proxies(HTTPS="true") == "1 1"
+    assert trusted_proxies(HTTPS="true", TRUSTED_PROXIES="2") == "2 2"
+    assert trusted_proxies(TRUSTED_PROXIES="-1").endswith("TRUSTED_PROXIES must be 0 or more")
+
+
+def test_a_search_is_served_when_the_rate_limit_cache_is_away(api_client, monkeypatch):
+    from accounts.throttles import PostRate
+
+    class Away:
+        def get(self, *args, **kwargs):
+            raise OSError("Connection refused")
+
+    monkeypatch.setattr(PostRate, "cache", Away())
+    library_image((200, 30, 30))
+
+    response = api_client.post("/api/v1/search/", {"file": upload()}, format="multipart")
+
+    assert response.status_code == 200
+
+
 def test_uploads_past_their_rate_answer_429(api_client, settings):
     rates(settings, uploads="1/min")
 

@@ -235,7 +235,8 @@ def test_a_store_that_refuses_a_delete_is_reported_and_keeps_the_image(api_clien
     assert body["deleted"] == [group["keeper"].pk]
     [refused] = body["not_deleted"]
     assert (refused["id"], refused["code"]) == (group["editors"].pk, "storage_unavailable")
-    assert "Access Denied" in refused["detail"]
+    assert refused["detail"].startswith(
+        f"The image store refused to delete images/{group['editors'].filename}; it was kept.")
     assert Image.objects.filter(pk=group["editors"].pk).exists()
 
 
@@ -289,12 +290,79 @@ def test_resolving_deletes_only_what_the_visitor_may_delete(visitor, group, api_
 
 
 @pytest.mark.parametrize("visitor", VISITORS, indirect=True)
-def test_not_duplicates_needs_an_editor_or_admin(visitor, api_client):
+def test_not_duplicates_needs_an_admin_or_an_editor_owning_the_whole_group(visitor, api_client,
+                                                                          group):
     key = listed(api_client)["results"][0]["id"]
     response = visitor.post(f"{URL}{key}/not-duplicates/", {}, format="json")
     assert response.status_code == expect(visitor, anonymous=401, anonymous_read=401,
-                                          viewer=403, editor=201, admin=201)
+                                          viewer=403, editor=403, admin=201)
+    if visitor.kind == "editor":  # the group holds an original and another's upload
+        assert response.json() == {
+            "detail": "You can mark as not duplicates only groups made entirely of your own "
+                      "uploads; this one has originals or others' uploads. Ask an admin.",
+            "code": "not_your_group"}
     assert listed(api_client)["count"] == (0 if response.status_code == 201 else 1)
+
+
+def test_an_editor_marks_a_group_of_their_own_uploads_not_duplicates(api_client, group):
+    editor = group["editor"]
+    base = unit(500)
+    mine = [photo(base, by=editor), photo(near(base, 501), by=editor)]
+    found()
+    client = APIClient()
+    client.force_login(editor)
+    [key] = [g["id"] for g in listed(api_client)["results"] if mine[0].pk in ids(g)]
+
+    response = client.post(f"{URL}{key}/not-duplicates/", {}, format="json")
+
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["images"], body["decided_by"]) == (sorted(m.pk for m in mine), "eddie")
+    assert listed(api_client)["count"] == 1
+
+
+DECISIONS = f"{URL}decisions/"
+
+
+@pytest.mark.parametrize("visitor", VISITORS, indirect=True)
+def test_only_an_admin_undoes_not_duplicates_and_the_group_is_listed_again(visitor, api_client,
+                                                                          group):
+    key = listed(api_client)["results"][0]["id"]
+    decision = api_client.post(f"{URL}{key}/not-duplicates/", {}, format="json").json()
+
+    listing = visitor.get(DECISIONS)
+    undone = visitor.delete(f"{DECISIONS}{decision['id']}/")
+
+    assert listing.status_code == expect(visitor, anonymous=401, anonymous_read=401,
+                                         viewer=403, editor=200, admin=200)
+    if listing.status_code == 200:
+        assert listing.json()["results"] == [decision]
+    assert undone.status_code == expect(visitor, anonymous=401, anonymous_read=401,
+                                        viewer=403, editor=403, admin=204)
+    assert listed(api_client)["count"] == (1 if undone.status_code == 204 else 0)
+
+
+def test_undoing_a_decision_that_is_not_there_answers_404(api_client):
+    response = api_client.delete(f"{DECISIONS}999/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "There is no \"not duplicates\" decision 999.",
+                               "code": "unknown_decision"}
+
+
+def test_an_admin_undoes_not_duplicates_in_the_admin_site(client, api_client, group):
+    from django.urls import reverse
+
+    key = listed(api_client)["results"][0]["id"]
+    decision = api_client.post(f"{URL}{key}/not-duplicates/", {}, format="json").json()
+    changelist = reverse("admin:duplicates_duplicatedismissal_changelist")
+
+    shown = client.get(changelist)
+    client.post(reverse("admin:duplicates_duplicatedismissal_delete", args=[decision["id"]]),
+                {"post": "yes"})
+
+    assert shown.status_code == 200 and f"not duplicates #{decision['id']}" in shown.text
+    assert listed(api_client)["count"] == 1
 
 
 @pytest.mark.parametrize("visitor", VISITORS, indirect=True)

@@ -58,7 +58,7 @@ def test_it_rejects_a_truncated_image():
     assert error.value.code == "corrupt_image"
 
 
-def test_resnet50_without_its_weights_file_says_how_to_provide_them(tmp_path):
+def test_resnet50_without_its_weights_file_says_how_to_provide_them(tmp_path, caplog):
     extractor = ResNet50Extractor(weights=str(tmp_path / "missing.h5"), precision="float32")
 
     with pytest.raises(Unavailable) as error:
@@ -67,8 +67,12 @@ def test_resnet50_without_its_weights_file_says_how_to_provide_them(tmp_path):
         extractor.extract([make_image_bytes()])
 
     assert error.value.status_code == 503
-    assert "FEATURE_WEIGHTS" in error.value.message and ".h5" in error.value.message
+    assert "FEATURE_WEIGHTS" in error.value.message and str(tmp_path) not in error.value.message
     assert on_use.value.message == error.value.message
+    # The operator learns where it looked, once.
+    assert caplog.text.count(f"The ResNet50 weights file {tmp_path / 'missing.h5'} does not "
+                             "exist. Set FEATURE_WEIGHTS to the path of a local ResNet50 "
+                             "weights file") == 1
 
 
 def test_resnet50_fingerprint_names_weights_and_preprocessing_but_not_precision(tmp_path):

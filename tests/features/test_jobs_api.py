@@ -53,7 +53,7 @@ def test_a_job_with_nothing_to_do_is_done_at_once(api_client):
 
 
 def test_without_weights_it_answers_503_saying_how_to_provide_them(api_client, add_image,
-                                                                   monkeypatch, tmp_path):
+                                                                   monkeypatch, tmp_path, caplog):
     add_image()
     missing = ResNet50Extractor(weights=str(tmp_path / "none.h5"), precision="float32")
     monkeypatch.setattr("features.api.views.get_extractor", lambda: missing)
@@ -62,12 +62,14 @@ def test_without_weights_it_answers_503_saying_how_to_provide_them(api_client, a
 
     assert response.status_code == 503
     assert response.json() == {
-        "detail": f"The ResNet50 weights file {tmp_path / 'none.h5'} does not exist. Set "
-                  "FEATURE_WEIGHTS to the path of a local ResNet50 weights file "
-                  "(resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5), or to 'imagenet' on "
-                  "a machine with internet access, and restart ImageSim.",
+        "detail": "The model weights are not available, so features cannot be made and search "
+                  "by upload is off. An administrator finds why in the server's log and sets "
+                  "FEATURE_WEIGHTS.",
         "code": "no_weights",
     }
+    assert str(tmp_path) not in response.text
+    assert f"The ResNet50 weights file {tmp_path / 'none.h5'} does not exist. Set " \
+        "FEATURE_WEIGHTS" in caplog.text
     assert not FeatureJob.objects.exists()
 
 

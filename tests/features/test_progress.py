@@ -25,7 +25,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.both_database
 def communicator(cookie: bytes):
     """A websocket to the progress group, signed in with a session cookie (session_cookie)."""
     return WebsocketCommunicator(application, "/ws/features/",
-                                 headers=[(b"origin", b"http://127.0.0.1"), (b"cookie", cookie)])
+                                 headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"),
+                                          (b"cookie", cookie)])
 
 
 def read_stream(response) -> str:

@@ -83,6 +83,18 @@ def test_a_missing_file_fails_that_image_only(add_image, make_worker, media_root
     assert FeatureFailure.objects.get().reason == "The image file is missing from storage."
 
 
+def test_an_unreadable_file_fails_without_its_path_in_the_reason(caplog):
+    from features.extraction import prepare
+
+    def read():
+        raise PermissionError(13, "Permission denied", "/srv/imagesim/media/images/a.jpg")
+
+    prepared = prepare(7, read, get_extractor())
+
+    assert prepared.reason == "The image file cannot be read from storage."
+    assert "/srv/imagesim/media/images/a.jpg" in caplog.text
+
+
 def test_a_new_job_tries_failed_images_again(add_image, make_worker, media_root):
     image = add_image("flaky.jpg")
     good_bytes = image.file.read()

@@ -169,3 +169,33 @@ def test_images_cannot_be_added_around_the_upload_checks(admin_client):
     response = admin_client.get(reverse("admin:gallery_image_add"))
 
     assert response.status_code == 403
+
+
+def test_staff_without_delete_any_cannot_delete_others_uploads_from_the_page(
+        staff_client, add_image):
+    image = add_image("someone-elses.jpg")
+
+    response = staff_client.post(reverse("admin:gallery_image_delete", args=[image.pk]),
+                                 {"post": "yes"})
+
+    assert response.status_code == 403
+    assert Image.objects.count() == 1
+
+
+def test_the_bulk_delete_skips_others_uploads_for_staff_without_delete_any(
+        staff_client, add_image, django_user_model):
+    from gallery.services import image_create
+    from tests.helpers import make_image_bytes
+
+    curator = django_user_model.objects.get(username="curator")
+    mine = image_create(name="mine.jpg", data=make_image_bytes(color=(1, 2, 3)),
+                        uploaded_by=curator).image
+    theirs = add_image("theirs.jpg")
+
+    response = staff_client.post(CHANGELIST, {
+        "action": "delete_uploads", "_selected_action": [mine.pk, theirs.pk]}, follow=True)
+
+    assert list(Image.objects.all()) == [theirs]
+    messages = [str(m) for m in response.context["messages"]]
+    assert messages == ["Deleted 1 image.",
+                        "Skipped 1 upload of someone else: you can delete only your own."]

@@ -113,8 +113,9 @@ def test_a_store_that_refuses_the_delete_keeps_the_rows_it_could_not_delete(
 
     assert response.status_code == 503
     assert response.json() == {
-        "detail": f"The image store refused to delete images/{second.filename} (Access "
-                  f"Denied). 1 of 2 deleted; still in the library: {second.filename}",
+        "detail": f"The image store refused to delete images/{second.filename}; it was kept. "
+                  "Try again later; if it goes on, an administrator finds why in the server's "
+                  f"log. 1 of 2 deleted; still in the library: {second.filename}",
         "code": "storage_unavailable", "deleted": 1, "not_deleted": [second.filename]}
     assert list(Image.objects.all()) == [second]
     stem = second.filename.rsplit(".", 1)[0]

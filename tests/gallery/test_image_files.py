@@ -63,13 +63,21 @@ def test_it_refuses_to_write(client, add_image):
     assert response.json()["code"] == "method_not_allowed"
 
 
-def test_a_store_that_cannot_be_read_answers_503(client, add_image, monkeypatch):
+def test_a_store_that_cannot_be_read_answers_503_without_its_bucket(client, add_image,
+                                                                     monkeypatch, caplog):
+    from botocore.exceptions import ClientError
+
     from tests.helpers import storage_refuses
 
     image = add_image("a.jpg")
-    storage_refuses(monkeypatch, "open", OSError("Connection refused"))
+    storage_refuses(monkeypatch, "open", ClientError(
+        {"Error": {"Code": "AccessDenied", "Message": "Access Denied",
+                   "BucketName": "secret-bucket-name"}}, "GetObject on secret-bucket-name"))
     response = client.get(f"/images/{image.filename}")
 
     assert response.status_code == 503
-    assert response.json() == {"detail": "The image store cannot be read right now "
-                                         "(Connection refused).", "code": "storage_unavailable"}
+    assert response.json() == {
+        "detail": "The image store cannot be read right now. Try again later; if it goes on, "
+                  "an administrator finds why in the server's log.",
+        "code": "storage_unavailable"}
+    assert "secret-bucket-name" in caplog.text

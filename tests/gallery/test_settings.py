@@ -35,6 +35,33 @@ def test_the_server_starts_with_a_real_secret_key():
     assert "System check identified no issues" in result.stdout
 
 
+def test_a_secret_key_under_50_characters_is_refused_naming_the_variable():
+    result = run_check(DEBUG="false", SECRET_KEY="short-but-not-empty-0123456789")
+
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "django.core.exceptions.ImproperlyConfigured: SECRET_KEY is too short or too simple "
+        "(30 characters): use at least 50 random characters, e.g. python -c 'import secrets; "
+        "print(secrets.token_urlsafe(50))'.")
+
+
+def test_the_made_secret_key_is_readable_by_its_owner_only(tmp_path):
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    script = f"source {ROOT / 'bin' / 'secret-key'} && echo -n $SECRET_KEY"
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+
+    made = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=60)
+    (tmp_path / "var" / "secret_key").chmod(0o644)  # one made readable by all before
+    again = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True,
+                           text=True, timeout=60)
+
+    key_file = tmp_path / "var" / "secret_key"
+    assert len(made.stdout) >= 50 and again.stdout == made.stdout
+    assert made.stdout == key_file.read_text().strip()
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+
 def test_env_bool_refuses_a_value_it_cannot_read(monkeypatch):
     monkeypatch.setenv("DEBUG", "maybe")
     with pytest.raises(ImproperlyConfigured, match="DEBUG must be true or false, not 'maybe'"):

@@ -150,16 +150,21 @@ def test_it_accepts_a_phone_jpeg_with_embedded_pictures(api_client, media_root):
     assert (image["format"], image["width"], image["height"]) == ("JPEG", 80, 60)
 
 
-def test_a_failing_thumbnail_store_leaves_no_file_and_no_row(api_client, media_root, monkeypatch):
-    storage_refuses(monkeypatch, "save", OSError("No space left on device"),
+def test_a_failing_thumbnail_store_leaves_no_file_and_no_row(api_client, media_root, monkeypatch,
+                                                             caplog):
+    storage_refuses(monkeypatch, "save",
+                    OSError(28, "No space left on device", str(media_root / "thumbnails")),
                     when=lambda name: name.startswith("thumbnails/"))
     response = api_client.post(URL, {"file": upload("a.jpg", make_image_bytes())},
                                format="multipart")
 
     assert response.status_code == 503
     assert response.json() == {
-        "detail": "The image store refused the file (No space left on device); nothing was "
-                  "stored. Try again later.", "code": "storage_unavailable"}
+        "detail": "The image store refused the file; nothing was stored. Try again later; if it "
+                  "goes on, an administrator finds why in the server's log.",
+        "code": "storage_unavailable"}
+    assert str(media_root) not in response.text  # the absolute path is for the log
+    assert f"No space left on device: '{media_root / 'thumbnails'}'" in caplog.text
     assert Image.objects.count() == 0
     assert stored_files() == []
 

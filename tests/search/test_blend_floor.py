@@ -33,10 +33,11 @@ def reranking_as_shipped(settings):
 
 @pytest.fixture
 def mixed_library():
-    """Four shoes alike to each other (about 0.8), four shirts likewise, and one unrelated
-    picture whose nearest others (the shirts) are only about 0.5 alike to it."""
+    """Four shoes alike to each other (about 0.8), four shirts likewise and a little alike
+    to the shoes, and one unrelated picture whose nearest others (the shirts) are only
+    about 0.45 alike to it."""
     shoes = [direction((0, 2.0), (1 + n, 1.0)) for n in range(4)]
-    shirts = [direction((5, 2.0), (6 + n, 1.0)) for n in range(4)]
+    shirts = [direction((5, 2.0), (0, 0.5), (6 + n, 1.0)) for n in range(4)]
     unrelated = direction((5, 0.58), (11, 1.0))
     vectors = {"shoe": shoes, "shirt": shirts, "unrelated": [unrelated]}
     images = {kind: [library_image((n, len(kind), 9), with_vector=False) for n in range(len(vs))]
