@@ -7,8 +7,10 @@ class DuplicatesConfig(AppConfig):
     verbose_name = "Duplicates"
 
     def ready(self):
-        # The feature worker compares new vectors for duplicates (a stage).
+        # The feature worker hashes new images and compares new vectors for duplicates
+        # (two stages).
         from duplicates.finding import duplicates_pass
+        from duplicates.hash_finding import hashes_pass, images_newest
         from duplicates.selectors import duplicate_grouping
         from features.jobs.stages import Stage, stage_register
 
@@ -17,4 +19,8 @@ class DuplicatesConfig(AppConfig):
             # next listing finds the default threshold's groups formed.
             duplicate_grouping(threshold=settings.DUPLICATE_THRESHOLD)
 
+        # Images are hashed, and paired by their hashes, first: the default groups formed
+        # once the vectors are compared then hold the hash pairs too.
+        stage_register(Stage("duplicate-hashes", run=lambda work: hashes_pass(),
+                             state=lambda extractor: images_newest()))
         stage_register(Stage("duplicates", run=duplicates_pass, when_idle=form_default_groups))

@@ -306,6 +306,11 @@ DUPLICATE_THRESHOLD = env_float("DUPLICATE_THRESHOLD", 0.85)
 # Pairs the vectors leave in doubt have their thumbnails matched (one found inside the
 # other); a match at least this good makes the pair a copy (above 1: never).
 DUPLICATE_MATCH = env_float("DUPLICATE_MATCH", 0.90)
+# Images whose perceptual hashes (duplicates/hashing.py) are at most this many bits apart
+# (of 64) are copies, whatever their vectors say; -1: never.
+DUPLICATE_HASH_DISTANCE = env_int("DUPLICATE_HASH_DISTANCE", 4)
+if not -1 <= DUPLICATE_HASH_DISTANCE <= 12:
+    raise ImproperlyConfigured("DUPLICATE_HASH_DISTANCE must be a whole number from -1 to 12")
 if not 0.0 < DUPLICATE_FLOOR <= DUPLICATE_THRESHOLD <= 1.0:
     raise ImproperlyConfigured("DUPLICATE_THRESHOLD must be from DUPLICATE_FLOOR to 1, and "
                                "DUPLICATE_FLOOR above 0")
