@@ -7,7 +7,7 @@ import pytest
 
 from core.errors import Unavailable
 from features.extractors.loader import get_extractor
-from features.models import FeatureVector
+from features.models import FeatureTask, FeatureVector
 from gallery.models import Image
 from search import services
 from tests.helpers import add_vector, library_image, make_image_bytes, stored_files, unit
@@ -218,6 +218,34 @@ def test_it_says_when_the_query_image_has_no_features_yet(api_client):
     assert response.status_code == 409
     assert response.json() == {
         "detail": "pending.png has no features yet: generate features, then search again.",
+        "code": "query_has_no_features",
+    }
+
+
+def test_it_says_to_wait_when_the_features_are_being_extracted(api_client):
+    waiting = library_image(RED, with_vector=False, name="waiting.png")
+    FeatureTask.objects.create(image=waiting, extractor="any")
+
+    response = post(api_client, file=upload())
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "No image has features yet: they are being extracted, "
+                  "search again in a moment.",
+        "code": "no_features",
+    }
+
+
+def test_it_says_the_query_image_is_queued_when_its_features_are_on_the_way(api_client):
+    library_image(RED)
+    queued = library_image(GREEN, with_vector=False, name="queued.png")
+    FeatureTask.objects.create(image=queued, extractor="any")
+
+    response = post(api_client, image_id=queued.pk)
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "queued.png is queued for feature extraction: search again in a moment.",
         "code": "query_has_no_features",
     }
 
