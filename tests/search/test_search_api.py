@@ -327,13 +327,14 @@ def test_it_rejects_a_file_that_is_not_a_whole_image(api_client, media_root, dat
     assert stored_files() == files_before
 
 
-def test_it_rejects_an_empty_file(api_client):
+def test_it_rejects_an_empty_file_in_plain_words(api_client):
     library_image(RED)
 
-    response = post(api_client, file=upload(b""))
-
-    assert response.status_code == 400
-    assert response.json() == {"file": ["The submitted file is empty."]}
+    for response in (post(api_client, file=upload(b"")),
+                     post(api_client, files=[upload(b"")]),
+                     api_client.post("/api/search", {"file": upload(b"")}, format="multipart")):
+        assert response.status_code == 400
+        assert response.json()["detail"] == "The file is empty."
 
 
 def test_it_takes_its_options_as_json_too(api_client):
