@@ -277,17 +277,23 @@ def test_it_follows_the_systems_dark_theme(app_server, open_page):
 def test_it_shows_how_to_begin_in_an_empty_library(empty_server, open_page):
     page = open_page(empty_server)
     expect(page.get_by_role("heading", name="Getting started")).to_be_visible()
+    # Uploads get their features by themselves: no step asks to generate them.
+    steps = page.locator("[data-getting-started] .steps li")
+    expect(steps.nth(1)).to_have_text(
+        "Wait a moment. ImageSim computes each new image's feature vector by itself, in the "
+        "background; the Features card shows its progress.")
+    expect(page.locator("[data-getting-started]")).not_to_contain_text("Generate features")
     expect(page.locator("[data-gallery-empty]")).to_have_text(
         "The library is empty: upload a few images to begin.")
     expect(page.locator("[data-features-status]")).to_have_text(
-        "No images yet: upload some, then generate their features.")
+        "No images yet: upload some, and their features follow by themselves.")
     expect(page.get_by_role("button", name="Generate features")).to_be_disabled()
 
     page.get_by_role("button", name="Hide getting started").click()
     expect(page.get_by_role("heading", name="Getting started")).to_be_hidden()
     page.reload()
     expect(page.locator("[data-features-status]")).to_have_text(
-        "No images yet: upload some, then generate their features.")
+        "No images yet: upload some, and their features follow by themselves.")
     expect(page.get_by_role("heading", name="Getting started")).to_be_hidden()
 
 
