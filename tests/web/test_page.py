@@ -1,6 +1,7 @@
 """GET /: the web page, wired to the three apps' APIs through data- attributes."""
 
 import pytest
+from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +40,14 @@ def test_the_label_box_says_that_labels_are_imagenet_classes(client):
 
     assert 'aria-describedby="gallery-label-hint"' in page
     assert "Labels are ImageNet's 1000 classes" in page
+
+
+def test_favicon_ico_leads_anyone_to_the_svg_icon():
+    anonymous = Client()
+
+    response = anonymous.get("/favicon.ico")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/static/web/favicon")
+    assert response["Location"].endswith(".svg")
+
