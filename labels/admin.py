@@ -3,6 +3,7 @@ by label name, and the label rows themselves, read-only."""
 
 from django.contrib import admin
 from django.db.models import Prefetch
+from django.utils.html import format_html
 
 from gallery.models import Image
 from labels.models import ImageLabel
@@ -29,7 +30,11 @@ class ImageLabelsAdmin(ImageAdminBase):
 
     @admin.display(description="Labels")
     def top_labels(self, image):
-        return _labels_text(image)
+        text = _labels_text(image)
+        return format_html('<span class="imagesim-admin-labels" title="{}">{}</span>', text, text)
+
+    class Media:
+        css = {"all": ["labels/admin.css"]}  # no inline styles: the CSP forbids them
 
 
 @admin.register(ImageLabel)
