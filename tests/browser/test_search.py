@@ -4,7 +4,14 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.helpers import drop_files, snap, toast
+from tests.browser.helpers import (
+    PHONE,
+    drop_files,
+    no_horizontal_scroll,
+    snap,
+    toast,
+    wait_for_features,
+)
 from tests.browser.server import ORIGINALS
 
 
@@ -135,3 +142,24 @@ def test_it_pages_the_library_picker_on_its_own_host(app_server, open_page):
     names = page.locator(".picker__item").evaluate_all("nodes => nodes.map(n => n.dataset.name)")
     assert names == ["far-1.jpg", "far-2.jpg", "far-3.jpg", "far-4.jpg"], names
     # (The open_page fixture fails the test had the page asked elsewhere.invalid.)
+
+
+def test_the_search_button_stays_on_a_phone_screen_once_a_query_is_chosen(app_server, open_page):
+    page = open_page(app_server, viewport=PHONE)
+    wait_for_features(page)
+    page.get_by_role("tab", name="Search").click()
+    button = page.locator("[data-search-run]")
+
+    page.locator("[data-search-file]").set_input_files(ORIGINALS / "hat_2.jpg")
+    expect(page.locator("[data-query-name]")).to_have_text("hat_2.jpg")
+    expect(button).to_be_enabled()
+    expect(button).to_be_in_viewport(ratio=1)
+    snap(page, "phone-search-upload-chosen")
+
+    page.get_by_text("Choose from library").click()
+    page.locator('.picker__item[data-name="pants_1.jpg"]').click()
+    expect(page.locator("[data-query-name]")).to_have_text("pants_1.jpg")
+    expect(button).to_be_in_viewport(ratio=1)
+    button.click()
+    expect(page.locator(".result")).to_have_count(6)
+    assert no_horizontal_scroll(page)
