@@ -113,11 +113,16 @@ def test_it_shows_the_servers_reason_when_a_file_is_not_an_image(app_server, ope
     page.locator("[data-upload-input]").set_input_files([fake, good])
 
     expect(toast(page, "warning", "1 image added, 1 refused: “holiday.png” "
-                 "(The file is not an image ImageSim can read.).")).to_be_visible()
-    expect(page.locator('.upload[data-name="holiday.png"]')).to_have_attribute("data-state", "failed")
+                 "(The file is not an image ImageSim can read).")).to_be_visible()
+    refused = page.locator('.upload[data-name="holiday.png"]')
+    expect(refused).to_have_attribute("data-state", "failed")
     # Each file is its own upload: the good one still lands.
     expect(tile(page, "fine.png")).to_be_visible()
     expect(tile(page, "holiday.png")).to_have_count(0)
+    page.get_by_role("button", name="Show details").click()
+    expect(refused.locator(".upload__state")).to_have_text(
+        "Failed: The file is not an image ImageSim can read.")
+    assert no_horizontal_scroll(page)
     snap(page, "upload-error-toast")
 
 

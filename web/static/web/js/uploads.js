@@ -144,9 +144,8 @@ export function initUploads(root, { onUploaded }) {
       }
       onUploaded(result.image);
     } catch (error) {
-      update(row, "failed", "Failed", 1);
+      update(row, "failed", `Failed: ${error.message}`, 1);
       row.title = error.message;
-      row.querySelector(".upload__state").textContent = `Failed: ${error.message}`;
       batch.refused.push({ name: file.name, reason: error.message });
     }
   }
@@ -169,7 +168,7 @@ export function batchOutcome({ total, added, duplicates, refused }) {
   if (added.length) parts.push(`${added.length} ${added.length === 1 ? "image" : "images"} added`);
   if (duplicates.length) parts.push(`${duplicates.length} already in the library`);
   if (refused.length) {
-    const named = refused.slice(0, REFUSALS_NAMED).map((r) => `“${r.name}” (${r.reason})`);
+    const named = refused.slice(0, REFUSALS_NAMED).map((r) => `“${r.name}” (${r.reason.replace(/\.$/, "")})`);
     const more = refused.length - named.length;
     parts.push(`${refused.length} refused: ${named.join("; ")}${more ? `; and ${more} more` : ""}`);
   }
