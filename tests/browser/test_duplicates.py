@@ -190,7 +190,7 @@ def test_a_group_wider_than_the_screen_fades_at_the_side_that_scrolls_on(empty_s
     def fades():
         return images.evaluate("""(node) => {
             const style = getComputedStyle(node);
-            return [style.getPropertyValue("--dup-fade-start"), style.getPropertyValue("--dup-fade-end")];
+            return ["--dup-fade-start", "--dup-fade-end"].map((name) => style.getPropertyValue(name));
         }""")
 
     assert images.evaluate("(node) => node.scrollWidth > node.clientWidth")
