@@ -360,6 +360,8 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 X_FRAME_OPTIONS = "DENY"
+# Django's own page for a refused form has an inline style: ImageSim's page has none.
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # HTTPS=true: ImageSim is served over HTTPS (usually by a proxy that sets

@@ -203,3 +203,36 @@ def test_it_pages_through_many_groups(empty_server, open_page):
     expect(page.get_by_role("button", name="Previous")).to_be_enabled()
     page.get_by_role("button", name="Previous").click()
     expect(page.locator("[data-dup-page]")).to_have_text(f"Page 1 of {pages}")
+
+
+def test_a_group_wider_than_the_screen_fades_at_the_side_that_scrolls_on(empty_server, open_page):
+    page = open_page(empty_server, viewport=PHONE)
+    photo = (ORIGINALS / "hat_3.jpg").read_bytes()
+    upload(page, "hat-big.jpg", photo)
+    upload(page, "hat-medium.jpg", resized(photo, 0.75))
+    upload(page, "hat-small.jpg", resized(photo, 0.5))
+    wait_for_features(page)
+    wait_for_groups(page, 1)
+    page.get_by_role("tab", name="Duplicates").click()
+    images = group(page).locator(".dup-images")
+    expect(images.locator(".dup-image")).to_have_count(3)
+
+    def fades():
+        return images.evaluate("""(node) => {
+            const style = getComputedStyle(node);
+            return ["--dup-fade-start", "--dup-fade-end"].map((name) => style.getPropertyValue(name));
+        }""")
+
+    assert images.evaluate("(node) => node.scrollWidth > node.clientWidth")
+    assert fades() == ["0px", "64px"]  # more to the right
+    images.evaluate("(node) => { node.scrollLeft = node.scrollWidth; }")
+    page.wait_for_function("""() => getComputedStyle(document.querySelector(".dup-images"))
+        .getPropertyValue("--dup-fade-end") === "0px" """)
+    assert fades() == ["64px", "0px"]  # more to the left, none to the right
+
+    # On a desktop the three fit: no fade at all.
+    wide = open_page(empty_server, path="/#duplicates")
+    expect(group(wide).locator(".dup-image")).to_have_count(3)
+    assert wide.locator(".dup-images").evaluate("(node) => node.scrollWidth <= node.clientWidth")
+    assert wide.locator(".dup-images").evaluate(
+        """(node) => getComputedStyle(node).getPropertyValue("--dup-fade-end")""") == "0px"
