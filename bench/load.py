@@ -334,18 +334,23 @@ def main() -> None:
                 asyncio.run(library_read(server))
                 # Warm: the first requests of a process set up what later ones reuse.
                 asyncio.run(load_run(server, accesses[0], clients, min(5.0, args.seconds), photos))
-            rates = {}
+            rates, costs = {}, {}
             for access in accesses:
                 for server in servers:
                     load, cpu = os.getloadavg(), server.cpu_seconds()
                     timings = asyncio.run(load_run(server, access, clients, args.seconds, photos))
+                    cpu = server.cpu_seconds() - cpu
                     rates[server.name, access] = report(server, access, timings, args.seconds,
-                                                        load, server.cpu_seconds() - cpu)
+                                                        load, cpu)
+                    count = sum(len(results) for results in timings.values())
+                    costs[server.name, access] = cpu / max(count, 1) * 1000
             if args.baseline:
                 for access in accesses:
                     ratio = rates["this", access] / max(rates["baseline", access], 1e-9)
                     print(f"{access:<9} this {rates['this', access]:.1f} requests/s against "
-                          f"baseline {rates['baseline', access]:.1f}: {ratio:.2f}x")
+                          f"baseline {rates['baseline', access]:.1f}: {ratio:.2f}x; server CPU "
+                          f"{costs['this', access]:.1f} ms a request against "
+                          f"{costs['baseline', access]:.1f}")
         finally:
             for server in servers:
                 server.stop()
