@@ -4,7 +4,7 @@ cost of each layer shows.
 
     source bin/shared-weights; .venv/bin/python bench/load.py [--clients 50] [--seconds 60]
     .venv/bin/python bench/load.py --quick                      # a short check that it works
-    git archive main | tar -x -C /tmp/base                      # an earlier version...
+    mkdir /tmp/base && git archive main | tar -x -C /tmp/base     # an earlier version...
     .venv/bin/python bench/load.py --baseline /tmp/base         # ...measured in the same run
 
 The server is daphne as users run it (DEBUG off, SQLite, a local media folder, the embedded
