@@ -2,15 +2,14 @@
 
 from functools import wraps
 
-from django.http import FileResponse
-from django.utils.cache import patch_cache_control
-from django.views.decorators.http import condition
+from django.http import FileResponse, HttpResponse
+from django.utils.cache import get_conditional_response, patch_cache_control
 
 from accounts import rules
 from accounts.decorators import rule_required
 from core.errors import json_error
 from gallery.models import Image
-from gallery.storage import StorageUnavailable, file_open
+from gallery.storage import StorageUnavailable, file_open, file_read
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -44,38 +43,43 @@ def cached_for_a_year(view):
     return with_cache_control
 
 
-def _etag(filename: str, *, thumbnail: bool) -> str | None:
-    # The content hash is a strong ETag; an unknown name has none (the view answers 404).
-    sha256 = Image.objects.filter(filename=filename).values_list("sha256", flat=True).first()
-    return f'"{sha256[:32]}{"-thumb" if thumbnail else ""}"' if sha256 else None
-
-
 @files_read_only
 @rule_required(rules.can_view)
 @cached_for_a_year
-@condition(etag_func=lambda request, filename: _etag(filename, thumbnail=False))
 def image_file(request, filename: str):
-    return _serve(filename, thumbnail=False)
+    return _serve(request, filename, thumbnail=False)
 
 
 @files_read_only
 @rule_required(rules.can_view)
 @cached_for_a_year
-@condition(etag_func=lambda request, filename: _etag(filename, thumbnail=True))
 def image_thumbnail(request, filename: str):
-    return _serve(filename, thumbnail=True)
+    return _serve(request, filename, thumbnail=True)
 
 
-def _serve(filename: str, *, thumbnail: bool):
-    image = Image.objects.filter(filename=filename).first()
+def _serve(request, filename: str, *, thumbnail: bool):
+    # One query for the ETag and the file. The content hash is a strong ETag.
+    image = (Image.objects.filter(filename=filename)
+             .only("filename", "file", "thumbnail", "format", "sha256").first())
     if image is None:
         return json_error(f"No image {filename!r} in the library.", code="not_found", status=404)
+    etag = f'"{image.sha256[:32]}{"-thumb" if thumbnail else ""}"'
+    response = get_conditional_response(request, etag=etag) or _file_response(image, thumbnail)
+    if response.status_code in (200, 304):
+        response.headers.setdefault("ETag", etag)
+    return response
+
+
+def _file_response(image: Image, thumbnail: bool):
     stored = image.thumbnail if thumbnail else image.file
     try:
-        handle = file_open(stored.name)
+        if thumbnail:
+            # A few kilobytes: one response body, not a stream (a stream costs the server
+            # a switch to a thread and back for every response under ASGI).
+            return HttpResponse(file_read(stored.name), content_type="image/jpeg")
+        return FileResponse(file_open(stored.name), content_type=image.content_type)
     except StorageUnavailable as exc:
         return json_error(exc.message, code=exc.code, status=503)
     except FileNotFoundError:
-        return json_error(f"The file of {filename!r} is missing from storage.",
+        return json_error(f"The file of {image.filename!r} is missing from storage.",
                           code="file_missing", status=404)
-    return FileResponse(handle, content_type="image/jpeg" if thumbnail else image.content_type)

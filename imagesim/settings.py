@@ -137,6 +137,8 @@ LOGOUT_REDIRECT_URL = "sign-in"
 AUTHENTICATION_BACKENDS = [
     # django-axes refuses a locked-out account before any password is checked.
     "axes.backends.AxesStandaloneBackend",
+    # Reads permissions (never signs in): one query where ModelBackend takes two.
+    "accounts.backends.PermissionsInOneQuery",
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Sign-in brute force: after AXES_FAILURE_LIMIT wrong passwords for one account from one
