@@ -1,6 +1,12 @@
 from django.conf import settings
 from django.db import models
-from rest_framework_api_key.models import AbstractAPIKey
+from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
+
+
+class ApiKeyManager(APIKeyManager):
+    def get_usable_keys(self):
+        # Every request made with a key needs its user too: one query for both.
+        return super().get_usable_keys().select_related("user")
 
 
 class ApiKey(AbstractAPIKey):
@@ -10,6 +16,8 @@ class ApiKey(AbstractAPIKey):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="api_keys")
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiKeyManager()
 
     class Meta(AbstractAPIKey.Meta):
         verbose_name = "API key"

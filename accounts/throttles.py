@@ -6,6 +6,7 @@ search limit counts the model runs a search makes.
 """
 
 import logging
+from collections.abc import Mapping
 
 from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
@@ -81,7 +82,9 @@ class SearchUploadRate(PostRate):
     def cost_of(self, request) -> int:
         uploads = len(request.FILES.getlist("file")) + len(request.FILES.getlist("files"))
         data = request.data
-        region = "image_id" in data and any(name in data for name in REGION_FIELDS)
+        # Any JSON may arrive (null, a list): the view refuses what is not an object.
+        region = (isinstance(data, Mapping) and "image_id" in data
+                  and any(name in data for name in REGION_FIELDS))
         return uploads + (1 if region and not uploads else 0)
 
 

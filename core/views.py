@@ -1,7 +1,9 @@
-"""Error pages: JSON for API and image paths, Django's own pages elsewhere."""
+"""Error pages: JSON for API and image paths, Django's own pages elsewhere (but for a
+refused form, whose Django page has an inline style the Content-Security-Policy blocks)."""
 
 from django.conf import settings
 from django.core.exceptions import TooManyFilesSent
+from django.shortcuts import render
 from django.views import defaults
 
 from core.errors import json_error
@@ -36,3 +38,11 @@ def server_error(request):
         return defaults.server_error(request)
     return json_error("Something went wrong on the server; it has been logged.",
                       code="server_error", status=500)
+
+
+def csrf_failure(request, reason=""):
+    """A form sent with an out-of-date token (e.g. after signing in again in another tab)."""
+    if _wants_json(request):
+        return json_error("The request's CSRF token is missing or out of date: reload the page "
+                          "and try again.", code="csrf_failed", status=403)
+    return render(request, "web/csrf_failure.html", status=403)

@@ -7,14 +7,23 @@ class DuplicatesConfig(AppConfig):
     verbose_name = "Duplicates"
 
     def ready(self):
-        # The feature worker compares new vectors for duplicates (a stage).
+        # The feature worker hashes new images and compares new vectors for duplicates
+        # (two stages).
         from duplicates.finding import duplicates_pass
+        from duplicates.hash_finding import hashes_pass, hashes_trashed, images_newest
         from duplicates.selectors import duplicate_grouping
         from features.jobs.stages import Stage, stage_register
+        from gallery.signals import images_trashing
+
+        images_trashing.connect(hashes_trashed, dispatch_uid="duplicates-forget-trashed")
 
         def form_default_groups(extractor: str) -> None:
             # Off the request path: in the embedded worker (the web process itself) the
             # next listing finds the default threshold's groups formed.
             duplicate_grouping(threshold=settings.DUPLICATE_THRESHOLD)
 
+        # Images are hashed, and paired by their hashes, first: the default groups formed
+        # once the vectors are compared then hold the hash pairs too.
+        stage_register(Stage("duplicate-hashes", run=lambda work: hashes_pass(),
+                             state=lambda extractor: images_newest()))
         stage_register(Stage("duplicates", run=duplicates_pass, when_idle=form_default_groups))

@@ -89,3 +89,45 @@ class DismissedImage(models.Model):
 
     def __str__(self):
         return f"{self.image_id} in {self.dismissal_id}"
+
+
+class ImageHash(models.Model):
+    """An image's perceptual hashes (duplicates/hashing.py), made once from its thumbnail by
+    the feature worker: upright, turned left, turned right and mirrored, each a 64-bit
+    hash stored signed. All null when the thumbnail could not be read (not tried again)."""
+
+    image = models.OneToOneField(Image, on_delete=models.CASCADE, related_name="+")
+    upright = models.BigIntegerField(null=True)
+    turned_left = models.BigIntegerField(null=True)
+    turned_right = models.BigIntegerField(null=True)
+    mirrored = models.BigIntegerField(null=True)
+    # Its neighbours by Hamming distance have been looked for (the hash finder's work).
+    paired = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["paired"], name="hash_unpaired",
+                                condition=models.Q(paired=False))]
+
+    def __str__(self):
+        return f"{self.image_id}: {self.upright}"
+
+
+class HashPair(models.Model):
+    """Two images whose hashes are at most DUPLICATE_HASH_DISTANCE bits apart: copies
+    (``first`` has the lower id). Kept apart from DuplicatePair as it needs no vectors: the hash is the same
+    for every extractor, and a copy is paired before its vector is made."""
+
+    first = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="+")
+    # Bits apart, the least over the later image's four hashes against the other's upright.
+    distance = models.PositiveSmallIntegerField()
+    # What thresholds compare: the share of equal bits (duplicates.hash_finding.hash_score).
+    score = models.FloatField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["first", "second"],
+                                               name="one_hash_pair")]
+        indexes = [models.Index(fields=["-score"], name="hash_pair_by_score")]
+
+    def __str__(self):
+        return f"{self.first_id} ~ {self.second_id} ({self.distance} bits)"

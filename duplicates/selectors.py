@@ -1,20 +1,28 @@
 """Reading duplicate groups: formed from the stored pairs for the threshold asked for.
 
 Forming the groups of a large library takes one read of the pairs at or above the
-threshold and a union-find over them; the result is kept in memory per extractor and
+threshold (vector pairs of the extractor searches use, and hash pairs) and a union-find
+over them; the result is kept in memory per extractor and
 threshold until the pairs, the pixel digests or the "not duplicates" decisions change
 (three aggregate reads tell), so paging through thousands of groups costs a page.
 """
 
 import threading
 from dataclasses import dataclass
+from itertools import chain
 
 from django.conf import settings
 from django.db.models import Count, Max
 
 from core.errors import Conflict, NotFound
 from duplicates.grouping import Group, groups_from_pairs, keeper_order
-from duplicates.models import DismissedImage, DuplicateDismissal, DuplicatePair, PixelDigest
+from duplicates.models import (
+    DismissedImage,
+    DuplicateDismissal,
+    DuplicatePair,
+    HashPair,
+    PixelDigest,
+)
 from features.serving import serving_fingerprint
 from gallery.models import Image
 
@@ -73,14 +81,20 @@ def _state_token(extractor: str) -> tuple:
                                                                         last=Max("id"))
     dismissed = DismissedImage.objects.aggregate(n=Count("id"), last=Max("id"))
     digests = PixelDigest.objects.aggregate(n=Count("image_id"))
-    return (pairs["n"], pairs["last"], dismissed["n"], dismissed["last"], digests["n"])
+    hashed = HashPair.objects.aggregate(n=Count("id"), last=Max("id"))
+    return (pairs["n"], pairs["last"], dismissed["n"], dismissed["last"], digests["n"],
+            hashed["n"], hashed["last"])
 
 
 def _form(extractor: str, threshold: float) -> Grouping:
     pairs = (DuplicatePair.objects.filter(extractor=extractor, score__gte=threshold)
              .values_list("first_image_id", "second_image_id", "score"))
+    # Pairs of close hashes join images whatever their vectors (or before they have one).
+    hashed = (HashPair.objects.filter(score__gte=threshold)
+              .values_list("first_id", "second_id", "score"))
     dismissals = _dismissals()
-    groups = [group for group in groups_from_pairs(pairs.iterator(chunk_size=10_000))
+    groups = [group for group in groups_from_pairs(chain(pairs.iterator(chunk_size=10_000),
+                                                         hashed.iterator(chunk_size=10_000)))
               if not _dismissed(group, dismissals)]
     # Only images of very close pairs have a digest: few, so all of them are read.
     digests = dict(PixelDigest.objects.values_list("image_id", "digest")) if groups else {}

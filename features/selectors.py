@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from features.extractors.loader import get_extractor
-from features.models import FeatureFailure, FeatureJob, FeatureVector
+from features.models import FeatureFailure, FeatureJob, FeatureTask, FeatureVector
 from features.serving import serving_fingerprint
 from gallery.models import Image
 
@@ -87,6 +87,17 @@ def feature_status(*, extractor: str, serving: str | None = None) -> dict:
 def vectors_exist(*, extractor: str) -> bool:
     """Whether any image has a vector from this extractor."""
     return FeatureVector.objects.filter(extractor=extractor).exists()
+
+
+def tasks_exist() -> bool:
+    """Whether any image waits for its vector (features are being extracted)."""
+    return FeatureTask.objects.exists()
+
+
+def images_queued(image_ids) -> set[int]:
+    """Those of these images that wait for their vector."""
+    return set(FeatureTask.objects.filter(image_id__in=image_ids)
+               .values_list("image_id", flat=True))
 
 
 def images_without_vectors(*, extractor: str):

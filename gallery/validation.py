@@ -6,6 +6,7 @@ supported formats and its extension says the same thing as its content.
 
 import hashlib
 import io
+import re
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -93,8 +94,9 @@ def opened_image(data: bytes, *, purpose: str = "upload"):
     """
     try:
         with warnings.catch_warnings():
-            # Pillow warns (rather than fails) on images just over its own bomb limit.
-            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+            # Pillow warns on images over its own bomb limit: check_pixels decides, with
+            # MAX_IMAGE_PIXELS, and says the image's size and the limit.
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
             with PILImage.open(io.BytesIO(data)) as image:
                 if format_of(image) not in EXTENSIONS:
                     raise InvalidInput(
@@ -104,8 +106,13 @@ def opened_image(data: bytes, *, purpose: str = "upload"):
                     )
                 check_pixels(image.width, image.height)
                 yield image
-    except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
-        raise TooLarge("The image has too many pixels to process safely.",
+    except PILImage.DecompressionBombError as exc:
+        # Pillow refuses twice its own limit before it hands out the image's size: its
+        # message names the pixel count.
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
+        raise TooLarge(f"The image has {size}; the limit is "
+                       f"{settings.IMAGESIM_MAX_IMAGE_PIXELS:,} pixels.",
                        code="too_many_pixels") from None
     except UnidentifiedImageError:
         raise InvalidInput("The file is not an image ImageSim can read.",

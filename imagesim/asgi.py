@@ -2,11 +2,16 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imagesim.settings")
 # Django must be set up before anything imports models (the websocket routes do).
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from imagesim.handlers import SyncChainASGIHandler  # noqa: E402
+
+# Django's handler, with the sync middleware chain in one thread hop (imagesim/handlers.py).
+django_asgi_app = SyncChainASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

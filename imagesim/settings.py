@@ -137,6 +137,8 @@ LOGOUT_REDIRECT_URL = "sign-in"
 AUTHENTICATION_BACKENDS = [
     # django-axes refuses a locked-out account before any password is checked.
     "axes.backends.AxesStandaloneBackend",
+    # Reads permissions (never signs in): one query where ModelBackend takes two.
+    "accounts.backends.PermissionsInOneQuery",
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Sign-in brute force: after AXES_FAILURE_LIMIT wrong passwords for one account from one
@@ -310,6 +312,11 @@ DUPLICATE_THRESHOLD = env_float("DUPLICATE_THRESHOLD", 0.85)
 # Pairs the vectors leave in doubt have their thumbnails matched (one found inside the
 # other); a match at least this good makes the pair a copy (above 1: never).
 DUPLICATE_MATCH = env_float("DUPLICATE_MATCH", 0.90)
+# Images whose perceptual hashes (duplicates/hashing.py) are at most this many bits apart
+# (of 64) are copies, whatever their vectors say; -1: never.
+DUPLICATE_HASH_DISTANCE = env_int("DUPLICATE_HASH_DISTANCE", 4)
+if not -1 <= DUPLICATE_HASH_DISTANCE <= 12:
+    raise ImproperlyConfigured("DUPLICATE_HASH_DISTANCE must be a whole number from -1 to 12")
 if not 0.0 < DUPLICATE_FLOOR <= DUPLICATE_THRESHOLD <= 1.0:
     raise ImproperlyConfigured("DUPLICATE_THRESHOLD must be from DUPLICATE_FLOOR to 1, and "
                                "DUPLICATE_FLOOR above 0")
@@ -359,6 +366,8 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 X_FRAME_OPTIONS = "DENY"
+# Django's own page for a refused form has an inline style: ImageSim's page has none.
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # HTTPS=true: ImageSim is served over HTTPS (usually by a proxy that sets

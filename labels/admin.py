@@ -4,6 +4,7 @@ and the label rows themselves, read-only."""
 
 from django.contrib import admin
 from django.db.models import Prefetch
+from django.utils.html import format_html
 
 from gallery.admin import extensions
 from labels.models import ImageLabel
@@ -11,7 +12,8 @@ from labels.models import ImageLabel
 
 @admin.display(description="Labels")
 def top_labels(image) -> str:
-    return ", ".join(f"{label.name} ({label.score:.0%})" for label in image.labels.all()) or "—"
+    text = ", ".join(f"{label.name} ({label.score:.0%})" for label in image.labels.all()) or "—"
+    return format_html('<span class="imagesim-admin-labels" title="{}">{}</span>', text, text)
 
 
 def _with_labels(images):
@@ -21,6 +23,8 @@ def _with_labels(images):
 
 extensions.column_add(extensions.Column(top_labels, prefetch=_with_labels))
 extensions.search_field_add("labels__name")
+# The labels on one line, cut short: rows stay as high as their previews.
+extensions.stylesheet_add("labels/admin.css")
 
 
 @admin.register(ImageLabel)

@@ -17,6 +17,7 @@ import numpy as np
 from core.errors import InvalidInput
 from core.vectors import normalise
 from features.extraction import extract_batches
+from features.fields import STORED
 from search.reranking import Reranking, augment_all, expand, nearest
 from search.similarity import EXCLUDED, scores
 
@@ -86,7 +87,9 @@ def extract_set(extractor, labelled: LabelledSet, *, batch_size: int,
                 skipped.append(name)
         progress(len(batch.keys))
     matrix = np.stack(vectors) if vectors else np.zeros((0, extractor.dim), np.float32)
-    return matrix, labels, skipped
+    # At the precision the library stores them (float16 on SQLite; pgvector's index is
+    # over halfvec), so the figures are those of the library's own searches.
+    return matrix.astype(STORED).astype(np.float32), labels, skipped
 
 
 def evaluate_folder(extractor, labelled: LabelledSet, *, rerankings: list[Reranking],

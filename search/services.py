@@ -22,7 +22,7 @@ from core.errors import Conflict, InvalidInput, Unavailable
 from core.vectors import normalise
 from features.extractors.warm_up import sample_image
 from features.models import FeatureVector
-from features.selectors import vectors_exist
+from features.selectors import images_queued, tasks_exist, vectors_exist
 from features.serving import serving_extractor, serving_row
 from gallery.models import Image
 from gallery.selectors import image_get
@@ -36,6 +36,8 @@ from search.similarity import as_similarity
 
 logger = logging.getLogger(__name__)
 NO_FEATURES = "No image has features yet: generate features first."
+# Uploads are queued for their features as they arrive: then there is nothing to do but wait.
+FEATURES_QUEUED = "No image has features yet: they are being extracted, search again in a moment."
 
 
 @dataclass(frozen=True)
@@ -152,12 +154,17 @@ def _stored_vectors(fingerprint: str, images: list[Image]) -> list[np.ndarray]:
              FeatureVector.objects.filter(image__in=images, extractor=fingerprint)
              .annotate(searchable=searchable_vector())
              .values_list("image_id", "searchable", "vector")}
-    if missing := [image.name for image in images if image.pk not in found]:
-        raise Conflict(
-            ", ".join(missing) + (" has" if len(missing) == 1 else " have")
-            + " no features yet: generate features, then search again.",
-            code="query_has_no_features",
-        )
+    if missing := [image for image in images if image.pk not in found]:
+        queued = images_queued([image.pk for image in missing])
+        waiting = [image.name for image in missing if image.pk not in queued]
+        if waiting:
+            message = (" has" if len(waiting) == 1 else " have") + (
+                " no features yet: generate features, then search again.")
+        else:
+            waiting = [image.name for image in missing]
+            message = (" is" if len(waiting) == 1 else " are") + (
+                " queued for feature extraction: search again in a moment.")
+        raise Conflict(", ".join(waiting) + message, code="query_has_no_features")
     return [found[image.pk] for image in images]
 
 
@@ -217,7 +224,7 @@ def _check_query_file(data: bytes) -> None:
 
 def _require_vectors(fingerprint: str) -> None:
     if not vectors_exist(extractor=fingerprint):
-        raise Conflict(NO_FEATURES, code="no_features")
+        raise Conflict(FEATURES_QUEUED if tasks_exist() else NO_FEATURES, code="no_features")
 
 
 def search_warm_up() -> bool:

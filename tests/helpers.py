@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image as PILImage
+from PIL import ImageDraw
 
 from features.extractors.fake import FakeExtractor
 from features.extractors.loader import get_extractor
@@ -28,6 +29,37 @@ def make_image_bytes(fmt="JPEG", size=(64, 48), color=(200, 30, 30), **save_args
         picture.putpixel((x, 0), (x % 256, 0, 0))
     out = io.BytesIO()
     picture.save(out, fmt, **save_args)
+    return out.getvalue()
+
+
+def photo_bytes(seed: int, size=(480, 360)) -> bytes:
+    """A JPEG with the structure of a photo (shapes of many greys and colours): a
+    perceptual hash tells two of these apart, unlike one-colour images."""
+    rng = np.random.default_rng(seed)
+    picture = PILImage.new("RGB", size, tuple(int(c) for c in rng.integers(0, 256, 3)))
+    draw = ImageDraw.Draw(picture)
+    for _ in range(12):
+        x, y = int(rng.integers(0, size[0])), int(rng.integers(0, size[1]))
+        w = int(rng.integers(size[0] // 8, size[0] // 2))
+        h = int(rng.integers(size[1] // 8, size[1] // 2))
+        shape = draw.ellipse if rng.random() < 0.5 else draw.rectangle
+        shape((x, y, x + w, y + h), fill=tuple(int(c) for c in rng.integers(0, 256, 3)))
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=92)
+    return out.getvalue()
+
+
+def small_copy(data: bytes, *, fraction: float = 1 / 3, quality: int = 30,
+               transpose=None) -> bytes:
+    """A copy a messenger would send: ``fraction`` of the size at strong JPEG compression
+    (optionally turned or mirrored first)."""
+    with PILImage.open(io.BytesIO(data)) as opened:
+        picture = opened.convert("RGB")
+    if transpose is not None:
+        picture = picture.transpose(transpose)
+    picture = picture.resize((round(picture.width * fraction), round(picture.height * fraction)))
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=quality)
     return out.getvalue()
 
 
@@ -253,3 +285,8 @@ def clustered_unit_vectors(n: int, dim: int = 128, *, seed: int = 0) -> np.ndarr
     rows = centres[owners] + rng.gamma(0.6, 1.0, (n, dim)).astype(np.float32) * spread
     rows = rows[rng.permutation(n)]
     return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+# What storing vectors at half precision (SQLite; features/fields.py) leaves of a cosine
+# or a component: tests comparing against vectors they made allow this much.
+STORED_TOLERANCE = 5e-4

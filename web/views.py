@@ -1,12 +1,20 @@
 """The web page: the Gallery, Search and Duplicates tabs over the apps' APIs."""
 
 from django.conf import settings
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.http import require_safe
 
 from accounts import rules
 from accounts.decorators import page_rule_required
 from accounts.roles import role_of
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico where a page names no icon (the admin's): the SVG one.
+    Anyone may have it, as any static file."""
+    return redirect(static("web/favicon.svg"))
 
 
 @require_safe

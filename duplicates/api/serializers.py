@@ -1,4 +1,5 @@
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import MAX_ID, StrictFloatField
@@ -29,18 +30,59 @@ class ResolveSerializer(ThresholdSerializer):
                   "keeper rule's choice (most pixels, then largest file, then oldest).")
 
 
+class PairSerializer(serializers.Serializer):
+    images = serializers.SerializerMethodField(help_text="The two images' ids, lower first.")
+    score = serializers.FloatField(help_text="What the threshold compares: the highest of the "
+                                             "signals that make the pair a copy.")
+    similarity = serializers.FloatField(
+        allow_null=True, help_text="Cosine similarity of the two images' plain vectors; null "
+                                   "while either has no vector.")
+    match = serializers.FloatField(
+        allow_null=True, help_text="How well one thumbnail is found inside the other (-1 to "
+                                   "1); null when the vectors left no doubt or found no pair.")
+    hash_distance = serializers.IntegerField(
+        allow_null=True, help_text="Bits (of 64) by which the perceptual hashes differ, any "
+                                   "quarter turn or mirror allowed; null when not close.")
+    found_by = serializers.SerializerMethodField(
+        help_text="The signals that make the pair a copy at this threshold: similarity, "
+                  "match, hash.")
+
+    def get_images(self, pair) -> list[int]:
+        return [pair.first, pair.second]
+
+    def get_found_by(self, pair) -> list[str]:
+        return pair.found_by(self.context["threshold"])
+
+
 class DuplicateGroupSerializer(serializers.Serializer):
     id = serializers.CharField(source="key", help_text="The group's id for actions.")
     similarity = serializers.FloatField(
-        help_text="Its closest pair's score: the cosine similarity of their vectors, or their "
-                  "pictures' match where that shows one is a copy of the other and is higher.")
+        help_text="Its closest pair's score: the cosine similarity of their vectors, their "
+                  "pictures' match where that shows one is a copy of the other, or the share "
+                  "of equal bits of their perceptual hashes (1 - bits / 64) where those are "
+                  "at most DUPLICATE_HASH_DISTANCE apart; the highest of these.")
     tier = serializers.ChoiceField(choices=["identical", "near-duplicate"],
                                    help_text="identical: the same decoded pixels.")
     size = serializers.SerializerMethodField()
+    found_by = serializers.SerializerMethodField(
+        help_text="Every signal that found one of its pairs: similarity, match, hash.")
+    pairs = serializers.SerializerMethodField(
+        help_text="The pairs that join its images at this threshold, closest first, each "
+                  "with its signals.")
     images = serializers.SerializerMethodField()
 
     def get_size(self, group) -> int:
         return len(group.image_ids)
+
+    def get_found_by(self, group) -> list[str]:
+        signals = {signal for pair in self.context["pairs"][group.key]
+                   for signal in pair.found_by(self.context["threshold"])}
+        return [signal for signal in ("similarity", "match", "hash") if signal in signals]
+
+    @extend_schema_field(PairSerializer(many=True))
+    def get_pairs(self, group):
+        return PairSerializer(self.context["pairs"][group.key], many=True,
+                              context=self.context).data
 
     def get_images(self, group) -> list:
         images = self.context["images"][group.key]

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from accounts import rules
 from core.pagination import Pagination
 from duplicates import selectors, services
+from duplicates.pair_signals import group_pairs
 from duplicates.api.serializers import (
     DismissalSerializer,
     DuplicateGroupSerializer,
@@ -56,7 +57,10 @@ class DuplicateGroupListApi(ListAPIView):
         groups = selectors.duplicate_grouping(threshold=threshold).groups
         self.paginator.threshold = threshold
         page = self.paginate_queryset(groups)
-        context = {**self.get_serializer_context(), "images": selectors.group_images(page)}
+        pairs = group_pairs(page, extractor=selectors.duplicates_extractor(),
+                            threshold=threshold)
+        context = {**self.get_serializer_context(), "images": selectors.group_images(page),
+                   "pairs": pairs, "threshold": threshold}
         return self.get_paginated_response(
             DuplicateGroupSerializer(page, many=True, context=context).data)
 

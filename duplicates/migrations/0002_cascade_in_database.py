@@ -12,10 +12,14 @@ TARGETS = ["features_featurevector", "gallery_image"]
 
 
 def cascade(apps, schema_editor):
+    cascade_tables(schema_editor, TABLES)
+
+
+def cascade_tables(schema_editor, tables: list[str]) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
     with schema_editor.connection.cursor() as cursor:
-        for table in TABLES:
+        for table in tables:
             cursor.execute(
                 """
                 SELECT con.conname, pg_get_constraintdef(con.oid) FROM pg_constraint con

@@ -1,6 +1,7 @@
 """The library in the admin: images with previews, filters, search and a delete that
 spares originals. Later stages add to it through gallery/admin/extensions.py."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.utils.html import format_html
@@ -42,6 +43,10 @@ class ImageAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["gallery/admin.css"]}  # no inline styles: the CSP forbids them
+
+    @property
+    def media(self):
+        return super().media + forms.Media(css={"all": extensions.stylesheets})
 
     # What the later stages added (gallery/admin/extensions.py), read on each request.
 

@@ -34,6 +34,7 @@ columns: dict[str, Column] = {}
 list_filters: dict[str, type[admin.SimpleListFilter]] = {}
 search_fields: list[str] = []  # lookups the admin search also looks in
 actions: dict[str, Action] = {}
+stylesheets: list[str] = []  # static paths the image admin's pages link (no inline styles)
 
 
 def column_add(column: Column) -> None:
@@ -51,3 +52,8 @@ def search_field_add(lookup: str) -> None:
 
 def action_add(action: Action) -> None:
     actions[action.function.__name__] = action
+
+
+def stylesheet_add(path: str) -> None:
+    if path not in stylesheets:
+        stylesheets.append(path)

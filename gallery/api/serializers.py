@@ -7,8 +7,9 @@ from gallery.models import Image
 
 
 class ImageSerializer(serializers.ModelSerializer):
-    url = serializers.CharField(source="get_absolute_url", read_only=True)
-    thumbnail_url = serializers.CharField(source="get_thumbnail_url", read_only=True)
+    # Method fields: DRF inspects the signature of a method named as a source, per image.
+    url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
     uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True,
                                                allow_null=True,
                                                help_text="Who uploaded it (null: shipped or "
@@ -30,9 +31,19 @@ class ImageSerializer(serializers.ModelSerializer):
         fields.update({extra.name: extra.make() for extra in extensions.image_fields.values()})
         return fields
 
+    def get_url(self, image: Image) -> str:
+        return image.get_absolute_url()
+
+    def get_thumbnail_url(self, image: Image) -> str:
+        return image.get_thumbnail_url()
+
     def get_can_delete(self, image: Image) -> bool:
         request = self.context.get("request")
-        return bool(request and not image.is_original and rules.can_delete(request.user, image))
+        if not request or image.is_original:
+            return False
+        if getattr(self, "_can_delete", None) is None:  # once per page: one serializer
+            self._can_delete = rules.delete_check(request.user)
+        return self._can_delete(image)
 
 
 class UploadResultSerializer(serializers.Serializer):

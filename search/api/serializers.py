@@ -10,7 +10,9 @@ REGION_FIELDS = ("x", "y", "width", "height")
 
 
 class SearchRequestSerializer(serializers.Serializer):
-    file = serializers.FileField(required=False, help_text="A query image (never stored).")
+    # An empty file is let through for the search to refuse in words of its own.
+    file = serializers.FileField(required=False, allow_empty_file=True,
+                                 help_text="A query image (never stored).")
     image_id = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_ID,
         help_text="A library image to use as the query."
@@ -28,7 +30,8 @@ class SearchRequestSerializer(serializers.Serializer):
         help_text="Leave out results less similar than this (0 to 1).",
     )
     files = serializers.ListField(
-        child=serializers.FileField(), required=False, max_length=MAX_QUERY_IMAGES,
+        child=serializers.FileField(allow_empty_file=True), required=False,
+        max_length=MAX_QUERY_IMAGES,
         help_text="Several query images (never stored), alone or with image_ids: the search "
                   "finds what they have in common.",
     )
@@ -138,7 +141,7 @@ class SearchResponseSerializer(serializers.Serializer):
 
 
 class LegacySearchRequestSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="The query image (never stored).")
+    file = serializers.FileField(allow_empty_file=True, help_text="The query image (never stored).")
 
 
 class LegacySearchMatchSerializer(serializers.Serializer):

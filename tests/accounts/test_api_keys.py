@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from accounts.keys import api_key_create
+from accounts.keys import api_key_create, key_user
 from accounts.models import ApiKey
 from gallery.models import Image
 from tests.helpers import make_image_bytes
@@ -69,6 +69,14 @@ def test_a_key_acts_as_its_user_without_a_csrf_token(editor):
     assert response.status_code == 201
     assert Image.objects.get().uploaded_by == editor
     assert ApiKey.objects.get().last_used_at is not None
+
+
+def test_a_used_key_and_its_user_are_read_in_one_query(editor, django_assert_num_queries):
+    _, key = api_key_create(user=editor, name="script")
+    key_user(key)  # notes the use: the next minute's requests write nothing
+
+    with django_assert_num_queries(1):
+        assert key_user(key).username == "ed"
 
 
 def test_a_key_reads_image_files_too(editor, add_image):

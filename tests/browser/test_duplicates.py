@@ -1,6 +1,6 @@
 """The Duplicates tab in Chromium: a photo and a resized copy of it listed as one group, one kept
-and the other deleted from the page; viewers see the groups without any way to act on them; a
-stale group, "not duplicates", resolve all's confirmation and the threshold on a phone."""
+and the other deleted from the page; a small turned copy found by its perceptual hash, the page
+saying so; viewers see the groups without any way to act on them; a stale group, "not duplicates", resolve all's confirmation and the threshold on a phone."""
 
 import io
 import time
@@ -135,6 +135,36 @@ def test_a_photo_and_its_resized_copy_are_a_group_the_user_resolves(empty_server
     expect(tile(page, "dress-big.jpg")).to_be_visible()
 
 
+def messenger_copy(data: bytes) -> bytes:
+    """A third of the size at JPEG quality 30, turned a quarter (no EXIF orientation)."""
+    picture = PILImage.open(io.BytesIO(data)).convert("RGB").transpose(PILImage.Transpose.ROTATE_90)
+    picture = picture.resize((picture.width // 3, picture.height // 3))
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=30)
+    return out.getvalue()
+
+
+def test_each_group_shows_which_signal_found_it(empty_server, open_page):
+    page = open_page(empty_server)
+    photo = (ORIGINALS / "dress_1.jpg").read_bytes()
+    upload(page, "dress.jpg", photo)
+    upload(page, "dress-from-a-chat.jpg", messenger_copy(photo))
+    wait_for_features(page)
+    [pair] = wait_for_groups(page, 1)["results"][0]["pairs"]
+    assert "hash" in pair["found_by"], pair
+
+    page.get_by_role("tab", name="Duplicates").click()
+    card = group(page)
+    expect(card).to_have_count(1)
+    expect(card.locator(".dup-signals__summary")).to_contain_text("Perceptual hash")
+    card.locator(".dup-signals__summary").click()
+    bits = pair["hash_distance"]
+    expect(card.locator(".dup-pair__names")).to_have_text("dress.jpg and dress-from-a-chat.jpg")
+    expect(card.locator(".dup-pair__found")).to_contain_text(
+        f"hash {bits} {'bit' if bits == 1 else 'bits'} apart")
+    assert no_horizontal_scroll(page)
+
+
 def test_not_duplicates_and_the_threshold_on_a_phone(empty_server, open_page):
     page = open_page(empty_server, viewport=PHONE)
     photo = (ORIGINALS / "dress_2.jpg").read_bytes()
@@ -211,3 +241,36 @@ def test_it_pages_through_many_groups(empty_server, open_page):
     expect(page.get_by_role("button", name="Previous")).to_be_enabled()
     page.get_by_role("button", name="Previous").click()
     expect(page.locator("[data-dup-page]")).to_have_text(f"Page 1 of {pages}")
+
+
+def test_a_group_wider_than_the_screen_fades_at_the_side_that_scrolls_on(empty_server, open_page):
+    page = open_page(empty_server, viewport=PHONE)
+    photo = (ORIGINALS / "hat_3.jpg").read_bytes()
+    upload(page, "hat-big.jpg", photo)
+    upload(page, "hat-medium.jpg", resized(photo, 0.75))
+    upload(page, "hat-small.jpg", resized(photo, 0.5))
+    wait_for_features(page)
+    wait_for_groups(page, 1)
+    page.get_by_role("tab", name="Duplicates").click()
+    images = group(page).locator(".dup-images")
+    expect(images.locator(".dup-image")).to_have_count(3)
+
+    def fades():
+        return images.evaluate("""(node) => {
+            const style = getComputedStyle(node);
+            return ["--dup-fade-start", "--dup-fade-end"].map((name) => style.getPropertyValue(name));
+        }""")
+
+    assert images.evaluate("(node) => node.scrollWidth > node.clientWidth")
+    assert fades() == ["0px", "64px"]  # more to the right
+    images.evaluate("(node) => { node.scrollLeft = node.scrollWidth; }")
+    page.wait_for_function("""() => getComputedStyle(document.querySelector(".dup-images"))
+        .getPropertyValue("--dup-fade-end") === "0px" """)
+    assert fades() == ["64px", "0px"]  # more to the left, none to the right
+
+    # On a desktop the three fit: no fade at all.
+    wide = open_page(empty_server, path="/#duplicates")
+    expect(group(wide).locator(".dup-image")).to_have_count(3)
+    assert wide.locator(".dup-images").evaluate("(node) => node.scrollWidth <= node.clientWidth")
+    assert wide.locator(".dup-images").evaluate(
+        """(node) => getComputedStyle(node).getPropertyValue("--dup-fade-end")""") == "0px"

@@ -80,8 +80,9 @@ def test_it_shows_a_running_job_found_after_a_reload(app_server, open_page):
     expect(page.locator("[data-features-counts]")).to_have_text("81 / 200 images, 1 failed")
     expect(page.locator("[data-features-rate]")).to_have_text("12.5 images/s")
     expect(page.locator("[data-features-eta]")).to_have_text("ETA 10 s")
+    # The status line says what the bar says, from the job's numbers.
     expect(page.locator("[data-features-status]")).to_have_text(
-        "129 of 250 images have features; 120 pending.")
+        "Extracting features: 81 of 200 images done, 1 failed.")
     expect(page.get_by_role("button", name="Generating…")).to_be_disabled()
     page.get_by_text("1 image failed").click()
     expect(page.locator("[data-features-failures-list] li")).to_have_text(

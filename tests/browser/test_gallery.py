@@ -45,20 +45,52 @@ def test_it_shows_originals_with_a_badge_and_no_way_to_delete_them(app_server, o
         "Original images are protected and cannot be deleted: t-shirt_5.jpg")
 
 
-def test_it_uploads_several_picked_files_and_shows_each_one(app_server, open_page, tmp_path):
+def test_it_uploads_several_picked_files_and_sums_them_up_in_one_toast(
+        app_server, open_page, tmp_path):
     page = open_page(app_server)
     before = api_images(page)["count"]
     files = image_files(tmp_path, ["red-sofa.png", "blue-chair.jpg", "green-lamp.gif"])
 
     page.locator("[data-upload-input]").set_input_files(files)
 
+    expect(toast(page, "success", "3 images added.")).to_have_count(1)
+    expect(page.locator(".toast")).to_have_count(1)
     for name in ("red-sofa.png", "blue-chair.jpg", "green-lamp.gif"):
-        expect(toast(page, "success", f"“{name}” was added to the library.")).to_be_visible()
         expect(tile(page, name)).to_be_visible()
         expect(tile(page, name).locator("img")).to_have_attribute(
             "src", re.compile(r"^/images/thumb/"))
         expect(tile(page, name).locator(".tile__delete")).to_have_count(1)
     expect(page.locator("[data-gallery-count]")).to_have_text(f"{before + 3} images")
+
+
+def test_it_folds_the_finished_uploads_into_a_summary_line(app_server, open_page, tmp_path):
+    page = open_page(app_server)
+    names = [f"fold-{n:02d}.png" for n in range(8)]
+    files = image_files(tmp_path, names)
+    # One of them is in the library already: its copy is a duplicate.
+    page.locator("[data-upload-input]").set_input_files(files[0])
+    expect(toast(page, "success", "“fold-00.png” was added to the library.")).to_be_visible()
+
+    page.locator("[data-upload-input]").set_input_files(files)
+
+    summary = page.locator("[data-upload-summary]")
+    expect(summary).to_have_text("7 images added, 1 already in the library.")
+    expect(toast(page, "success", "7 images added, 1 already in the library.")).to_be_visible()
+    list_ = page.locator("[data-upload-list]")
+    expect(list_).to_be_hidden()
+    # The library starts right below the upload card: the eight rows take no room.
+    card_bottom = page.locator(".upload-card").bounding_box()
+    dropzone = page.locator("[data-dropzone=gallery]").bounding_box()
+    assert card_bottom["y"] + card_bottom["height"] < dropzone["y"] + dropzone["height"] + 80
+    snap(page, "uploads-folded")
+
+    page.get_by_role("button", name="Show details").click()
+    expect(list_).to_be_visible()
+    expect(list_.locator(".upload")).to_have_count(8)
+    expect(list_.locator('.upload[data-name="fold-00.png"] .upload__state')).to_have_text(
+        "Already in the library as “fold-00.png”")
+    page.get_by_role("button", name="Hide details").click()
+    expect(list_).to_be_hidden()
 
 
 def test_it_uploads_files_dropped_on_the_upload_area(app_server, open_page, tmp_path):
@@ -67,8 +99,7 @@ def test_it_uploads_files_dropped_on_the_upload_area(app_server, open_page, tmp_
 
     drop_files(page, "[data-dropzone=gallery]", files)
 
-    expect(toast(page, "success", "“dropped-1.png” was added to the library.")).to_be_visible()
-    expect(toast(page, "success", "“dropped-2.png” was added to the library.")).to_be_visible()
+    expect(toast(page, "success", "2 images added.")).to_be_visible()
     expect(tile(page, "dropped-1.png")).to_be_visible()
     expect(tile(page, "dropped-2.png")).to_be_visible()
 
@@ -81,12 +112,17 @@ def test_it_shows_the_servers_reason_when_a_file_is_not_an_image(app_server, ope
 
     page.locator("[data-upload-input]").set_input_files([fake, good])
 
-    expect(toast(page, "error", "“holiday.png” was not uploaded: "
-                 "The file is not an image ImageSim can read.")).to_be_visible()
-    expect(page.locator('.upload[data-name="holiday.png"]')).to_have_attribute("data-state", "failed")
+    expect(toast(page, "warning", "1 image added, 1 refused: “holiday.png” "
+                 "(The file is not an image ImageSim can read).")).to_be_visible()
+    refused = page.locator('.upload[data-name="holiday.png"]')
+    expect(refused).to_have_attribute("data-state", "failed")
     # Each file is its own upload: the good one still lands.
     expect(tile(page, "fine.png")).to_be_visible()
     expect(tile(page, "holiday.png")).to_have_count(0)
+    page.get_by_role("button", name="Show details").click()
+    expect(refused.locator(".upload__state")).to_have_text(
+        "Failed: The file is not an image ImageSim can read.")
+    assert no_horizontal_scroll(page)
     snap(page, "upload-error-toast")
 
 
@@ -273,17 +309,23 @@ def test_it_follows_the_systems_dark_theme(app_server, open_page):
 def test_it_shows_how_to_begin_in_an_empty_library(empty_server, open_page):
     page = open_page(empty_server)
     expect(page.get_by_role("heading", name="Getting started")).to_be_visible()
+    # Uploads get their features by themselves: no step asks to generate them.
+    steps = page.locator("[data-getting-started] .steps li")
+    expect(steps.nth(1)).to_have_text(
+        "Wait a moment. ImageSim computes each new image's feature vector by itself, in the "
+        "background; the Features card shows its progress.")
+    expect(page.locator("[data-getting-started]")).not_to_contain_text("Generate features")
     expect(page.locator("[data-gallery-empty]")).to_have_text(
         "The library is empty: upload a few images to begin.")
     expect(page.locator("[data-features-status]")).to_have_text(
-        "No images yet: upload some, then generate their features.")
+        "No images yet: upload some, and their features follow by themselves.")
     expect(page.get_by_role("button", name="Generate features")).to_be_disabled()
 
     page.get_by_role("button", name="Hide getting started").click()
     expect(page.get_by_role("heading", name="Getting started")).to_be_hidden()
     page.reload()
     expect(page.locator("[data-features-status]")).to_have_text(
-        "No images yet: upload some, then generate their features.")
+        "No images yet: upload some, and their features follow by themselves.")
     expect(page.get_by_role("heading", name="Getting started")).to_be_hidden()
 
 

@@ -116,3 +116,20 @@ def test_the_viewer_shows_an_image_labels_and_a_label_finds_the_others(labelled_
     expect(page.get_by_label("Find by label")).to_have_value("sandal")
     expect(page.locator("[data-gallery-count]")).to_have_text(matching(expected))
     assert shown(page) == expected
+
+
+def test_the_admins_image_list_keeps_each_row_one_line_high(labelled_server, open_page):
+    labelled_page(labelled_server, open_page).close()
+    page = open_page(labelled_server, path="/admin/gallery/image/", ready=False,
+                     viewport={"width": 1024, "height": 800})
+    cells = page.locator("#result_list td.field-top_labels")
+    expect(cells.first).to_contain_text("%")
+    # The preview sets the height (48 px and the padding): the labels stay on one line,
+    # cut short, with all of them in the cell's tooltip.
+    heights = page.locator("#result_list tbody tr").evaluate_all(
+        "rows => rows.map((row) => row.getBoundingClientRect().height)")
+    assert max(heights) < 75, heights
+    first = cells.first.locator("[title]")
+    assert first.get_attribute("title") == first.inner_text()
+    assert first.evaluate("(node) => getComputedStyle(node).textOverflow") == "ellipsis"
+    snap(page, "admin-image-list-labels")

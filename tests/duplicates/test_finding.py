@@ -14,7 +14,7 @@ from features.extractors.loader import get_extractor
 from features.jobs.worker import Worker
 from features.models import FeatureVector
 from gallery.services import image_create, images_delete
-from tests.helpers import fingerprint, library_image, run_stage, unit
+from tests.helpers import STORED_TOLERANCE, fingerprint, library_image, run_stage, unit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -59,7 +59,7 @@ def assert_equals_from_scratch():
     stored, expected = stored_pairs(), pairs_from_scratch()
     assert sorted(stored) == sorted(expected)
     assert [stored[pair] for pair in sorted(stored)] == pytest.approx(
-        [expected[pair] for pair in sorted(stored)], abs=1e-5)
+        [expected[pair] for pair in sorted(stored)], abs=STORED_TOLERANCE)
 
 
 def test_adds_and_deletes_leave_the_pairs_a_comparison_from_scratch_gives():
@@ -102,7 +102,7 @@ def test_groups_are_transitive_and_follow_the_threshold():
 
     grouped = duplicate_grouping(threshold=0.90).groups
     assert [(g.image_ids, g.similarity) for g in grouped] == [
-        ((images[0].pk, images[1].pk, images[2].pk), pytest.approx(max(ab, bc), abs=1e-5))]
+        ((images[0].pk, images[1].pk, images[2].pk), pytest.approx(max(ab, bc), abs=STORED_TOLERANCE))]
     assert duplicate_grouping(threshold=round(max(ab, bc), 4) + 0.0001).groups == []
     assert [g.image_ids for g in duplicate_grouping(threshold=min(ab, bc) + 0.0001).groups] == [
         tuple(sorted((images[0].pk, images[1].pk) if ab > bc else (images[1].pk, images[2].pk)))]

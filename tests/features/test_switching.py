@@ -8,7 +8,14 @@ import pytest
 
 from features.extractors.loader import get_extractor
 from features.models import FeatureVector, ServingExtractor
-from tests.helpers import add_vector, library_image, make_image_bytes, replace_stored, unit
+from tests.helpers import (
+    STORED_TOLERANCE,
+    add_vector,
+    library_image,
+    make_image_bytes,
+    replace_stored,
+    unit,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -36,7 +43,7 @@ def cosine_ranking(query, images, extractor, exclude=None):
     rows = FeatureVector.objects.filter(extractor=extractor)
     vectors = {row.image_id: row.vector for row in rows}
     scored = sorted((-float(vectors[i.pk] @ query), i.pk) for i in images if i.pk != exclude)
-    return [(pk, pytest.approx(-score, abs=2e-5)) for score, pk in scored[:6] if score < 0]
+    return [(pk, pytest.approx(-score, abs=STORED_TOLERANCE)) for score, pk in scored[:6] if score < 0]
 
 
 def positive(answer):

@@ -12,7 +12,13 @@ from features.jobs import services
 from features.jobs.worker import MAX_ATTEMPTS, batch_claim, batch_release, claims_release_dead_local
 from features.models import FeatureFailure, FeatureJob, FeatureTask, FeatureVector
 from gallery.models import Image
-from tests.helpers import RecordingExtractor, make_image_bytes, remove_stored, replace_stored
+from tests.helpers import (
+    STORED_TOLERANCE,
+    RecordingExtractor,
+    make_image_bytes,
+    remove_stored,
+    replace_stored,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -50,7 +56,7 @@ def test_its_vectors_are_the_extractors_vectors(add_image, make_worker, fingerpr
 
     stored = FeatureVector.objects.get(image=image, extractor=fingerprint)
     assert stored.dim == get_extractor().dim
-    assert np.allclose(stored.vector, get_extractor().extract([data])[0])
+    assert np.allclose(stored.vector, get_extractor().extract([data])[0], atol=STORED_TOLERANCE)
 
 
 def test_a_corrupt_image_fails_with_its_reason_and_the_job_goes_on(add_image, make_worker,

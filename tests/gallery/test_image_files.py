@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 
 def body(response) -> bytes:
-    return b"".join(response.streaming_content)
+    return b"".join(response.streaming_content) if response.streaming else response.content
 
 
 def test_it_serves_the_full_image_with_cache_headers(client, add_image):
@@ -44,6 +44,17 @@ def test_it_answers_not_modified_for_a_known_etag(client, add_image):
 
     assert response.status_code == 304
     assert response["ETag"] == etag
+
+
+def test_a_thumbnail_answers_not_modified_for_its_own_etag(client, add_image):
+    image = add_image("a.jpg")
+    etag = client.get(f"/images/thumb/{image.filename}")["ETag"]
+
+    response = client.get(f"/images/thumb/{image.filename}", HTTP_IF_NONE_MATCH=etag)
+
+    assert etag == f'"{image.sha256[:32]}-thumb"'
+    assert response.status_code == 304
+    assert client.get(f"/images/{image.filename}", HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
 def test_it_answers_404_as_json_for_an_unknown_file(client):

@@ -14,7 +14,13 @@ from django.core.management import CommandError, call_command
 from features.extractors.loader import get_extractor
 from features.models import FeatureTask, FeatureVector
 from gallery.models import Image
-from tests.helpers import distinct_colour, make_image_bytes, stored_files, unit
+from tests.helpers import (
+    STORED_TOLERANCE,
+    distinct_colour,
+    make_image_bytes,
+    stored_files,
+    unit,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.both_databases]
 COUNT = 53  # three more than the original app's 50 originals
@@ -104,7 +110,7 @@ def test_agreeing_vectors_are_reused_and_nothing_is_queued(tmp_path, reuse_prese
     # Stored as ImageSim stores vectors: unit length, equal to a fresh extraction.
     image = Image.objects.get(filename="7.jpg")
     stored = FeatureVector.objects.get(image=image).vector
-    assert np.allclose(stored, reuse_preset.extract([photo(7)])[0], atol=1e-6)
+    assert np.allclose(stored, reuse_preset.extract([photo(7)])[0], atol=STORED_TOLERANCE)
 
 
 def test_the_first_50_sorted_images_become_originals_under_their_own_names(tmp_path, reuse_preset):

@@ -12,7 +12,15 @@ from features.models import FeatureVector
 from gallery.services import images_delete
 from search.models import NeighbourLink
 from search.reranking import augment_all
-from tests.helpers import add_vector, fingerprint, library_image, make_image_bytes, run_stage, unit
+from tests.helpers import (
+    STORED_TOLERANCE,
+    add_vector,
+    fingerprint,
+    library_image,
+    make_image_bytes,
+    run_stage,
+    unit,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -55,8 +63,8 @@ def assert_equals_recomputation():
         stored, links = state[row.pk]
         assert stored is not None, f"vector {row.pk} has no augmented vector"
         assert [n for n, _ in links] == ids[found].tolist(), f"neighbours of {row.pk}"
-        assert [s for _, s in links] == pytest.approx(scores.tolist(), abs=1e-5)
-        assert np.allclose(stored, expected, atol=1e-5)
+        assert [s for _, s in links] == pytest.approx(scores.tolist(), abs=STORED_TOLERANCE)
+        assert np.allclose(stored, expected, atol=STORED_TOLERANCE)
 
 
 def test_adds_and_deletes_leave_what_a_recomputation_from_scratch_gives():
@@ -115,7 +123,7 @@ def test_a_library_of_one_image_is_its_own_augmentation():
     run_stage("augmentation")
 
     row = FeatureVector.objects.get(image=image)
-    assert np.allclose(row.augmented, row.vector, atol=1e-6)
+    assert np.allclose(row.augmented, row.vector, atol=STORED_TOLERANCE)
     assert NeighbourLink.objects.count() == 0
 
 

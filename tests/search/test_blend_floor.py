@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from features.models import FeatureVector
-from tests.helpers import add_vector, library_image, run_stage
+from tests.helpers import STORED_TOLERANCE, add_vector, library_image, run_stage
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 URL = "/api/v1/search/"
@@ -53,7 +53,7 @@ def test_an_image_whose_neighbours_are_all_below_the_floor_keeps_its_own_vector(
     row = FeatureVector.objects.get(image=mixed_library["unrelated"][0])
     neighbours = FeatureVector.objects.exclude(pk=row.pk)
     assert max(float(other.vector @ row.vector) for other in neighbours) < 0.55
-    assert np.allclose(row.augmented, row.vector, atol=1e-6)
+    assert np.allclose(row.augmented, row.vector, atol=STORED_TOLERANCE)
 
     shoe = FeatureVector.objects.get(image=mixed_library["shoe"][0])
     assert not np.allclose(shoe.augmented, shoe.vector, atol=1e-3)  # its kind is blended in
@@ -76,7 +76,7 @@ def test_each_result_shows_the_plain_cosine_of_query_and_result(api_client, mixe
     assert response.status_code == 200, response.content
     results = response.json()["results"]
     assert [item["similarity"] for item in results] == [
-        pytest.approx(max(0.0, float(plain[item["id"]] @ plain[query.pk])), abs=2e-5)
+        pytest.approx(max(0.0, float(plain[item["id"]] @ plain[query.pk])), abs=STORED_TOLERANCE)
         for item in results]
     # The other shoes first, and the unrelated picture after every shoe and shirt.
     kinds = {image.pk: kind for kind, images in mixed_library.items() for image in images}

@@ -10,7 +10,13 @@ from core.vectors import normalise
 from features.extractors.loader import get_extractor
 from features.models import FeatureVector
 from gallery.services import image_create
-from tests.helpers import add_vector, library_image, make_image_bytes, stored_files
+from tests.helpers import (
+    STORED_TOLERANCE,
+    add_vector,
+    library_image,
+    make_image_bytes,
+    stored_files,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -134,7 +140,7 @@ def test_several_library_images_search_with_the_mean_of_their_vectors(api_client
     assert names(response) == [image.name for image in ranked]
     assert names(response)[0] == "purple.png"  # between red and blue
     similarities = [match["similarity"] for match in response.json()["results"]]
-    assert similarities[0] == pytest.approx(float(unit_vector_of(purple) @ query), abs=2e-5)
+    assert similarities[0] == pytest.approx(float(unit_vector_of(purple) @ query), abs=STORED_TOLERANCE)
     assert response.json()["query"] == {
         "image_id": None, "image_ids": [colours["red"].pk, colours["blue"].pk],
         "name": "red.png, blue.png", "region": None}

@@ -11,7 +11,7 @@ from core.vectors import normalise
 from features.extractors.loader import get_extractor
 from features.models import FeatureVector
 from search.reranking import augment_all
-from tests.helpers import fingerprint, library_image, make_image_bytes, run_stage
+from tests.helpers import STORED_TOLERANCE, fingerprint, library_image, make_image_bytes, run_stage
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 URL = "/api/v1/search/"
@@ -51,7 +51,7 @@ def reference(query, *, plain_query=None, exclude=None, k=6, keep=lambda image_i
     order = [i for i in np.lexsort((image_ids, -scores))
              if image_ids[i] != exclude and keep(int(image_ids[i]))][:k]
     shown = plain @ (query if plain_query is None else plain_query)
-    return [(int(image_ids[i]), pytest.approx(float(min(1.0, max(0.0, shown[i]))), abs=2e-5))
+    return [(int(image_ids[i]), pytest.approx(float(min(1.0, max(0.0, shown[i]))), abs=STORED_TOLERANCE))
             for i in order]
 
 
@@ -113,5 +113,5 @@ def test_with_both_off_the_scores_are_plain_cosines(api_client, library, setting
 
     response = api_client.post(URL, {"image_id": image.pk}, format="multipart")
 
-    assert found(response) == [(pk, pytest.approx(max(0.0, -score), abs=2e-5))
+    assert found(response) == [(pk, pytest.approx(max(0.0, -score), abs=STORED_TOLERANCE))
                                for score, pk in expected]

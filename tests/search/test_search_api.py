@@ -7,10 +7,17 @@ import pytest
 
 from core.errors import Unavailable
 from features.extractors.loader import get_extractor
-from features.models import FeatureVector
+from features.models import FeatureTask, FeatureVector
 from gallery.models import Image
 from search import services
-from tests.helpers import add_vector, library_image, make_image_bytes, stored_files, unit
+from tests.helpers import (
+    STORED_TOLERANCE,
+    add_vector,
+    library_image,
+    make_image_bytes,
+    stored_files,
+    unit,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -27,7 +34,7 @@ def upload(data=None, name="query.jpg"):
 def result(image, similarity):
     return {
         "id": image.pk, "filename": image.filename, "name": image.name,
-        "similarity": pytest.approx(similarity, abs=2e-5),
+        "similarity": pytest.approx(similarity, abs=STORED_TOLERANCE),
         "url": f"/images/{image.filename}", "thumbnail_url": f"/images/thumb/{image.filename}",
         "is_original": image.is_original,
     }
@@ -222,6 +229,34 @@ def test_it_says_when_the_query_image_has_no_features_yet(api_client):
     }
 
 
+def test_it_says_to_wait_when_the_features_are_being_extracted(api_client):
+    waiting = library_image(RED, with_vector=False, name="waiting.png")
+    FeatureTask.objects.create(image=waiting, extractor="any")
+
+    response = post(api_client, file=upload())
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "No image has features yet: they are being extracted, "
+                  "search again in a moment.",
+        "code": "no_features",
+    }
+
+
+def test_it_says_the_query_image_is_queued_when_its_features_are_on_the_way(api_client):
+    library_image(RED)
+    queued = library_image(GREEN, with_vector=False, name="queued.png")
+    FeatureTask.objects.create(image=queued, extractor="any")
+
+    response = post(api_client, image_id=queued.pk)
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "queued.png is queued for feature extraction: search again in a moment.",
+        "code": "query_has_no_features",
+    }
+
+
 def test_it_answers_503_when_the_model_cannot_load(api_client, monkeypatch):
     library_image(RED)
 
@@ -299,13 +334,14 @@ def test_it_rejects_a_file_that_is_not_a_whole_image(api_client, media_root, dat
     assert stored_files() == files_before
 
 
-def test_it_rejects_an_empty_file(api_client):
+def test_it_rejects_an_empty_file_in_plain_words(api_client):
     library_image(RED)
 
-    response = post(api_client, file=upload(b""))
-
-    assert response.status_code == 400
-    assert response.json() == {"file": ["The submitted file is empty."]}
+    for response in (post(api_client, file=upload(b"")),
+                     post(api_client, files=[upload(b"")]),
+                     api_client.post("/api/search", {"file": upload(b"")}, format="multipart")):
+        assert response.status_code == 400
+        assert response.json()["detail"] == "The file is empty."
 
 
 def test_it_takes_its_options_as_json_too(api_client):

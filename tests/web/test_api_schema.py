@@ -90,6 +90,17 @@ def test_drf_errors_carry_a_code_like_every_other(api_client, add_image):
     assert unreadable.json()["code"] == "parse_error"
 
 
+@pytest.mark.parametrize("body", [b"null", b"[1, 2]", b'"image_id x"', b"3"])
+def test_a_json_search_body_that_is_not_an_object_gets_a_400(api_client, add_image, body):
+    add_image()
+
+    response = api_client.generic("POST", reverse("api-search"), body,
+                                  content_type="application/json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["non_field_errors"]
+
+
 def test_the_threshold_bounds_are_in_the_schema(client, settings):
     settings.DUPLICATE_FLOOR = 0.82
     spec = api_schema(client)

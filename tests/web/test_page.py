@@ -1,6 +1,11 @@
 """GET /: the web page, wired to the three apps' APIs through data- attributes."""
 
+import json
+
 import pytest
+from django.test import Client, RequestFactory
+
+from core.views import csrf_failure
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +44,34 @@ def test_the_label_box_says_that_labels_are_imagenet_classes(client):
 
     assert 'aria-describedby="gallery-label-hint"' in page
     assert "Labels are ImageNet's 1000 classes" in page
+
+
+def test_favicon_ico_leads_anyone_to_the_svg_icon():
+    anonymous = Client()
+
+    response = anonymous.get("/favicon.ico")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/static/web/favicon")
+    assert response["Location"].endswith(".svg")
+
+
+def test_a_form_sent_with_an_out_of_date_token_gets_a_page_without_inline_style(admin):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(admin)
+
+    response = browser.post("/admin/gallery/image/", {"action": "delete_uploads"})
+
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "The form has expired" in page
+    assert "<style" not in page and "style=" not in page
+
+
+def test_an_api_call_refused_for_its_csrf_token_answers_json():
+    request = RequestFactory().post("/api/v1/images/")
+
+    response = csrf_failure(request)
+
+    assert response.status_code == 403
+    assert json.loads(response.content)["code"] == "csrf_failed"

@@ -13,6 +13,14 @@ const TIERS = { identical: "Identical pixels", "near-duplicate": "Near-duplicate
 
 const percent = (value) => `${Math.round(value * 100)}%`;
 
+// What found a pair, in words: the vectors' similarity, the thumbnails' match, the hashes.
+const SIGNALS = {
+  similarity: (pair) => `similarity ${percent(pair.similarity)}`,
+  match: (pair) => `thumbnail match ${percent(pair.match)}`,
+  hash: (pair) => `hash ${pair.hash_distance} ${pair.hash_distance === 1 ? "bit" : "bits"} apart`,
+};
+const SIGNAL_NAMES = { similarity: "Similar vectors", match: "Thumbnail match", hash: "Perceptual hash" };
+
 function fileSize(bytes) {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
@@ -125,9 +133,31 @@ export class Duplicates {
         el("span", { class: "dup-group__size", text: plural(group.size, "image") })));
     const images = el("ul", { class: "dup-images" });
     group.images.forEach((image, index) => images.append(this.imageItem(group, image, index)));
-    card.append(images);
+    card.append(images, this.signals(group));
     if (this.mayAct) card.append(this.groupActions(group, card));
     return card;
+  }
+
+  // Why the images are listed together: each pair that joins them and what found it.
+  signals(group) {
+    const names = new Map(group.images.map((image) => [image.id, image.name]));
+    const pairs = (group.pairs || []).map((pair) => {
+      const found = pair.found_by.map((signal) => SIGNALS[signal](pair));
+      // Signals that did not decide are still worth seeing (a similarity far below).
+      if (!pair.found_by.includes("similarity") && pair.similarity !== null) {
+        found.push(`similarity ${percent(pair.similarity)}`);
+      }
+      const [first, second] = pair.images.map((id) => names.get(id) || `#${id}`);
+      return el("li", { class: "dup-pair", dataset: { images: pair.images.join(",") } },
+        el("span", { class: "dup-pair__names", text: `${first} and ${second}` }),
+        el("span", { class: "dup-pair__found", text: found.join(" · ") }));
+    });
+    return el("details", { class: "dup-signals" },
+      el("summary", { class: "dup-signals__summary" },
+        el("span", { text: "Found by " }),
+        ...(group.found_by || []).map((signal) => el("span",
+          { class: `dup-signal dup-signal--${signal}`, text: SIGNAL_NAMES[signal] || signal }))),
+      el("ul", { class: "dup-pairs" }, ...pairs));
   }
 
   imageItem(group, image, index) {

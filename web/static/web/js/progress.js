@@ -183,11 +183,17 @@ export class FeatureProgress {
       status.classList.toggle("features-status--done", Boolean(upToDate && !active));
       if (counts.images === 0) {
         status.textContent = config.canGenerate
-          ? "No images yet: upload some, then generate their features." : "No images yet.";
+          ? "No images yet: upload some, and their features follow by themselves." : "No images yet.";
       } else if (this.switching && this.serving) {
         status.textContent = `Re-embedding the library with the new extractor: ${counts.with_vectors.toLocaleString()} of ${counts.images.toLocaleString()} images done. ` +
           `Searches use the previous extractor (${this.serving.counts.with_vectors.toLocaleString()} images) until it completes.`;
-      } else if (upToDate && !active) {
+      } else if (active) {
+        // The same numbers as the bar's: the job's, not the library's (which counts
+        // images other jobs will take).
+        const processed = job.done + job.failed;
+        status.textContent = `Extracting features: ${processed.toLocaleString()} of ${job.total.toLocaleString()} images done` +
+          (job.failed ? `, ${job.failed.toLocaleString()} failed.` : ".");
+      } else if (upToDate) {
         status.textContent = counts.failed
           ? `All readable images have features (${counts.with_vectors.toLocaleString()}); ${counts.failed} could not be read.`
           : `All ${counts.images.toLocaleString()} images have features. Search is ready.`;

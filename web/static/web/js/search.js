@@ -60,8 +60,18 @@ export class Search {
   }
 
   // Uploads: several at once make a combined query; one replaces the query unless combining.
-  choose(files) {
-    const added = files.map((file) => ({ file, name: file.name, src: URL.createObjectURL(file) }));
+  // A file the browser cannot show as a picture never reaches the preview.
+  async choose(files) {
+    const pictures = [];
+    const refused = [];
+    for (const file of files) (await isPicture(file) ? pictures : refused).push(file);
+    if (refused.length) {
+      const names = refused.map((file) => `“${file.name}”`).join(", ");
+      toast(`${names} ${refused.length === 1 ? "is not an image" : "are not images"}: ` +
+        "choose a JPEG, PNG, GIF, BMP or WebP picture to search with.", "error");
+    }
+    if (!pictures.length) return;
+    const added = pictures.map((file) => ({ file, name: file.name, src: URL.createObjectURL(file) }));
     this.setQueries(this.combining || added.length > 1 ? [...this.queries, ...added] : added);
   }
 
@@ -269,4 +279,14 @@ function resultCard(result, index) {
       ),
       el("button", { type: "button", class: "btn btn--ghost btn--small btn--block", "data-action": "search-with" },
         icon("image_search"), "Search with this image")));
+}
+
+// Whether the browser decodes the file as a picture (a text file named .jpg does not).
+async function isPicture(file) {
+  try {
+    (await createImageBitmap(file)).close();
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,6 +1,6 @@
 // Uploading: drag and drop or a file picker, several files at once, one request per
-// file so each has its own progress bar and its own outcome (a toast with the server's
-// reason when it fails).
+// file so each has its own progress bar and its own outcome (with the server's reason
+// when it fails); what the whole drop came to is one toast and one summary line.
 import { uploadWithProgress } from "./api.js";
 import { config } from "./config.js";
 import { el, icon } from "./icons.js";
@@ -41,13 +41,50 @@ export function dropZone(zone, onFiles) {
 
 export function initUploads(root, { onUploaded }) {
   const list = root.querySelector("[data-upload-list]");
+  const box = root.querySelector("[data-upload-batch]");
+  const summary = root.querySelector("[data-upload-summary]");
+  const toggle = root.querySelector("[data-upload-toggle]");
   const queue = [];
   let running = 0;
+  // One batch runs from the first file dropped or picked until the last one is answered;
+  // files added meanwhile join it. Its outcome is one toast, and its list folds away.
+  let batch = null;
+
+  toggle.addEventListener("click", () => showDetails(list.hidden));
 
   dropZone(root.querySelector("[data-dropzone=gallery]"), (files) => {
+    if (!batch) {
+      batch = { total: 0, added: [], duplicates: [], refused: [] };
+      list.replaceChildren();
+      box.hidden = false;
+      showDetails(true);
+    }
+    batch.total += files.length;
     for (const file of files) queue.push({ file, row: addRow(file) });
+    showProgress();
     pump();
   });
+
+  function showDetails(open) {
+    list.hidden = !open;
+    toggle.setAttribute("aria-expanded", String(open));
+    toggle.textContent = open ? "Hide details" : "Show details";
+  }
+
+  function showProgress() {
+    const answered = batch.added.length + batch.duplicates.length + batch.refused.length;
+    summary.textContent = `Uploading ${batch.total} ${batch.total === 1 ? "image" : "images"}: ${answered} done…`;
+    delete box.dataset.state;
+  }
+
+  function finish() {
+    const { text, kind } = batchOutcome(batch);
+    summary.textContent = text;
+    box.dataset.state = kind;
+    showDetails(false);
+    toast(text, kind);
+    batch = null;
+  }
 
   function pump() {
     while (running < PARALLEL && queue.length) {
@@ -55,6 +92,8 @@ export function initUploads(root, { onUploaded }) {
       running += 1;
       send(job).finally(() => {
         running -= 1;
+        if (!running && !queue.length) finish();
+        else showProgress();
         pump();
       });
     }
@@ -97,19 +136,43 @@ export function initUploads(root, { onUploaded }) {
       });
       const result = body.results[0];
       if (result.duplicate) {
-        update(row, "done", "Already in the library", 1);
-        toast(`“${file.name}” is already in the library as “${result.image.name}”.`, "info");
+        update(row, "done", `Already in the library as “${result.image.name}”`, 1);
+        batch.duplicates.push({ name: file.name, existing: result.image.name });
       } else {
         update(row, "done", "Added", 1);
-        toast(`“${file.name}” was added to the library.`, "success");
+        batch.added.push(file.name);
       }
       onUploaded(result.image);
-      setTimeout(() => row.remove(), 2500);
     } catch (error) {
-      update(row, "failed", "Failed", 1);
+      update(row, "failed", `Failed: ${error.message}`, 1);
       row.title = error.message;
-      toast(`“${file.name}” was not uploaded: ${error.message}`, "error");
-      setTimeout(() => row.remove(), 8000);
+      batch.refused.push({ name: file.name, reason: error.message });
     }
   }
+}
+
+const REFUSALS_NAMED = 3;
+
+// What a batch of uploads came to, in one sentence, and the kind of toast that says it.
+export function batchOutcome({ total, added, duplicates, refused }) {
+  if (total === 1) {
+    if (added.length) return { text: `“${added[0]}” was added to the library.`, kind: "success" };
+    if (duplicates.length) {
+      const [{ name, existing }] = duplicates;
+      return { text: `“${name}” is already in the library as “${existing}”.`, kind: "info" };
+    }
+    const [{ name, reason }] = refused;
+    return { text: `“${name}” was not uploaded: ${reason}`, kind: "error" };
+  }
+  const parts = [];
+  if (added.length) parts.push(`${added.length} ${added.length === 1 ? "image" : "images"} added`);
+  if (duplicates.length) parts.push(`${duplicates.length} already in the library`);
+  if (refused.length) {
+    const named = refused.slice(0, REFUSALS_NAMED).map((r) => `“${r.name}” (${r.reason.replace(/\.$/, "")})`);
+    const more = refused.length - named.length;
+    parts.push(`${refused.length} refused: ${named.join("; ")}${more ? `; and ${more} more` : ""}`);
+  }
+  const kind = refused.length ? (refused.length === total ? "error" : "warning")
+    : added.length ? "success" : "info";
+  return { text: `${parts.join(", ")}.`, kind };
 }

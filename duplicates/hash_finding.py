@@ -1,0 +1,165 @@
+"""Hashing images and pairing them by Hamming distance, in the feature worker.
+
+``hashes_pass`` does both, a batch at a time, for new uploads and for a library that
+had no hashes yet (the same work: images without a hash). First it hashes up to BATCH
+images from their thumbnails and commits the hashes; then it looks up the neighbours of
+up to BATCH committed hashes not yet paired. As every hash is committed before it is
+looked up, of two copies hashed at the same time by two workers the later lookup sees
+the other: after any adds the pairs are exactly those a comparison of all hashes gives.
+Deletes need nothing here: a pair goes with either of its images (a cascade).
+
+The lookup uses an in-process multi-index (duplicates/hash_index.py) kept in step with
+the table: rows added since the last pass are read by id, and a count that disagrees
+(deleted images, or rows committed out of id order by another worker) reads it again.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, Max, OuterRef, Q
+
+from core.errors import ImageSimError
+from duplicates.hash_index import HashIndex
+from duplicates.hashing import HASH_BITS, picture_hashes, to_signed, to_unsigned
+from duplicates.models import HashPair, ImageHash
+from gallery.models import Image
+from gallery.storage import StorageUnavailable, file_read
+
+logger = logging.getLogger(__name__)
+
+# Images hashed, and hashes paired, per pass: a thumbnail is read and hashed in a few
+# milliseconds, a lookup takes about one at a million hashes.
+BATCH = 256
+VARIANT_FIELDS = ("upright", "turned_left", "turned_right", "mirrored")
+
+
+def hash_score(distance: int) -> float:
+    """What thresholds compare for a hash pair: the share of equal bits (1 - d / 64), so
+    a threshold from the floor up keeps the closest pairs, as for the vectors."""
+    return 1.0 - distance / HASH_BITS
+
+
+def hashes_pass(*, limit: int = BATCH) -> int:
+    """Hash up to ``limit`` images without a hash, then pair up to ``limit`` new hashes;
+    return how many of both (0 when there is nothing left to do)."""
+    return images_hash(limit=limit) + hashes_pair(limit=limit)
+
+
+def images_newest() -> tuple:
+    """The newest image's id and the library's size: the hash stage has new work only once
+    an image is added (or restored from the trash)."""
+    return tuple(Image.objects.aggregate(newest=Max("id"), count=Count("id")).values())
+
+
+def hashes_trashed(sender, image_ids, **kwargs) -> None:
+    """Images moved to the trash (gallery's images_trashing, in its transaction) leave
+    their hash pairs, so their groups, at once; their hashes go too, so a restored image
+    is hashed and paired again."""
+    HashPair.objects.filter(Q(first_id__in=image_ids) | Q(second_id__in=image_ids)).delete()
+    ImageHash.objects.filter(image_id__in=image_ids).delete()
+    hashes_forget()
+
+
+def images_without_hash():
+    return Image.objects.filter(~Exists(ImageHash.objects.filter(image_id=OuterRef("pk"))))
+
+
+def images_hash(*, limit: int = BATCH) -> int:
+    """Hash up to ``limit`` images that have no hash; return how many were stored. A plain
+    or unreadable thumbnail stores a row without hashes (not tried again); a store that
+    does not answer ends the pass, and the images are tried at the next."""
+    rows = []
+    for image in images_without_hash().order_by("id").only("pk", "thumbnail", "filename")[:limit]:
+        hashes = [None] * len(VARIANT_FIELDS)  # plain or unreadable: no hash
+        try:
+            found = picture_hashes(file_read(image.thumbnail.name))
+        except StorageUnavailable as exc:
+            logger.warning("The store did not answer for hashes: %s", exc)
+            break
+        except (OSError, ValueError, ImageSimError) as exc:
+            logger.warning("Could not hash the thumbnail of %s: %s", image.filename, exc)
+        else:
+            if found is not None:
+                hashes = [to_signed(value) for value in found]
+        rows.append(ImageHash(image_id=image.pk, **dict(zip(VARIANT_FIELDS, hashes))))
+    with transaction.atomic():
+        # Images deleted meanwhile get no row (their ids are checked in this transaction).
+        present = set(Image.objects.filter(pk__in=[row.image_id for row in rows])
+                      .values_list("pk", flat=True))
+        ImageHash.objects.bulk_create([row for row in rows if row.image_id in present],
+                                      ignore_conflicts=True)
+    return len(rows)
+
+
+def hashes_pair(*, limit: int = BATCH) -> int:
+    """Store the pairs of up to ``limit`` unpaired hashes; return how many were paired."""
+    distance = int(settings.DUPLICATE_HASH_DISTANCE)
+    if distance < 0:
+        return 0  # the hash signal is off: hashes wait, unpaired, until it is on
+    new = list(ImageHash.objects.filter(paired=False).order_by("id")
+               .values_list("id", "image_id", *VARIANT_FIELDS)[:limit])
+    if not new:
+        return 0
+    pairs: dict[tuple[int, int], int] = {}
+    index = hash_index()
+    for _, image, *variants in new:
+        if variants[0] is None:
+            continue
+        for variant in variants:
+            for other, bits in index.within(to_unsigned(variant), distance):
+                if other != image:
+                    key = (min(image, other), max(image, other))
+                    pairs[key] = min(bits, pairs.get(key, HASH_BITS))
+    try:
+        with transaction.atomic():
+            involved = {image for pair in pairs for image in pair}
+            present = set(Image.objects.filter(pk__in=involved).values_list("pk", flat=True))
+            HashPair.objects.bulk_create(
+                [HashPair(first_id=a, second_id=b, distance=bits, score=hash_score(bits))
+                 for (a, b), bits in sorted(pairs.items()) if a in present and b in present],
+                batch_size=1000, ignore_conflicts=True)
+            ImageHash.objects.filter(pk__in=[row[0] for row in new]).update(paired=True)
+    except IntegrityError:
+        # An image went away between the check and the commit: its hash is paired again
+        # at the next pass, without it.
+        logger.info("An image went away while its hash pairs were stored; again next pass")
+        hashes_forget()
+        return 0
+    return len(new)
+
+
+class _SyncedIndex:
+    def __init__(self):
+        self.index = HashIndex()
+        self.last_id = 0
+
+
+_synced: _SyncedIndex | None = None
+
+
+def hash_index() -> HashIndex:
+    """Every committed upright hash, keyed by image id."""
+    global _synced
+    stored = ImageHash.objects.filter(upright__isnull=False)
+    if _synced is not None:
+        for row_id, image, value in (stored.filter(id__gt=_synced.last_id).order_by("id")
+                                     .values_list("id", "image_id", "upright")):
+            _synced.index.add(image, to_unsigned(value))
+            _synced.last_id = row_id
+        if len(_synced.index) == stored.count():
+            return _synced.index
+    synced = _SyncedIndex()
+    rows = list(stored.order_by("id").values_list("id", "image_id", "upright")
+                .iterator(chunk_size=50_000))
+    synced.index = HashIndex([image for _, image, _ in rows],
+                             [to_unsigned(value) for _, _, value in rows])
+    synced.last_id = rows[-1][0] if rows else 0
+    _synced = synced
+    return synced.index
+
+
+def hashes_forget() -> None:
+    """Read the hashes again at the next lookup (tests: ids are reused after a rollback)."""
+    global _synced
+    _synced = None
