@@ -25,6 +25,22 @@ def test_it_serves_the_page_with_every_api_it_uses(client):
         assert attribute in page
 
 
+@pytest.mark.parametrize("role, has_trash", [("viewer", False), ("editor", True), ("admin", True)])
+def test_the_trash_is_offered_to_those_who_may_delete(make_user, settings, role, has_trash):
+    settings.TRASH_DAYS = 7
+    visitor = Client()
+    visitor.force_login(make_user(role))
+
+    page = visitor.get("/").content.decode()
+
+    assert ("data-trash-open" in page) is has_trash
+    assert ('id="trash"' in page) is has_trash
+    if has_trash:
+        assert 'data-trash-url="/api/v1/trash/" data-trash-days="7"' in " ".join(page.split())
+        assert "Deleted uploads stay here 7 days" in page
+        assert ("You see everyone's." in page) is (role == "admin")
+
+
 def test_it_shows_the_configured_upload_limit(client, settings):
     settings.IMAGESIM_MAX_UPLOAD_BYTES = int(2.5 * 1024 * 1024)
 
