@@ -22,6 +22,7 @@ from tests.helpers import make_image_bytes
 
 EXAMPLES = 25
 SECONDS = 150
+STATEFUL_SECONDS = 50
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
@@ -60,20 +61,27 @@ def test_an_empty_multipart_form_gets_a_json_400_from_the_server(server):
 
 def test_every_operation_passes_every_check_and_never_answers_5xx(server, tmp_path):
     url, cluster = server
-    report = tmp_path / "junit.xml"
 
-    done = subprocess.run([
-        str(Path(sys.executable).with_name("schemathesis")), "--config-file", str(CONFIG), "run",
-        f"{url}/api/schema/?format=json", "--url", url,
-        "--header", f"Authorization: Bearer {cluster.key}",
-        "--checks", "all", "--exclude-method", "DELETE",
-        "--max-examples", str(EXAMPLES), "--max-time", str(SECONDS),
-        "--phases", "examples,coverage,fuzzing,stateful", "--seed", "1", "--no-shrink",
-        "--generation-database", "none", "--workers", "1", "--request-timeout", "30",
-        "--report", "junit", "--report-junit-path", str(report), "--no-color",
-    ], capture_output=True, text=True, timeout=SECONDS + 120)
+    # The stateful phase fills a search's image_ids from another answer's id (29, not [29])
+    # and reports it as an invalid request accepted, though as a form value one id is a
+    # list of one and no server can tell them apart: that phase runs without that check
+    # (the others run it on every operation).
+    for phases, seconds, more in (
+            ("examples,coverage,fuzzing", SECONDS - STATEFUL_SECONDS, []),
+            ("stateful", STATEFUL_SECONDS, ["--exclude-checks", "negative_data_rejection"])):
+        done = subprocess.run([
+            str(Path(sys.executable).with_name("schemathesis")), "--config-file", str(CONFIG),
+            "run", f"{url}/api/schema/?format=json", "--url", url,
+            "--header", f"Authorization: Bearer {cluster.key}",
+            "--checks", "all", *more, "--exclude-method", "DELETE",
+            "--max-examples", str(EXAMPLES), "--max-time", str(seconds),
+            "--phases", phases, "--seed", "1", "--no-shrink",
+            "--generation-database", "none", "--workers", "1", "--request-timeout", "30",
+            "--report", "junit", "--report-junit-path", str(tmp_path / f"{phases}.xml"),
+            "--no-color",
+        ], capture_output=True, text=True, timeout=seconds + 120)
+        assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
 
-    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     # The server's own access log agrees: of all it answered, nothing was a 5xx.
     access = (Path(cluster.logs) / "web-1.log").read_text(errors="replace")
     assert len(re.findall(r'" \d{3} \d+$', access, flags=re.MULTILINE)) > 1000
