@@ -19,6 +19,18 @@ class Pagination(PageNumberPagination):
             raise ValidationError({self.page_size_query_param: [
                 f"A whole number from 1 (at most {self.max_page_size} are sent)."]}) from None
 
+    def paginate_queryset(self, queryset, request, view=None):
+        # DRF reads an empty or non-numeric page as page 1 or "invalid page" (404): a page
+        # that is not a whole number from 1 is a bad request, as the schema says.
+        page = request.query_params.get(self.page_query_param)
+        if page is not None and page != "last":
+            try:
+                _positive_int(page, strict=True)
+            except ValueError:
+                raise ValidationError({self.page_query_param: [
+                    "A whole number from 1."]}) from None
+        return super().paginate_queryset(queryset, request, view)
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:

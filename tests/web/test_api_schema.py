@@ -210,3 +210,11 @@ def test_a_number_sent_as_true_is_refused_not_read_as_1(api_client, add_image):
     assert threshold.status_code == search.status_code == 400
     assert threshold.json() == {"threshold": ["A valid number is required."]}
     assert search.json() == {"min_similarity": ["A valid number is required."]}
+
+
+@pytest.mark.parametrize("page", ["", "x", "0", "-1", "1.5"])
+def test_a_page_that_is_not_a_whole_number_from_1_is_a_bad_request(api_client, page):
+    response = api_client.get(reverse("api-images"), {"page": page})
+
+    assert response.status_code == 400
+    assert response.json() == {"page": ["A whole number from 1."]}
