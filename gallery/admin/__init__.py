@@ -41,12 +41,12 @@ class ImageAdmin(admin.ModelAdmin):
     def dimensions(self, image):
         return f"{image.width}x{image.height}"
 
-    class Media:
-        css = {"all": ["gallery/admin.css"]}  # no inline styles: the CSP forbids them
-
     @property
     def media(self):
-        return super().media + forms.Media(css={"all": extensions.stylesheets})
+        # Stylesheets, never inline styles (the CSP forbids them): the admin's own and
+        # those the later stages added.
+        return super().media + forms.Media(
+            css={"all": ["gallery/admin.css", *extensions.stylesheets]})
 
     # What the later stages added (gallery/admin/extensions.py), read on each request.
 

@@ -61,7 +61,7 @@ def test_it_finds_six_scored_results_for_an_image_from_the_library(search_page):
 def test_it_searches_again_with_a_result_and_shows_it_full_size(search_page):
     page = search_page
     page.get_by_text("Choose from library").click()
-    page.locator('.picker__item[data-name="dress_1.jpg"]').click()
+    page.locator('.picker__item[data-name="shirt_1.jpg"]').click()
     page.locator("[data-search-run]").click()
     expect(page.locator(".result")).to_have_count(6)
 
