@@ -59,6 +59,7 @@ def test_a_busy_step_passes_a_stage_only_for_its_budget(registered):
 def test_a_pass_the_library_changed_under_is_run_again(registered):
     recorded = registered(Recorded(1, failures=[IntegrityError("gone")]))
     assert stage_refresh("recorded", extractor=OLD) == 1
+    assert recorded.passes == 3  # the failed one, the one again, the one that found nothing
 
 
 def test_a_pass_that_keeps_failing_gives_up_after_three_tries(registered):
