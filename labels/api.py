@@ -9,11 +9,20 @@ from labels.models import ImageLabel
 from labels.selectors import images_with_label
 
 
+class RankedLabels(serializers.ListSerializer):
+    def get_attribute(self, image):
+        # A page of the library has them in a list (the prefetch's to_attr); one image
+        # alone reads them.
+        ranked = getattr(image, "ranked_labels", None)
+        return ranked if ranked is not None else image.labels.all()
+
+
 class ImageLabelSerializer(serializers.ModelSerializer):
     class Meta:
         model = ImageLabel
         fields = ["name", "wnid", "score"]
         read_only_fields = fields
+        list_serializer_class = RankedLabels
 
 
 def _labels_field():
@@ -36,7 +45,9 @@ def register() -> None:
     extensions.image_field_add(extensions.ImageField(
         name="labels", make=_labels_field,
         prefetch=lambda images: images.prefetch_related(
-            Prefetch("labels", queryset=ImageLabel.objects.order_by("rank")))))
+            # A list of its own: no queryset made per image of the page.
+            Prefetch("labels", queryset=ImageLabel.objects.order_by("rank"),
+                     to_attr="ranked_labels"))))
     extensions.list_filter_add(extensions.ListFilter(
         name="label", make=_label_filter,
         apply=lambda images, text: images_with_label(images, text=text)))

@@ -90,8 +90,8 @@ def search_by_image(*, image_id: int, k: int | None = None, kind: str = Image.Ki
     k = _checked_options(k, kind, min_similarity)
     image = image_get(pk=image_id)
     serving = serving_row()
-    _require_vectors(serving.fingerprint)
     if region is not None:
+        _require_vectors(serving.fingerprint)
         try:
             data = file_read(image.file.name)
         except FileNotFoundError:
@@ -155,6 +155,7 @@ def _stored_vectors(fingerprint: str, images: list[Image]) -> list[np.ndarray]:
              .annotate(searchable=searchable_vector())
              .values_list("image_id", "searchable", "vector")}
     if missing := [image for image in images if image.pk not in found]:
+        _require_vectors(fingerprint)  # none in the library says more than none for these
         queued = images_queued([image.pk for image in missing])
         waiting = [image.name for image in missing if image.pk not in queued]
         if waiting:

@@ -56,7 +56,10 @@ class ExactIndex(VectorIndex):
         if column not in ("searchable", "vector"):
             raise ValueError(f"Unknown column {column}")
         self.column = column
-        self._lock = threading.Lock()
+        # Reentrant: a search holds it across its two passes (query expansion), and each
+        # pass takes it again.
+        self._lock = threading.RLock()
+        self._synced_for_search: VectorMatrix | None = None
         self._matrices: dict[str, VectorMatrix] = {}
         self._applied = 0  # the last change-log id applied to every loaded matrix
         self._reader = LogReader()
@@ -73,10 +76,21 @@ class ExactIndex(VectorIndex):
             matrix = self._matrices.get(extractor)
             return matrix.nbytes if matrix else 0
 
+    def search(self, *, extractor: str, **options) -> list[Hit]:
+        # Both passes of an expanded search read the change log once, and see one state.
+        with self._lock:
+            self._synced_for_search = self._synced(extractor)
+            try:
+                return super().search(extractor=extractor, **options)
+            finally:
+                self._synced_for_search = None
+
     def _search(self, *, extractor, query, k, kind="all", min_similarity=None,
                 exclude_image_ids=(), with_vectors=False) -> list[Hit]:
         with self._lock:
-            matrix = self._synced(extractor)
+            matrix = self._synced_for_search
+            if matrix is None:
+                matrix = self._synced(extractor)
             if matrix.size == 0 or matrix.dim != query.size:
                 return []
             found = matrix.search(query, k, only_flag=Image.Kind(kind).is_original,
@@ -90,7 +104,7 @@ class ExactIndex(VectorIndex):
         return self._synced(extractor)
 
     @property
-    def lock(self) -> threading.Lock:
+    def lock(self) -> threading.RLock:
         return self._lock
 
     def forget(self, extractor: str) -> None:

@@ -112,3 +112,22 @@ def test_it_holds_one_copy_of_the_matrix():
     matrix_bytes = 1000 * 192 * 4
     # The float32 rows plus three small per-row arrays and a little room to grow.
     assert matrix_bytes < index.memory_bytes(extractor=fingerprint()) < 1.2 * matrix_bytes
+
+
+def test_an_expanded_search_reads_the_change_log_once_and_sees_a_vector_written_before_it():
+    from django.test.utils import CaptureQueriesContext
+
+    for seed in range(8):
+        add_vector(library_image((seed * 30, 40, 50), with_vector=False), unit(seed))
+    index = ExactIndex()
+    index.search(extractor=fingerprint(), query=unit(0), k=3)  # loaded
+    newest = library_image((250, 250, 250), with_vector=False)
+    add_vector(newest, unit(100))
+
+    with CaptureQueriesContext(connection) as queries:
+        hits = index.search(extractor=fingerprint(), query=unit(100), k=3, expand_neighbours=2)
+
+    assert ids(hits)[0] == newest.pk
+    log_reads = [q["sql"] for q in queries.captured_queries
+                 if "search_vectorchange" in q["sql"] and "MAX(" in q["sql"].upper()]
+    assert len(log_reads) == 1
