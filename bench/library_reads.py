@@ -71,7 +71,7 @@ def library_make(size: int, groups: int, seed: int) -> dict:
             rows = [(f"{n:07d}.jpg", f"images/{n:07d}.jpg", f"thumbnails/{n:07d}.jpg",
                      f"photo {n}.jpg", n % 50 == 0, f"{n:064x}", 800, 600, "JPEG", 200_000,
                      f"2026-01-01 00:00:00.{n:06d}" if n < 1_000_000 else "2026-01-02",
-                     f"2026-03-01 00:00:00" if n % 200 == 7 else None)
+                     "2026-03-01 00:00:00" if n % 200 == 7 else None)
                     for n in range(start, min(size, start + batch))]
             cursor.executemany(
                 "INSERT INTO gallery_image (filename, file, thumbnail, name, is_original, "
