@@ -285,15 +285,16 @@ def precision_recall(scores: np.ndarray, same: np.ndarray, threshold: float, wan
 
 
 def picture_signals(files: list[bytes]):
-    """Each image's thumbnail (as the library makes it), its four pHashes (ImageSim's) and
-    its dHash (an anchor), all from the thumbnail."""
+    """Each image's thumbnail (as the library makes it), its pHashes (ImageSim's: upright,
+    turned, mirrored and trimmed of its canvas; a missing one as None) and its dHash (an
+    anchor), all from the thumbnail."""
     import imagehash
 
     from duplicates.hashing import picture_hashes
     from gallery.thumbnails import make_thumbnail
 
     thumbnails = [make_thumbnail(data) for data in files]
-    hashes = np.array([picture_hashes(thumbnail) for thumbnail in thumbnails], dtype=np.uint64)
+    hashes = np.array([picture_hashes(thumbnail) for thumbnail in thumbnails], dtype=object)
     dhashes = []
     for thumbnail in thumbnails:
         with PILImage.open(io.BytesIO(thumbnail)) as picture:
@@ -303,12 +304,17 @@ def picture_signals(files: list[bytes]):
 
 
 def hash_distances(hashes: np.ndarray) -> np.ndarray:
-    """Bits apart of every two images, as the worker finds them: the later image's four
-    hashes (upright, turned left, turned right, mirrored) against the earlier's upright."""
+    """Bits apart of every two images, as the worker finds them: the later image's hashes
+    (upright, turned left, turned right, mirrored, trimmed) against the earlier's upright
+    and trimmed ones (duplicates.hash_finding.INDEXED_FIELDS)."""
+    present = hashes != None  # noqa: E711 (elementwise)
+    values = np.where(present, hashes, 0).astype(np.uint64)
     later = np.full((len(hashes), len(hashes)), 64, dtype=np.uint8)
     for variant in range(hashes.shape[1]):
-        later = np.minimum(later, np.bitwise_count(hashes[None, :, variant]
-                                                   ^ hashes[:, None, 0]).astype(np.uint8))
+        for indexed in (0, hashes.shape[1] - 1):
+            bits = np.bitwise_count(values[None, :, variant] ^ values[:, None, indexed])
+            bits[~(present[None, :, variant] & present[:, None, indexed])] = 64
+            later = np.minimum(later, bits.astype(np.uint8))
     upper = np.triu(later, 1)
     return upper + upper.T
 
@@ -363,7 +369,7 @@ def anchors(similarities, hashes, dhashes, same, copies, upper) -> list[str]:
     (upright hashes only, as they are made), plain cosine at its best threshold and at
     imagededup's CNN default 0.90."""
     rows = []
-    for name, values in (("pHash", hashes[:, 0]), ("dHash", dhashes)):
+    for name, values in (("pHash", hashes[:, 0].astype(np.uint64)), ("dHash", dhashes)):
         bits = np.bitwise_count(values[:, None] ^ values[None, :])
         p, r, _ = precision_recall(bits[upper] <= 10, same[upper], True, copies[upper])
         _, everything, _ = precision_recall(bits[upper] <= 10, same[upper], True)
