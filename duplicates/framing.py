@@ -13,14 +13,17 @@ trimmed hash is its subject's, and a framed copy's trimmed hash is too.
 """
 
 import numpy as np
+from PIL import Image as PILImage
+from PIL import ImageFilter
 
 # Colour distance (RGB, of 255) from the border's line within which a pixel is canvas:
 # wide enough for a JPEG thumbnail's noise on saturated stripes.
-CANVAS_TOLERANCE = 30.0
+CANVAS_TOLERANCE = 20.0
 # A side is canvas when this share of its pixels (its two outer lines) fit the line.
 SIDE_FIT = 0.85
 # The picture starts at the first line (from a canvas side) where this share does not fit.
-PICTURE_SHARE = 0.3
+PICTURE_SHARE = 0.5
+EDGE = 1
 # Trimmed boxes larger than this share of the picture change too little to need a hash of
 # their own; ones narrower than this share of a side are a detail, not the picture.
 LARGEST_BOX, SMALLEST_SIDE = 0.85, 0.25
@@ -42,11 +45,14 @@ def _off_line(line, pixels: np.ndarray) -> np.ndarray:
     return np.linalg.norm(centred - along[..., None] * direction, axis=-1)
 
 
-def content_box(rgb: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(left, top, right, bottom) of the picture inside its canvas, for an RGB array; None
-    when no side is canvas or the box is (nearly) the whole picture."""
+def content_box(colour: PILImage.Image) -> tuple[int, int, int, int] | None:
+    """(left, top, right, bottom) of the picture inside its canvas, for an RGB picture;
+    None when no side is canvas or the box is (nearly) the whole picture."""
+    # Softened a little: a JPEG keeps colour at half the resolution of brightness, so
+    # the edges of saturated stripes get colours off their line; averaged with their
+    # neighbours, they are blends of the two again.
+    rgb = np.asarray(colour.filter(ImageFilter.BoxBlur(1)), dtype=np.float32)
     height, width, _ = rgb.shape
-    rgb = rgb.astype(np.float32)
     sides = [rgb[:2].reshape(-1, 3), rgb[-2:].reshape(-1, 3),         # top, bottom,
              rgb[:, :2].reshape(-1, 3), rgb[:, -2:].reshape(-1, 3)]   # left, right
     # The canvas's colours: the line of the side that most sides fit (the photo may touch
@@ -62,15 +68,17 @@ def content_box(rgb: np.ndarray) -> tuple[int, int, int, int] | None:
         return None
     picture = _off_line(best_line, rgb) > CANVAS_TOLERANCE
     rows, columns = picture.mean(1), picture.mean(0)
+    # Against the fullest line, so that a photo is cut where its copy on a wider canvas is.
+    rows, columns = rows >= PICTURE_SHARE * rows.max(), columns >= PICTURE_SHARE * columns.max()
     top, bottom, left, right = 0, height, 0, width
     if canvas_sides[0]:
-        top = int(np.argmax(rows >= PICTURE_SHARE))
+        top = int(np.argmax(rows)) + EDGE
     if canvas_sides[1]:
-        bottom = height - int(np.argmax(rows[::-1] >= PICTURE_SHARE))
+        bottom = height - int(np.argmax(rows[::-1])) - EDGE
     if canvas_sides[2]:
-        left = int(np.argmax(columns >= PICTURE_SHARE))
+        left = int(np.argmax(columns)) + EDGE
     if canvas_sides[3]:
-        right = width - int(np.argmax(columns[::-1] >= PICTURE_SHARE))
+        right = width - int(np.argmax(columns[::-1])) - EDGE
     box_width, box_height = right - left, bottom - top
     if (box_width * box_height > LARGEST_BOX * width * height
             or box_width < SMALLEST_SIDE * width or box_height < SMALLEST_SIDE * height):

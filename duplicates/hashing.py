@@ -47,7 +47,7 @@ def picture_hashes(data: bytes) -> tuple[int | None, ...] | None:
     grey = colour.convert("L")
     if _is_plain(grey):
         return None
-    box = content_box(np.asarray(colour))
+    box = content_box(colour)
     trimmed = grey.crop(box) if box is not None else None
     return (*(_phash(grey if variant is None else grey.transpose(variant))
               for variant in VARIANTS),
