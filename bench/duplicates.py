@@ -28,8 +28,8 @@ the anchors; the threshold that follows; a hash lookup at 1M; the listing time a
    DUPLICATE_THRESHOLD against the targets (>= 0.95 over the mix, >= 0.90 each), and the
    anchors' rows from the same images: pHash and dHash at imagededup's distance 10, plain
    cosine at its best threshold and at imagededup's CNN default 0.90.
-2. Hash lookup: one new image's four hashes among ``--hashes`` random ones with near ones
-   planted, by the multi-index and by a scan of all (the same answers), p50.
+2. Hash lookup: one new image's five hashes among ``--hashes`` images' random ones (two
+   each: upright and trimmed) with near ones planted, by the multi-index and by a scan of all (the same answers), p50.
 3. Listing time: a scratch SQLite library of 100k images (rows with small synthetic
    vectors; their files are not needed to list) holding some thousands of groups, whose
    pairs are written as the worker writes them; GET /api/v1/duplicates/ through Django's
@@ -468,21 +468,22 @@ def calibrate(args) -> float | None:
 # --- hash lookup time at 1M --------------------------------------------------------
 
 def hash_lookup(args) -> None:
-    """One new image's lookup (its four hashes) among ``--hashes`` random ones with
-    near ones planted, by the multi-index and by a scan of all: the same answer, timed."""
+    """One new image's lookup (its five hashes) among ``--hashes`` images' random ones (an
+    upright and a trimmed hash each, as the worker's index holds them) with near ones
+    planted, by the multi-index and by a scan of all: the same answer, timed."""
     from duplicates.hash_index import HashIndex, scan_within
 
     rng = np.random.default_rng(args.seed)
-    count, distance = args.hashes, 4
+    count, distance = 2 * args.hashes, 4
     hashes = rng.integers(0, 2 ** 63, count, dtype=np.int64).astype(np.uint64) * np.uint64(2)
     hashes |= rng.integers(0, 2, count).astype(np.uint64)
-    queries = [rng.integers(0, 2 ** 63, 4, dtype=np.int64).astype(np.uint64) for _ in range(50)]
+    queries = [rng.integers(0, 2 ** 63, 5, dtype=np.int64).astype(np.uint64) for _ in range(50)]
     for query in queries:  # a few near copies of each query's hashes, 0 to 6 bits apart
         for _ in range(3):
             flips = rng.choice(64, size=int(rng.integers(0, 7)), replace=False)
-            near = int(query[int(rng.integers(0, 4))]) ^ sum(1 << int(bit) for bit in flips)
+            near = int(query[int(rng.integers(0, 5))]) ^ sum(1 << int(bit) for bit in flips)
             hashes[int(rng.integers(0, count))] = np.uint64(near)
-    keys = np.arange(count)
+    keys = np.arange(count) // 2  # an image's upright and trimmed hash
     started = time.perf_counter()
     index = HashIndex(keys, hashes)
     index.within(0, distance)
@@ -498,8 +499,8 @@ def hash_lookup(args) -> None:
         scanned.append(time.perf_counter() - began)
         assert answer == expected, (answer, expected)
         found += len(answer)
-    print(f"\nHash lookup: {count:,} random hashes with near ones planted; one new image "
-          f"(its 4 hashes) within {distance} bits: multi-index p50 "
+    print(f"\nHash lookup: {args.hashes:,} images' random hashes ({count:,}: upright and "
+          f"trimmed) with near ones planted; one new image (its 5 hashes) within {distance} bits: multi-index p50 "
           f"{np.median(indexed) * 1000:.2f} ms, a scan of all p50 {np.median(scanned) * 1000:.2f}"
           f" ms ({np.median(scanned) / np.median(indexed):.1f}x); the same {found} neighbours "
           f"for {len(queries)} images; index built in {built:.2f} s")
@@ -596,7 +597,7 @@ def main() -> None:
     parser.add_argument("--groups", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--hashes", type=int, default=1_000_000,
-                        help="hashes the lookup is timed among")
+                        help="images whose hashes the lookup is timed among")
     parser.add_argument("--no-model", action="store_true", help="the timings only")
     parser.add_argument("--no-listing", action="store_true", help="the calibration only")
     args = parser.parse_args()
