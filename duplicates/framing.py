@@ -53,7 +53,7 @@ def content_box(colour: PILImage.Image) -> tuple[int, int, int, int] | None:
     # Softened a little: a JPEG keeps colour at half the resolution of brightness, so
     # the edges of saturated stripes get colours off their line; averaged with their
     # neighbours, they are blends of the two again.
-    rgb = np.asarray(colour.filter(ImageFilter.BoxBlur(1)), dtype=np.float32)
+    rgb = np.asarray(colour.filter(ImageFilter.BoxBlur(1))).astype(np.float32)
     height, width, _ = rgb.shape
     sides = [rgb[:2].reshape(-1, 3), rgb[-2:].reshape(-1, 3),         # top, bottom,
              rgb[:, :2].reshape(-1, 3), rgb[:, -2:].reshape(-1, 3)]   # left, right
