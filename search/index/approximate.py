@@ -114,6 +114,52 @@ class ApproximateIndex(VectorIndex):
             found = [hit for hit in found if hit[0] >= min_similarity]
         return [Hit(item, score, vector) for score, item, vector in found[:k]]
 
+    # ------------------------------------------------------------------ neighbour queries
+    # (search/index/neighbours.py, under ``lock`` after ``synced``)
+
+    @property
+    def lock(self) -> threading.Lock:
+        return self._lock
+
+    def synced(self, extractor: str) -> None:
+        """Bring the index in step with the change log (the caller holds ``lock``)."""
+        self._synced(extractor)
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        return self._snapshot
+
+    @property
+    def masked(self) -> np.ndarray:
+        """Per snapshot row: changed since (answered by the delta, or gone)."""
+        return self._masked
+
+    @property
+    def delta(self) -> VectorMatrix:
+        return self._delta
+
+    @property
+    def dim(self) -> int:
+        return self._delta.dim or (0 if self._snapshot is None else self._snapshot.manifest["dim"])
+
+    def snapshot_candidates(self, query: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``count`` snapshot rows (not masked) best for ``query`` by the codes, and their
+        scores by the codes; fewer when the lists probed hold fewer."""
+        import faiss
+
+        snapshot = self._snapshot
+        if snapshot is None or snapshot.manifest["dim"] != query.size:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        faiss.omp_set_num_threads(1)
+        params = faiss.SearchParametersIVF(nprobe=settings.SEARCH_APPROXIMATE_PROBES)
+        allowed = self._allowed(None)
+        if allowed is not None:
+            params.sel = allowed[0]
+        scores, found = snapshot.index.search(
+            np.ascontiguousarray(query, dtype=np.float32)[None], count, params=params)
+        keep = found[0] >= 0
+        return found[0][keep].astype(np.int64), scores[0][keep]
+
     def _snapshot_search(self, query, k, only, exclude) -> tuple[np.ndarray, np.ndarray]:
         """Snapshot rows (not masked, of the kind, not excluded) and their scores, best first."""
         import faiss
