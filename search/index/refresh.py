@@ -51,20 +51,30 @@ TRAIN_MAX = 131_072
 PCA_DIM = 512
 
 
-def snapshot_refresh(*, extractor: str, column: str = "searchable", force: bool = False) -> int:
-    """Write a new snapshot generation if one is due; return the rows written (0: none due).
-
-    ``force`` writes one whatever the count of changes (tests, the benchmark).
-    """
+def snapshot_due(*, extractor: str, column: str = "searchable") -> bool:
+    """Whether a new generation is due (see the module notes): a few cheap reads."""
     if connection.vendor != "sqlite" or settings.SEARCH_INDEX == "exact":
-        return 0
+        return False
     folder = snapshot_folder(index_root(), extractor=extractor, column=column)
     current = manifest_current(folder)
     latest = VectorChange.objects.aggregate(latest=Max("id"))["latest"] or 0
     if current is not None:
         _pin(folder, extractor, column)
-    if not force and not _due(current, extractor, latest):
+    return _due(current, extractor, latest)
+
+
+def snapshot_refresh(*, extractor: str, column: str = "searchable", force: bool = False) -> int:
+    """Write a new snapshot generation if one is due; return the rows written (0: none due).
+
+    ``force`` writes one whatever the count of changes (tests, the benchmark). The
+    worker calls it on a thread of its own (search/index/writer.py).
+    """
+    if connection.vendor != "sqlite" or settings.SEARCH_INDEX == "exact":
         return 0
+    if not force and not snapshot_due(extractor=extractor, column=column):
+        return 0
+    folder = snapshot_folder(index_root(), extractor=extractor, column=column)
+    latest = VectorChange.objects.aggregate(latest=Max("id"))["latest"] or 0
     with writer_lock(folder) as mine:
         if not mine:
             return 0  # another worker of this machine is writing it
