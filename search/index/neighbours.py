@@ -10,7 +10,7 @@ answer for themselves. Two kinds answer:
 - ``ApproximateNeighbours``: an approximate index over the plain column, when it serves
   (SEARCH_INDEX). Candidates come from its snapshot (faiss, memory-mapped and shared) and
   its delta (the rows written since, held exactly); the snapshot's candidates are scored
-  again from their vectors in the database, so every score is the exact cosine the
+  again from its copy of the stored vectors, so every score is the exact cosine the
   exact path computes. The worker then holds no copy of the whole library.
 
 Where the approximate kind has to bound a set ("every row at or above the floor", "every
@@ -24,19 +24,14 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from core.vectors import normalise
 from search.reranking import BLOCK, nearest
 
 # How far a candidate's score from the 8-bit, PCA-projected codes can be from its exact
 # cosine: a range is widened by this before it is deemed covered.
 CODE_ERROR = 0.05
-# How far a score from the snapshot's half-precision vectors can be from the exact one.
-HALF_ERROR = 2e-3
 # Candidates taken first per query, and the most ever (each round takes four times more).
 FIRST_CANDIDATES = 128
 MAX_CANDIDATES = 65_536
-# Rows read from the database at once.
-ID_CHUNK = 500
 # Rows compared with the whole library at once by ``above`` (bounds the score matrix).
 ABOVE_BLOCK = 64
 
@@ -113,7 +108,7 @@ class ExactNeighbours(PlainNeighbours):
 
 class ApproximateNeighbours(PlainNeighbours):
     """An ApproximateIndex over the plain column (search/index/approximate.py), synced, whose
-    lock the caller holds; exact vectors read from the database are kept for the pass."""
+    lock the caller holds; the unit vectors it reads are kept for the pass."""
 
     def __init__(self, index, extractor: str):
         self.index, self.extractor = index, extractor
@@ -122,11 +117,9 @@ class ApproximateNeighbours(PlainNeighbours):
     # ---------------------------------------------------------------- exact vectors
 
     def _vectors(self, keys) -> dict[int, tuple[int, np.ndarray]]:
-        """(image id, unit float32 vector) of each key that exists: the delta's rows as held,
-        the snapshot's read from the database (as the exact index loads them)."""
-        from search.index.exact import _rows
-
-        delta = self.index.delta
+        """(image id, unit float32 vector) of each key that is here: from the delta, or from
+        the snapshot's copy of the stored vectors (exactly what the exact index holds)."""
+        delta, snapshot = self.index.delta, self.index.snapshot
         wanted = []
         for key in map(int, keys):
             if key in self._exact:
@@ -136,12 +129,12 @@ class ApproximateNeighbours(PlainNeighbours):
                 self._exact[key] = (int(delta.items[row]), delta.rows[row])
             else:
                 wanted.append(key)
-        dim = delta.dim or self.index.dim
-        for start in range(0, len(wanted), ID_CHUNK):
-            for key, item, _, vector in _rows(self.extractor, "vector").filter(
-                    id__in=wanted[start:start + ID_CHUNK]):
-                if len(vector) == dim:
-                    self._exact[key] = (int(item), normalise(vector))
+        if wanted and snapshot is not None:
+            rows = snapshot.rows_of_keys(wanted)
+            rows = np.sort(rows[~self.index.masked[rows]])
+            for key, item, vector in zip(snapshot.keys[rows].tolist(),
+                                         snapshot.items[rows].tolist(), snapshot.unit_rows(rows)):
+                self._exact[key] = (item, vector)
         return {key: self._exact[key] for key in map(int, keys) if key in self._exact}
 
     def present(self, keys):
@@ -193,7 +186,7 @@ class ApproximateNeighbours(PlainNeighbours):
         reached = set(owners[np.isneginf(thresholds)].tolist())
         # Owners in the delta: their vectors are here, compared exactly.
         delta = self.index.delta
-        in_delta = np.array([delta.row_of_key(o) is not None for o in owners], dtype=bool)
+        in_delta = np.isin(owners, delta.keys)
         queries = np.stack([self._exact[key][1] for key in fresh])
         if in_delta.any():
             places = [delta.row_of_key(o) for o in owners[in_delta]]
@@ -210,13 +203,14 @@ class ApproximateNeighbours(PlainNeighbours):
         limit[rows[inside]] = thresholds[inside]
         limit[self.index.masked] = np.inf
         by_limit = np.argsort(limit, kind="stable")
+        sorted_limit = limit[by_limit]
         for query in queries:
             count = FIRST_CANDIDATES
             while True:
                 candidates, codes = self.index.snapshot_candidates(query, count)
                 covered = -np.inf if len(candidates) < count else float(codes.min()) + CODE_ERROR
                 # Owners the candidates may have missed: those with a threshold that low.
-                low = by_limit[:np.searchsorted(limit[by_limit], covered, side="right")]
+                low = by_limit[:np.searchsorted(sorted_limit, covered, side="right")]
                 if len(low) <= count or count >= MAX_CANDIDATES:
                     break
                 count *= 4
@@ -224,8 +218,6 @@ class ApproximateNeighbours(PlainNeighbours):
             check = check[np.isfinite(limit[check])]
             if check.size == 0:
                 continue
-            # Half-precision scores, widened by their rounding: a few extra owners at most.
-            scores = snapshot.vectors[np.sort(check)].astype(np.float32) @ query
-            hit = np.sort(check)[scores >= limit[np.sort(check)] - HALF_ERROR]
+            hit = check[snapshot.unit_rows(check) @ query >= limit[check]]
             reached |= set(snapshot.keys[hit].tolist())
         return reached

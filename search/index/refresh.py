@@ -6,8 +6,8 @@ the library), or when any did and the snapshot is older than SNAPSHOT_MAX_AGE; w
 SEARCH_INDEX=auto the first snapshot waits until the library reaches
 SEARCH_INDEX_AUTO_SIZE vectors (below that the exact index serves).
 
-A rewrite streams the rows from the database in id order (half-precision copies to a
-file, a block at a time, so memory stays flat), then adds them to the trained, empty
+A rewrite streams the rows from the database in id order (each vector as stored, half
+precision, to a file, a block at a time, so memory stays flat), then adds them to the trained, empty
 faiss index of the previous generation. Training (IVF centroids and the 8-bit ranges,
 on a sample of the rows) happens only for the first snapshot and when the library has
 grown FOUR_FOLD since the last training. The position written into the manifest is
@@ -30,6 +30,7 @@ from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
 
+from core.vectors import normalise
 from features.models import FeatureVector
 from search.index.approximate import index_root
 from search.index.exact import _rows
@@ -116,7 +117,7 @@ def snapshot_write(folder: Path, *, extractor: str, column: str, latest: int) ->
     faiss.omp_set_num_threads(1)
     index, training = _trained(folder, previous, vectors, generation)
     for start in range(0, count, BLOCK):
-        index.add(np.ascontiguousarray(vectors[start:start + BLOCK], dtype=np.float32))
+        index.add(normalise(vectors[start:start + BLOCK]))
     del vectors
 
     names = {"index": file_name("index", generation), "vectors": file_name("vectors", generation),
@@ -150,7 +151,8 @@ def _database() -> str:
 
 
 def _stream(extractor: str, column: str, path: Path):
-    """Write every row's unit vector (float16) to ``path``; return ids, image ids, flags, dim."""
+    """Write every row's vector as stored (float16) to ``path``; return ids, image ids,
+    flags, dim."""
     keys, items, flags, dim = [], [], [], 0
     with open(path, "wb") as handle:
         block = []
@@ -173,9 +175,9 @@ def _write_block(handle, block, keys, items, flags) -> None:
     if not block:
         return
     ids, image_ids, originals, vectors = zip(*block)
-    matrix = np.stack(vectors).astype(np.float32)
-    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-    handle.write(matrix.astype(np.float16).tobytes())
+    # SQLite keeps half precision (features/fields.py): this copy loses nothing, and a
+    # row normalised from it is the very vector the exact index compares.
+    handle.write(np.stack(vectors).astype(np.float16).tobytes())
     keys.extend(ids)
     items.extend(image_ids)
     flags.extend(originals)
@@ -208,7 +210,7 @@ def _trained(folder: Path, previous: dict | None, vectors: np.ndarray, generatio
     lists = _lists_for(count)
     sample_size = min(count, TRAIN_MAX, max(lists * TRAIN_PER_LIST, 10_000))
     chosen = np.sort(np.random.default_rng(generation).choice(count, sample_size, replace=False))
-    sample = np.ascontiguousarray(vectors[chosen], dtype=np.float32)
+    sample = normalise(vectors[chosen])
     started = time.monotonic()
     index = faiss.index_factory(dim, factory_for(dim, lists), faiss.METRIC_INNER_PRODUCT)
     faiss.extract_index_ivf(index).cp.max_points_per_centroid = TRAIN_PER_LIST * 4
