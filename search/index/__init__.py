@@ -118,7 +118,10 @@ def plain_neighbours(extractor: str, *, keys: Iterable[int] = (), count: int | N
         index = _plain_approximate()
         with index.lock:
             index.synced(extractor)
-            yield ApproximateNeighbours(index, extractor)
+            # No snapshot yet: every row is in the delta, compared in full as the exact
+            # matrix would be.
+            yield (ApproximateNeighbours(index, extractor) if index.snapshot is not None
+                   else ExactNeighbours(index.delta))
         return
     index = get_plain_index()
     with index.lock:
