@@ -278,7 +278,7 @@ def measure(n: int, queries: int, real: int, keep: bool) -> None:
           f"{library['snapshot_bytes'] / 1e9:.2f} GB; the worker's memory while writing it: "
           f"{library['writer_memory']['rss']:,.0f} MB RSS")
     neighbours_report(folder, run_part("neighbours", folder, "exact"),
-                      run_part("neighbours", folder, "approximate"))
+                      run_part("neighbours", folder, "approximate"), real_ids)
     if not keep:
         shutil.rmtree(folder)
 

@@ -68,25 +68,28 @@ def _code_error(index, keys) -> dict:
     return {"p999": float(np.percentile(gaps, 99.9)), "max": float(gaps.max())}
 
 
-def neighbours_report(folder: Path, exact: dict, approximate: dict) -> None:
+def neighbours_report(folder: Path, exact: dict, approximate: dict, real_ids) -> None:
     answers = {kind: json.loads((folder / f"neighbours-{kind}.json").read_text())
                for kind in ("exact", "approximate")}
     keys = list(answers["exact"]["pairs"])
-    same_pairs = sum(answers["exact"]["pairs"][key] == answers["approximate"]["pairs"][key]
-                     for key in keys)
-    pair_count = sum(len(answers["exact"]["pairs"][key]) for key in keys)
-    found = sum(len(set(answers["exact"]["pairs"][key])
-                    & set(answers["approximate"]["pairs"][key])) for key in keys)
-    same_nearest = sum(answers["exact"]["nearest"][key] == answers["approximate"]["nearest"][key]
-                       for key in keys)
+    real = {str(key) for key in real_ids}
     print(f"the worker's neighbour queries (plain vectors), {len(keys)} vectors:")
     for name, label in (("above", f"pairs >= {exact['floor']:g} per vector"),
                         ("nearest", f"{exact['k']} nearest per vector")):
         print(f"  {label:<32}exact p50 {exact[name]['p50']:7.1f} ms p99 {exact[name]['p99']:7.1f}"
               f" ms; approximate p50 {approximate[name]['p50']:6.1f} ms p99 "
               f"{approximate[name]['p99']:6.1f} ms")
-    print(f"  same pairs for {same_pairs}/{len(keys)} vectors ({found}/{pair_count} exact pairs "
-          f"found); same {exact['k']} nearest for {same_nearest}/{len(keys)}")
+    for label, group in (("library images", [key for key in keys if key not in real]),
+                         ("real dev-set vectors", [key for key in keys if key in real])):
+        pairs = {kind: answers[kind]["pairs"] for kind in answers}
+        same = sum(pairs["exact"][key] == pairs["approximate"][key] for key in group)
+        total = sum(len(pairs["exact"][key]) for key in group)
+        found = sum(len(set(pairs["exact"][key]) & set(pairs["approximate"][key]))
+                    for key in group)
+        nearest = sum(answers["exact"]["nearest"][key] == answers["approximate"]["nearest"][key]
+                      for key in group)
+        print(f"  {len(group)} {label}: the same pairs for {same} ({found}/{total} exact pairs "
+              f"found), the same {exact['k']} nearest for {nearest}")
     grown = {kind: result["memory"]["anonymous"] - result["memory_before"]["anonymous"]
              for kind, result in (("exact", exact), ("approximate", approximate))}
     print(f"  the worker's own memory for them: exact {grown['exact']:,.0f} MB anonymous, "

@@ -137,16 +137,18 @@ class ApproximateIndex(VectorIndex):
     def delta(self) -> VectorMatrix:
         return self._delta
 
-    def snapshot_candidates(self, query: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    def snapshot_candidates(self, query: np.ndarray, count: int, *, probes: int | None = None
+                            ) -> tuple[np.ndarray, np.ndarray]:
         """The ``count`` snapshot rows (not masked) best for ``query`` by the codes, and their
-        scores by the codes; fewer when the lists probed hold fewer."""
+        scores by the codes; fewer when the lists probed (``probes``, else
+        SEARCH_APPROXIMATE_PROBES) hold fewer."""
         import faiss
 
         snapshot = self._snapshot
         if snapshot is None or snapshot.manifest["dim"] != query.size:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         faiss.omp_set_num_threads(1)
-        params = faiss.SearchParametersIVF(nprobe=settings.SEARCH_APPROXIMATE_PROBES)
+        params = faiss.SearchParametersIVF(nprobe=probes or settings.SEARCH_APPROXIMATE_PROBES)
         allowed = self._allowed(None)
         if allowed is not None:
             params.sel = allowed[0]

@@ -23,6 +23,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 
 import numpy as np
+from django.conf import settings
 
 from search.reranking import BLOCK, nearest
 
@@ -34,6 +35,9 @@ CODE_ERROR = 0.08
 # Candidates taken first per query, and the most ever (each round takes four times more).
 FIRST_CANDIDATES = 128
 MAX_CANDIDATES = 65_536
+# A query for every row above a floor probes this many times more IVF lists than a
+# search (a pair may sit in a list the query's own nearest do not reach).
+RANGE_PROBES = 4
 # Rows compared with the whole library at once by ``above`` (bounds the score matrix).
 ABOVE_BLOCK = 64
 
@@ -110,25 +114,20 @@ class ExactNeighbours(PlainNeighbours):
 
 class ApproximateNeighbours(PlainNeighbours):
     """An ApproximateIndex over the plain column (search/index/approximate.py), synced, whose
-    lock the caller holds; the unit vectors it reads are kept for the pass."""
+    lock the caller holds."""
 
     def __init__(self, index, extractor: str):
         self.index, self.extractor = index, extractor
-        self._exact: dict[int, tuple[int, np.ndarray]] = {}
-
-    # ---------------------------------------------------------------- exact vectors
 
     def _vectors(self, keys) -> dict[int, tuple[int, np.ndarray]]:
         """(image id, unit float32 vector) of each key that is here: from the delta, or from
         the snapshot's copy of the stored vectors (exactly what the exact index holds)."""
         delta, snapshot = self.index.delta, self.index.snapshot
-        wanted = []
+        found, wanted = {}, []
         for key in map(int, keys):
-            if key in self._exact:
-                continue
             row = delta.row_of_key(key)
             if row is not None:
-                self._exact[key] = (int(delta.items[row]), delta.rows[row])
+                found[key] = (int(delta.items[row]), delta.rows[row])
             else:
                 wanted.append(key)
         if wanted and snapshot is not None:
@@ -136,8 +135,8 @@ class ApproximateNeighbours(PlainNeighbours):
             rows = np.sort(rows[~self.index.masked[rows]])
             for key, item, vector in zip(snapshot.keys[rows].tolist(),
                                          snapshot.items[rows].tolist(), snapshot.unit_rows(rows)):
-                self._exact[key] = (item, vector)
-        return {key: self._exact[key] for key in map(int, keys) if key in self._exact}
+                found[key] = (item, vector)
+        return found
 
     def present(self, keys):
         found = self._vectors(keys)
@@ -158,8 +157,11 @@ class ApproximateNeighbours(PlainNeighbours):
             mine = np.argpartition(-mine, count - 1)[:count]
         else:
             mine = np.arange(mine.size)
-        rows, codes = self.index.snapshot_candidates(query, count)
+        probes = None if floor is None else RANGE_PROBES * settings.SEARCH_APPROXIMATE_PROBES
+        rows, codes = self.index.snapshot_candidates(query, count, probes=probes)
         covered = -np.inf if len(rows) < count else float(codes.min()) + CODE_ERROR
+        if floor is not None:
+            rows = rows[codes + CODE_ERROR >= floor]  # the others cannot reach it
         found = self._vectors(self.index.snapshot.keys[rows] if len(rows) else [])
         keys = np.concatenate([delta.keys[mine],
                                np.fromiter(found, dtype=np.int64, count=len(found))])
@@ -187,7 +189,8 @@ class ApproximateNeighbours(PlainNeighbours):
                     break
                 count *= 4  # every candidate may be above the floor: take more
             chosen = np.flatnonzero(scores >= floor)
-            yield key, self._exact[key][0], found_keys[chosen], items[chosen], scores[chosen]
+            item = self._vectors([key])[key][0]
+            yield key, item, found_keys[chosen], items[chosen], scores[chosen]
 
     def reaching(self, keys, owners, thresholds):
         owners = np.asarray(owners, dtype=np.int64)
@@ -199,7 +202,8 @@ class ApproximateNeighbours(PlainNeighbours):
         # Owners in the delta: their vectors are here, compared exactly.
         delta = self.index.delta
         in_delta = np.isin(owners, delta.keys)
-        queries = np.stack([self._exact[key][1] for key in fresh])
+        vectors = self._vectors(fresh)
+        queries = np.stack([vectors[key][1] for key in fresh])
         if in_delta.any():
             places = [delta.row_of_key(o) for o in owners[in_delta]]
             best = (delta.rows[places] @ queries.T).max(axis=1)
