@@ -28,8 +28,8 @@ the anchors; the threshold that follows; a hash lookup at 1M; the listing time a
    DUPLICATE_THRESHOLD against the targets (>= 0.95 over the mix, >= 0.90 each), and the
    anchors' rows from the same images: pHash and dHash at imagededup's distance 10, plain
    cosine at its best threshold and at imagededup's CNN default 0.90.
-2. Hash lookup: one new image's four hashes among ``--hashes`` random ones with near ones
-   planted, by the multi-index and by a scan of all (the same answers), p50.
+2. Hash lookup: one new image's five hashes among ``--hashes`` images' random ones (two
+   each: upright and trimmed) with near ones planted, by the multi-index and by a scan of all (the same answers), p50.
 3. Listing time: a scratch SQLite library of 100k images (rows with small synthetic
    vectors; their files are not needed to list) holding some thousands of groups, whose
    pairs are written as the worker writes them; GET /api/v1/duplicates/ through Django's
@@ -285,15 +285,16 @@ def precision_recall(scores: np.ndarray, same: np.ndarray, threshold: float, wan
 
 
 def picture_signals(files: list[bytes]):
-    """Each image's thumbnail (as the library makes it), its four pHashes (ImageSim's) and
-    its dHash (an anchor), all from the thumbnail."""
+    """Each image's thumbnail (as the library makes it), its pHashes (ImageSim's: upright,
+    turned, mirrored and trimmed of its canvas; a missing one as None) and its dHash (an
+    anchor), all from the thumbnail."""
     import imagehash
 
     from duplicates.hashing import picture_hashes
     from gallery.thumbnails import make_thumbnail
 
     thumbnails = [make_thumbnail(data) for data in files]
-    hashes = np.array([picture_hashes(thumbnail) for thumbnail in thumbnails], dtype=np.uint64)
+    hashes = np.array([picture_hashes(thumbnail) for thumbnail in thumbnails], dtype=object)
     dhashes = []
     for thumbnail in thumbnails:
         with PILImage.open(io.BytesIO(thumbnail)) as picture:
@@ -303,12 +304,17 @@ def picture_signals(files: list[bytes]):
 
 
 def hash_distances(hashes: np.ndarray) -> np.ndarray:
-    """Bits apart of every two images, as the worker finds them: the later image's four
-    hashes (upright, turned left, turned right, mirrored) against the earlier's upright."""
+    """Bits apart of every two images, as the worker finds them: the later image's hashes
+    (upright, turned left, turned right, mirrored, trimmed) against the earlier's upright
+    and trimmed ones (duplicates.hash_finding.INDEXED_FIELDS)."""
+    present = hashes != None  # noqa: E711 (elementwise)
+    values = np.where(present, hashes, 0).astype(np.uint64)
     later = np.full((len(hashes), len(hashes)), 64, dtype=np.uint8)
     for variant in range(hashes.shape[1]):
-        later = np.minimum(later, np.bitwise_count(hashes[None, :, variant]
-                                                   ^ hashes[:, None, 0]).astype(np.uint8))
+        for indexed in (0, hashes.shape[1] - 1):
+            bits = np.bitwise_count(values[None, :, variant] ^ values[:, None, indexed])
+            bits[~(present[None, :, variant] & present[:, None, indexed])] = 64
+            later = np.minimum(later, bits.astype(np.uint8))
     upper = np.triu(later, 1)
     return upper + upper.T
 
@@ -363,7 +369,7 @@ def anchors(similarities, hashes, dhashes, same, copies, upper) -> list[str]:
     (upright hashes only, as they are made), plain cosine at its best threshold and at
     imagededup's CNN default 0.90."""
     rows = []
-    for name, values in (("pHash", hashes[:, 0]), ("dHash", dhashes)):
+    for name, values in (("pHash", hashes[:, 0].astype(np.uint64)), ("dHash", dhashes)):
         bits = np.bitwise_count(values[:, None] ^ values[None, :])
         p, r, _ = precision_recall(bits[upper] <= 10, same[upper], True, copies[upper])
         _, everything, _ = precision_recall(bits[upper] <= 10, same[upper], True)
@@ -462,21 +468,22 @@ def calibrate(args) -> float | None:
 # --- hash lookup time at 1M --------------------------------------------------------
 
 def hash_lookup(args) -> None:
-    """One new image's lookup (its four hashes) among ``--hashes`` random ones with
-    near ones planted, by the multi-index and by a scan of all: the same answer, timed."""
+    """One new image's lookup (its five hashes) among ``--hashes`` images' random ones (an
+    upright and a trimmed hash each, as the worker's index holds them) with near ones
+    planted, by the multi-index and by a scan of all: the same answer, timed."""
     from duplicates.hash_index import HashIndex, scan_within
 
     rng = np.random.default_rng(args.seed)
-    count, distance = args.hashes, 4
+    count, distance = 2 * args.hashes, 4
     hashes = rng.integers(0, 2 ** 63, count, dtype=np.int64).astype(np.uint64) * np.uint64(2)
     hashes |= rng.integers(0, 2, count).astype(np.uint64)
-    queries = [rng.integers(0, 2 ** 63, 4, dtype=np.int64).astype(np.uint64) for _ in range(50)]
+    queries = [rng.integers(0, 2 ** 63, 5, dtype=np.int64).astype(np.uint64) for _ in range(50)]
     for query in queries:  # a few near copies of each query's hashes, 0 to 6 bits apart
         for _ in range(3):
             flips = rng.choice(64, size=int(rng.integers(0, 7)), replace=False)
-            near = int(query[int(rng.integers(0, 4))]) ^ sum(1 << int(bit) for bit in flips)
+            near = int(query[int(rng.integers(0, 5))]) ^ sum(1 << int(bit) for bit in flips)
             hashes[int(rng.integers(0, count))] = np.uint64(near)
-    keys = np.arange(count)
+    keys = np.arange(count) // 2  # an image's upright and trimmed hash
     started = time.perf_counter()
     index = HashIndex(keys, hashes)
     index.within(0, distance)
@@ -492,8 +499,8 @@ def hash_lookup(args) -> None:
         scanned.append(time.perf_counter() - began)
         assert answer == expected, (answer, expected)
         found += len(answer)
-    print(f"\nHash lookup: {count:,} random hashes with near ones planted; one new image "
-          f"(its 4 hashes) within {distance} bits: multi-index p50 "
+    print(f"\nHash lookup: {args.hashes:,} images' random hashes ({count:,}: upright and "
+          f"trimmed) with near ones planted; one new image (its 5 hashes) within {distance} bits: multi-index p50 "
           f"{np.median(indexed) * 1000:.2f} ms, a scan of all p50 {np.median(scanned) * 1000:.2f}"
           f" ms ({np.median(scanned) / np.median(indexed):.1f}x); the same {found} neighbours "
           f"for {len(queries)} images; index built in {built:.2f} s")
@@ -590,7 +597,7 @@ def main() -> None:
     parser.add_argument("--groups", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--hashes", type=int, default=1_000_000,
-                        help="hashes the lookup is timed among")
+                        help="images whose hashes the lookup is timed among")
     parser.add_argument("--no-model", action="store_true", help="the timings only")
     parser.add_argument("--no-listing", action="store_true", help="the calibration only")
     args = parser.parse_args()

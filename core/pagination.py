@@ -1,10 +1,36 @@
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination, _positive_int
+
+
+class KeysFirstPaginator(Paginator):
+    """A page of a queryset read in two steps: the page's primary keys, which the database
+    finds in an index alone however deep the page, then those rows with everything they
+    join and prefetch. In one step, every row skipped to reach a deep page is read whole
+    and joined first (a third of a second, half-way through a million images)."""
+
+    def _get_page(self, object_list, number, paginator):
+        query = getattr(object_list, "query", None)
+        # Rows that are more than themselves (annotated, distinct) are read in one step.
+        if (isinstance(object_list, QuerySet) and query.is_sliced and not query.annotations
+                and not query.distinct):
+            keys = list(object_list.values_list("pk", flat=True))
+            # The rows by key alone (the filters were the first step's), joined and
+            # prefetched as the queryset asks.
+            full = self.object_list
+            rows = full.model._base_manager.filter(pk__in=keys)
+            rows.query.select_related = full.query.select_related
+            rows = rows.prefetch_related(*full._prefetch_related_lookups)
+            by_key = {row.pk: row for row in rows}
+            object_list = [by_key[key] for key in keys if key in by_key]
+        return super()._get_page(object_list, number, paginator)
 
 
 class Pagination(PageNumberPagination):
     """Page-number pages; clients may ask for up to 200 items a page."""
 
+    django_paginator_class = KeysFirstPaginator
     page_size_query_param = "page_size"
     max_page_size = 200
 

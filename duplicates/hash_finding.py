@@ -8,8 +8,9 @@ looked up, of two copies hashed at the same time by two workers the later lookup
 the other: after any adds the pairs are exactly those a comparison of all hashes gives.
 Deletes need nothing here: a pair goes with either of its images (a cascade).
 
-The lookup uses an in-process multi-index (duplicates/hash_index.py) kept in step with
-the table: rows added since the last pass are read by id, and a count that disagrees
+The lookup uses an in-process multi-index (duplicates/hash_index.py) of every image's
+upright hash and its trimmed one (the picture inside its canvas), kept in step with the
+table: rows added since the last pass are read by id, and a count that disagrees
 (deleted images, or rows committed out of id order by another worker) reads it again.
 """
 
@@ -31,7 +32,10 @@ logger = logging.getLogger(__name__)
 # Images hashed, and hashes paired, per pass: a thumbnail is read and hashed in a few
 # milliseconds, a lookup takes about one at a million hashes.
 BATCH = 256
-VARIANT_FIELDS = ("upright", "turned_left", "turned_right", "mirrored")
+# An image's hashes, as duplicates.hashing.picture_hashes makes them; each is looked up.
+VARIANT_FIELDS = ("upright", "turned_left", "turned_right", "mirrored", "trimmed")
+# Those the index holds: a copy's upright or trimmed hash finds the other's.
+INDEXED_FIELDS = ("upright", "trimmed")
 
 
 def hash_score(distance: int) -> float:
@@ -81,7 +85,7 @@ def images_hash(*, limit: int = BATCH) -> int:
             logger.warning("Could not hash the thumbnail of %s: %s", image.filename, exc)
         else:
             if found is not None:
-                hashes = [to_signed(value) for value in found]
+                hashes = [None if value is None else to_signed(value) for value in found]
         rows.append(ImageHash(image_id=image.pk, **dict(zip(VARIANT_FIELDS, hashes))))
     with transaction.atomic():
         # Images deleted meanwhile get no row (their ids are checked in this transaction).
@@ -107,6 +111,8 @@ def hashes_pair(*, limit: int = BATCH) -> int:
         if variants[0] is None:
             continue
         for variant in variants:
+            if variant is None:
+                continue  # nothing trimmed
             for other, bits in index.within(to_unsigned(variant), distance):
                 if other != image:
                     key = (min(image, other), max(image, other))
@@ -139,22 +145,30 @@ _synced: _SyncedIndex | None = None
 
 
 def hash_index() -> HashIndex:
-    """Every committed upright hash, keyed by image id."""
+    """Every committed upright and trimmed hash, keyed by image id."""
     global _synced
     stored = ImageHash.objects.filter(upright__isnull=False)
     if _synced is not None:
-        for row_id, image, value in (stored.filter(id__gt=_synced.last_id).order_by("id")
-                                     .values_list("id", "image_id", "upright")):
-            _synced.index.add(image, to_unsigned(value))
+        for row_id, image, *values in (stored.filter(id__gt=_synced.last_id).order_by("id")
+                                       .values_list("id", "image_id", *INDEXED_FIELDS)):
+            for value in values:
+                if value is not None:
+                    _synced.index.add(image, to_unsigned(value))
             _synced.last_id = row_id
-        if len(_synced.index) == stored.count():
+        counts = stored.aggregate(**{field: Count(field) for field in INDEXED_FIELDS})
+        if len(_synced.index) == sum(counts.values()):
             return _synced.index
     synced = _SyncedIndex()
-    rows = list(stored.order_by("id").values_list("id", "image_id", "upright")
-                .iterator(chunk_size=50_000))
-    synced.index = HashIndex([image for _, image, _ in rows],
-                             [to_unsigned(value) for _, _, value in rows])
-    synced.last_id = rows[-1][0] if rows else 0
+    keys, hashes = [], []
+    for row_id, image, *values in (stored.order_by("id")
+                                   .values_list("id", "image_id", *INDEXED_FIELDS)
+                                   .iterator(chunk_size=50_000)):
+        for value in values:
+            if value is not None:
+                keys.append(image)
+                hashes.append(to_unsigned(value))
+        synced.last_id = row_id
+    synced.index = HashIndex(keys, hashes)
     _synced = synced
     return synced.index
 

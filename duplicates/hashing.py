@@ -12,6 +12,11 @@ too: besides the upright hash, the hashes of the picture turned left, turned rig
 mirrored are kept, and a new image is looked up with all four. The set is closed under
 inverses (left undoes right, a mirror undoes itself), so a turned copy is found
 whichever of the two images comes second.
+
+A photo pasted on a larger canvas (plain or striped), framed or shown in a window, has a
+hash of its own layout; the hash of its content box, the canvas trimmed away
+(duplicates/framing.py), is the photo's again. It is kept beside the others (none when
+nothing is trimmed) and both looked up and found like the upright hash.
 """
 
 import io
@@ -19,6 +24,8 @@ import io
 import imagehash
 import numpy as np
 from PIL import Image as PILImage
+
+from duplicates.framing import content_box
 
 HASH_BITS = 64
 # The picture as looked up: upright, then the transformations a copy may have had.
@@ -31,16 +38,25 @@ VARIANTS = (None, PILImage.Transpose.ROTATE_90, PILImage.Transpose.ROTATE_270,
 PLAIN_SPREAD = 2.0
 
 
-def picture_hashes(data: bytes) -> tuple[int, ...] | None:
+def picture_hashes(data: bytes) -> tuple[int | None, ...] | None:
     """The hashes of a picture (a thumbnail's bytes), unsigned: upright first, then turned
-    left, turned right and mirrored; None for a plain picture."""
+    left, turned right and mirrored, then its content box's (None when it has no canvas to
+    trim); None for a plain picture."""
     with PILImage.open(io.BytesIO(data)) as opened:
-        grey = opened.convert("L")
-    small = np.asarray(grey.resize((32, 32), PILImage.Resampling.BILINEAR), np.float32)
-    if small.std() < PLAIN_SPREAD:
+        colour = opened.convert("RGB")
+    grey = colour.convert("L")
+    if _is_plain(grey):
         return None
-    return tuple(_phash(grey if variant is None else grey.transpose(variant))
-                 for variant in VARIANTS)
+    box = content_box(colour)
+    trimmed = grey.crop(box) if box is not None else None
+    return (*(_phash(grey if variant is None else grey.transpose(variant))
+              for variant in VARIANTS),
+            None if trimmed is None or _is_plain(trimmed) else _phash(trimmed))
+
+
+def _is_plain(grey: PILImage.Image) -> bool:
+    small = np.asarray(grey.resize((32, 32), PILImage.Resampling.BILINEAR), np.float32)
+    return small.std() < PLAIN_SPREAD
 
 
 def _phash(picture: PILImage.Image) -> int:

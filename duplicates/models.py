@@ -93,14 +93,16 @@ class DismissedImage(models.Model):
 
 class ImageHash(models.Model):
     """An image's perceptual hashes (duplicates/hashing.py), made once from its thumbnail by
-    the feature worker: upright, turned left, turned right and mirrored, each a 64-bit
-    hash stored signed. All null when the thumbnail could not be read (not tried again)."""
+    the feature worker: upright, turned left, turned right and mirrored, and the hash of
+    the picture inside its canvas (null when there is none to trim), each a 64-bit hash
+    stored signed. All null when the thumbnail could not be read (not tried again)."""
 
     image = models.OneToOneField(Image, on_delete=models.CASCADE, related_name="+")
     upright = models.BigIntegerField(null=True)
     turned_left = models.BigIntegerField(null=True)
     turned_right = models.BigIntegerField(null=True)
     mirrored = models.BigIntegerField(null=True)
+    trimmed = models.BigIntegerField(null=True)
     # Its neighbours by Hamming distance have been looked for (the hash finder's work).
     paired = models.BooleanField(default=False)
 
@@ -119,7 +121,8 @@ class HashPair(models.Model):
 
     first = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="+")
     second = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="+")
-    # Bits apart, the least over the later image's four hashes against the other's upright.
+    # Bits apart, the least over the later image's hashes against the other's upright and
+    # trimmed ones.
     distance = models.PositiveSmallIntegerField()
     # What thresholds compare: the share of equal bits (duplicates.hash_finding.hash_score).
     score = models.FloatField()

@@ -69,7 +69,7 @@ class Image(models.Model):
     )
 
     # Set when moved to the trash; the row and its files stay until purged.
-    trashed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    trashed_at = models.DateTimeField(null=True, blank=True)
     trashed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -82,7 +82,21 @@ class Image(models.Model):
     class Meta:
         ordering = ["-uploaded_at", "-id"]
         permissions = [("delete_any_image", "Can delete anyone's uploads")]
-        indexes = [models.Index(fields=["-uploaded_at", "-id"], name="image_newest_first")]
+        # The library's pages, newest first, for each kind the list filters on. Partial
+        # (trash left out, as every list leaves it out) and so small that a count or a
+        # page deep in a million reads the index alone.
+        indexes = [
+            models.Index(fields=["-uploaded_at", "-id"], name="image_newest_first"),
+            models.Index(fields=["-uploaded_at", "-id"], name="image_live_newest_first",
+                         condition=models.Q(trashed_at__isnull=True)),
+            models.Index(fields=["-uploaded_at", "-id"], name="image_live_originals",
+                         condition=models.Q(trashed_at__isnull=True, is_original=True)),
+            models.Index(fields=["-uploaded_at", "-id"], name="image_live_uploads",
+                         condition=models.Q(trashed_at__isnull=True, is_original=False)),
+            # The trash, most recently trashed first (and the daily purge's oldest).
+            models.Index(fields=["-trashed_at", "-id"], name="image_trash",
+                         condition=models.Q(trashed_at__isnull=False)),
+        ]
 
     def __str__(self):
         return self.name

@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models.functions import Lower
 
 from gallery.models import Image
 
@@ -9,7 +10,7 @@ class ImageLabel(models.Model):
 
     image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="labels")
     rank = models.PositiveSmallIntegerField(help_text="0 for the most probable label.")
-    wnid = models.CharField("WordNet id", max_length=20, db_index=True,
+    wnid = models.CharField("WordNet id", max_length=20,
                             help_text="The ImageNet class's WordNet 3.0 id, e.g. n04133789.")
     name = models.CharField(max_length=100, help_text="The class's name, e.g. sandal.")
     score = models.FloatField(help_text="The classifier's probability, 0 to 1.")
@@ -25,6 +26,10 @@ class ImageLabel(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["image", "rank"], name="one_label_per_rank"),
         ]
+        # The label filter (labels/selectors.py): a class's images at its threshold, from
+        # the index alone; a class outside WordNet by its name.
+        indexes = [models.Index(fields=["wnid", "score", "image"], name="label_class_score"),
+                   models.Index(Lower("name"), name="label_lowered_name")]
 
     def __str__(self):
         return f"{self.name} ({self.score:.2f})"

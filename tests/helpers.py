@@ -63,6 +63,25 @@ def small_copy(data: bytes, *, fraction: float = 1 / 3, quality: int = 30,
     return out.getvalue()
 
 
+def on_canvas(data: bytes, *, colours=((255, 255, 255), (200, 40, 40)), scale: float = 1.5,
+              at=(0.2, 0.3)) -> bytes:
+    """The photo at its size on a canvas ``scale`` times wider and higher, at ``at`` (a share
+    of the room left on each axis): diagonal stripes of the two colours (one: plain)."""
+    with PILImage.open(io.BytesIO(data)) as opened:
+        picture = opened.convert("RGB")
+    width, height = round(picture.width * scale), round(picture.height * scale)
+    canvas = PILImage.new("RGB", (width, height), colours[0])
+    draw = ImageDraw.Draw(canvas)
+    for x in range(-height, width, 24):
+        draw.polygon([(x, 0), (x + 12, 0), (x + 12 + height, height), (x + height, height)],
+                     fill=colours[-1])
+    canvas.paste(picture, (round((width - picture.width) * at[0]),
+                           round((height - picture.height) * at[1])))
+    out = io.BytesIO()
+    canvas.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
 def distinct_colour(n: int) -> tuple[int, int, int]:
     """The n-th of many colours that differ from each other (distinct content)."""
     return n * 37 % 256, n * 91 % 256, n * 13 % 256

@@ -42,7 +42,8 @@ class PairSerializer(serializers.Serializer):
                                    "1); null when the vectors left no doubt or found no pair.")
     hash_distance = serializers.IntegerField(
         allow_null=True, help_text="Bits (of 64) by which the perceptual hashes differ, any "
-                                   "quarter turn or mirror allowed; null when not close.")
+                                   "quarter turn or mirror allowed, or the picture inside "
+                                   "a canvas; null when not close.")
     found_by = serializers.SerializerMethodField(
         help_text="The signals that make the pair a copy at this threshold: similarity, "
                   "match, hash.")

@@ -17,6 +17,7 @@ from duplicates.api.serializers import (
     ResolveSerializer,
     ThresholdSerializer,
 )
+from gallery.api.extensions import image_fields_prefetch
 
 
 class GroupPagination(Pagination):
@@ -59,7 +60,8 @@ class DuplicateGroupListApi(ListAPIView):
         page = self.paginate_queryset(groups)
         pairs = group_pairs(page, extractor=selectors.duplicates_extractor(),
                             threshold=threshold)
-        context = {**self.get_serializer_context(), "images": selectors.group_images(page),
+        context = {**self.get_serializer_context(), "images": selectors.group_images(
+            page, prefetch=image_fields_prefetch),
                    "pairs": pairs, "threshold": threshold}
         return self.get_paginated_response(
             DuplicateGroupSerializer(page, many=True, context=context).data)

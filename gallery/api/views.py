@@ -38,9 +38,7 @@ class ImageListCreateApi(generics.ListAPIView):
         for extra in extensions.list_filters.values():
             if filters.validated_data.get(extra.name) not in (None, ""):
                 images = extra.apply(images, filters.validated_data[extra.name])
-        for extra in extensions.image_fields.values():
-            images = extra.prefetch(images)
-        return images
+        return extensions.image_fields_prefetch(images)
 
     @extend_schema(parameters=[ImageListFilterSerializer])
     def get(self, request, *args, **kwargs):

@@ -385,3 +385,19 @@ def test_resolve_all_follows_the_delete_rules(visitor, group):
         assert remaining == {group[n].pk for n in ("original", "keeper", "lone")}
     else:
         assert len(remaining) == 4
+
+
+def test_a_page_of_groups_reads_its_images_labels_in_one_query(api_client,
+                                                                django_assert_max_num_queries):
+    for n in range(6):
+        base = unit(300 + n)
+        photo(base), photo(near(base, 400 + n, 0.1))
+    found()
+    listed(api_client)  # groups formed and kept: the next pages read only the page
+
+    # The session, the user, the rules, the state of the pairs (four aggregates), the
+    # pairs of the page, its images, their labels: the same for 2 groups or 20.
+    with django_assert_max_num_queries(14):
+        body = listed(api_client)
+    assert body["count"] == 6 and all(len(group["images"]) == 2 for group in body["results"])
+    assert all(image["labels"] == [] for group in body["results"] for image in group["images"])

@@ -113,13 +113,17 @@ def test_the_worker_hashes_a_library_that_had_none_a_batch_at_a_time():
     assert [hashes_pass(limit=3) for _ in range(4)] == [3 + 3, 3 + 3, 1 + 1, 0]
     assert ImageHash.objects.count() == len(images)
     assert not ImageHash.objects.filter(paired=False).exists()
-    # The pairs are exactly those a comparison of every two hashes gives.
-    stored = {row.image_id: to_unsigned(row.upright) for row in ImageHash.objects.all()}
-    variants = {row.image_id: [to_unsigned(getattr(row, field)) for field in
-                               ("upright", "turned_left", "turned_right", "mirrored")]
-                for row in ImageHash.objects.all()}
-    expected = {(a, b) for a in stored for b in stored if a < b
-                and min(hash_distance(v, stored[a]) for v in variants[b]) <= 4}
+    # The pairs are exactly those a comparison of every two hashes gives: any of one
+    # image's hashes against the other's upright or trimmed one.
+    rows = ImageHash.objects.all()
+    variants = {row.image_id: [to_unsigned(value) for value in
+                               (row.upright, row.turned_left, row.turned_right, row.mirrored,
+                                row.trimmed) if value is not None] for row in rows}
+    indexed = {row.image_id: [to_unsigned(value) for value in (row.upright, row.trimmed)
+                              if value is not None] for row in rows}
+    expected = {(a, b) for a in variants for b in variants if a < b
+                and min(hash_distance(v, i) for x, y in ((a, b), (b, a))
+                        for v in variants[x] for i in indexed[y]) <= 4}
     assert set(HashPair.objects.values_list("first_id", "second_id")) == expected
     assert expected == {(images[0].pk, images[-1].pk)}
 

@@ -1,6 +1,7 @@
 """GET /api/v1/images/?label=... and the ``labels`` field of the image JSON."""
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from tests.helpers import class_vector, library_image, run_stage
@@ -119,3 +120,21 @@ def test_labels_are_visible_to_whoever_may_view(kind, library, make_user, settin
     else:
         assert names(listed) == ["beach.png", "track.png"]
         assert detail.json()["labels"][0]["name"] == "sandal"
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+@pytest.mark.parametrize("text", ["sandal", "footwear", "an unknown thing"])
+def test_the_label_filter_reads_the_labels_it_needs_from_their_indexes(text):
+    from gallery.selectors import image_list
+    from labels.selectors import images_with_label
+
+    sql, params = images_with_label(image_list(), text=text).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = [row[-1] for row in cursor.fetchall()]
+
+    # The labels of the classes asked for, once; never each image's labels in turn.
+    label_reads = [step for step in plan if "labels_imagelabel" in step or " U0" in step]
+    assert label_reads and all("label_class_score" in step or "label_lowered_name" in step
+                               for step in label_reads), plan
+    assert not any("CORRELATED" in step for step in plan), plan

@@ -1,0 +1,69 @@
+"""Pages of the library read keys first (core/pagination.py), from indexes made for them
+(gallery/models.py), so a page deep in a large library costs about what the first does."""
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from gallery.models import Image
+from gallery.selectors import image_list
+
+pytestmark = pytest.mark.django_db
+URL = reverse("api-images")
+
+
+def names(response):
+    return [image["name"] for image in response.json()["results"]]
+
+
+@pytest.fixture
+def library(add_image, make_user):
+    editor = make_user("editor", username="eddie")
+    images = [add_image(f"photo-{n:02d}.jpg", is_original=n % 4 == 0) for n in range(14)]
+    Image.objects.filter(pk__in=[image.pk for image in images[1::3]]).update(uploaded_by=editor)
+    return images
+
+
+@pytest.mark.both_databases
+@pytest.mark.parametrize("kind", ["all", "original", "upload"])
+def test_every_page_holds_the_next_images_newest_first_with_who_uploaded_them(
+        api_client, library, kind):
+    expected = list(image_list(kind=kind).values_list("name", "uploaded_by__username"))
+    seen = []
+    for page in range(1, 5):
+        response = api_client.get(URL, {"kind": kind, "page_size": 4, "page": page})
+        if response.status_code == 404:
+            break
+        seen += [(image["name"], image["uploaded_by"]) for image in response.json()["results"]]
+    assert seen == expected and len(seen) == len(set(seen))
+
+
+@pytest.mark.both_databases
+def test_a_page_of_the_trash_is_read_the_same_way(api_client, library, admin_user):
+    api_client.force_authenticate(admin_user)
+    for image in library[:5]:
+        if not image.is_original:
+            assert api_client.delete(f"{URL}{image.pk}/").status_code == 204
+
+    second = api_client.get("/api/v1/trash/", {"page_size": 2, "page": 2}).json()
+
+    assert second["count"] == 3
+    assert [image["name"] for image in second["results"]] == ["photo-01.jpg"]
+
+
+def plan(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        return " / ".join(row[-1] for row in cursor.fetchall())
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+@pytest.mark.parametrize("kind, index", [("all", "image_live_newest_first"),
+                                         ("original", "image_live_originals"),
+                                         ("upload", "image_live_uploads")])
+def test_sqlite_finds_a_deep_pages_images_and_the_count_in_the_live_index(library, kind, index):
+    images = image_list(kind=kind)
+
+    assert f"USING INDEX {index}" in plan(images.values_list("pk")[5000:5060])
+    assert f"INDEX {index}" in plan(images.values("pk").order_by())
