@@ -24,7 +24,10 @@ them) is searched the way the server searches it, in fresh processes:
 - a vector written after the snapshot (as the worker writes one): found by the next search;
 - memory of each process (``/proc/self/smaps_rollup``): resident, proportional (PSS),
   anonymous (the process's own) and file-backed (the mapped snapshot, shared);
-- disk: the SQLite file and the snapshot folder.
+- disk: the SQLite file and the snapshot folder;
+- the feature worker's neighbour queries over the plain vectors (duplicates' pairs at or
+  above DUPLICATE_FLOOR, augmentation's k nearest), exact beside approximate, for the
+  same vectors (bench/million_neighbours.py).
 """
 
 import argparse
@@ -42,6 +45,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 # The project before bench/ (this script's folder, whose search.py would hide the app).
 sys.path.insert(0, str(ROOT))
+
+from million_neighbours import neighbours_report, part_neighbours  # noqa: E402
 
 EXTRACTOR = "bench-real-looking-2048"
 K = 6
@@ -93,6 +98,8 @@ def part_library(folder: Path, n: int) -> dict:
     setup_django(folder, migrate=True, SEARCH_INDEX="approximate")
     from django.db import connection, transaction
 
+    from features.fields import STORED  # as SQLite keeps them: half precision
+
     vectors = np.load(folder / "vectors.npy", mmap_mode="r")
     started = time.perf_counter()
     for start in range(0, n, 20_000):
@@ -107,7 +114,7 @@ def part_library(folder: Path, n: int) -> dict:
             cursor.executemany(
                 "INSERT INTO features_featurevector (id, image_id, extractor, dim, vector,"
                 " created_at) VALUES (%s, %s, %s, %s, %s, '2026-01-01')",
-                [(i + 1, i + 1, EXTRACTOR, DIM, np.asarray(vectors[i], dtype="<f4").tobytes())
+                [(i + 1, i + 1, EXTRACTOR, DIM, np.asarray(vectors[i], dtype=STORED).tobytes())
                  for i in range(start, end)])
     insert_s = time.perf_counter() - started
     del vectors
@@ -117,10 +124,15 @@ def part_library(folder: Path, n: int) -> dict:
     started = time.perf_counter()
     written = snapshot_refresh(extractor=EXTRACTOR, force=True)
     snapshot_s = time.perf_counter() - started
+    # And the plain column's, which the worker's neighbour queries read.
+    started = time.perf_counter()
+    snapshot_refresh(extractor=EXTRACTOR, column="vector", force=True)
+    plain_snapshot_s = time.perf_counter() - started
     index_bytes = sum(p.stat().st_size for p in (folder / "index").rglob("*") if p.is_file())
     manifest = json.loads(sorted((folder / "index").rglob("manifest-*.json"))[-1].read_text())
     np.save(folder / "real_rows.npy", real["real_rows"])
     return {"made_s": made_s, "insert_s": insert_s, "snapshot_s": snapshot_s,
+            "plain_snapshot_s": plain_snapshot_s,
             "snapshot_rows": written, "training": manifest["training"],
             "sqlite_bytes": (folder / "library.sqlite3").stat().st_size,
             "snapshot_bytes": index_bytes, "writer_memory": memory()}
@@ -223,8 +235,8 @@ def measure(n: int, queries: int, real: int, keep: bool) -> None:
     print(f"made in {library['made_s']:.0f} s, stored in SQLite in {library['insert_s']:.0f} s; "
           f"snapshot written in {library['snapshot_s']:.0f} s "
           f"(training: {library['training']['lists']} lists on "
-          f"{library['training']['sample']:,} rows, {library['training']['seconds']:.0f} s)",
-          flush=True)
+          f"{library['training']['sample']:,} rows, {library['training']['seconds']:.0f} s); "
+          f"the plain vectors' snapshot in {library['plain_snapshot_s']:.0f} s", flush=True)
 
     exact = run_part("search", folder, "exact", "web", total)
     web = run_part("search", folder, "approximate", "web", total, wait=False)
@@ -265,6 +277,8 @@ def measure(n: int, queries: int, real: int, keep: bool) -> None:
     print(f"disk: SQLite {library['sqlite_bytes'] / 1e9:.2f} GB; snapshot "
           f"{library['snapshot_bytes'] / 1e9:.2f} GB; the worker's memory while writing it: "
           f"{library['writer_memory']['rss']:,.0f} MB RSS")
+    neighbours_report(folder, run_part("neighbours", folder, "exact"),
+                      run_part("neighbours", folder, "approximate"), real_ids)
     if not keep:
         shutil.rmtree(folder)
 
@@ -282,6 +296,8 @@ def main() -> None:
         name, folder, *rest = args.part
         if name == "library":
             result = part_library(Path(folder), int(rest[0]))
+        elif name == "neighbours":
+            result = part_neighbours(Path(folder), rest[0], setup_django, memory, percentiles)
         else:
             result = part_search(Path(folder), rest[0], rest[1], int(rest[2]))
         print(json.dumps(result), flush=True)

@@ -15,16 +15,16 @@ apart (a photo in a screenshot's window, a crop) without taking two photos of si
 things for copies. The match depends on the two pictures alone, so it too equals what
 a recomputation gives.
 
-This is the "duplicates" stage of the feature worker (features/jobs/stages.py). The plain
-vectors come from the worker's stage runner (an in-process exact matrix, on every
-database: pgvector's index holds the augmented vectors, and an exact scan never misses a
-pair). A pass compares at most BATCH new vectors, so a busy worker spends a bounded time
-here between batches.
+This is the "duplicates" stage of the feature worker (features/jobs/stages.py). The
+neighbours come from the worker's stage runner (search/index/neighbours.py; pgvector's
+index holds the augmented vectors, so never that): an exact scan of the plain vectors, or,
+where the approximate index serves, its candidates above the floor scored again exactly.
+A pass compares at most BATCH new vectors, so a busy worker spends a bounded time here
+between batches.
 """
 
 import logging
 
-import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -42,8 +42,6 @@ logger = logging.getLogger(__name__)
 # New vectors per pass: with their pairs' thumbnails matched (about 12 ms a pair in
 # doubt), a pass of 64 takes a second or two, so a busy worker is not held up long.
 BATCH = 64
-# New vectors scored against the library at once (bounds the score matrix's memory).
-BLOCK = 64
 # Pairs at least this alike may be the same pixels: their images get a pixel digest.
 IDENTICAL_CANDIDATE = 0.99
 # Pairs less alike than this have their pictures matched too (above it, every copy the
@@ -63,9 +61,8 @@ def duplicates_pass(work: StagePass) -> int:
     if not new:
         return 0
     floor = float(settings.DUPLICATE_FLOOR)
-    with work.plain_vectors(keys=new) as matrix:
-        pairs = _pairs_above(matrix, [p for p in map(matrix.row_of_key, new) if p is not None],
-                             floor)
+    with work.plain_neighbours(keys=new) as plain:
+        pairs = _pairs_above(plain, new, floor)
     matches = _matches({(a, b) for _, _, a, b, score in pairs if score < MATCH_BELOW})
     least = float(settings.DUPLICATE_MATCH)
     with transaction.atomic():
@@ -91,20 +88,15 @@ def duplicates_pass(work: StagePass) -> int:
     return len(new)
 
 
-def _pairs_above(matrix, positions: list[int], floor: float) -> list[tuple]:
+def _pairs_above(plain, new: list[int], floor: float) -> list[tuple]:
     """(vector, vector, image, image, similarity) of every other row at or above ``floor``
-    for each row position; the lower vector id first."""
-    keys, items, rows = matrix.keys, matrix.items, matrix.rows
+    for each new vector; the lower vector id first."""
     found = []
-    for start in range(0, len(positions), BLOCK):
-        block = positions[start:start + BLOCK]
-        scores = rows[block] @ rows.T
-        for offset, position in enumerate(block):
-            scores[offset, position] = -np.inf
-            for other in np.flatnonzero(scores[offset] >= floor):
-                a, b = sorted((position, int(other)), key=lambda row: keys[row])
-                found.append((int(keys[a]), int(keys[b]), int(items[a]), int(items[b]),
-                              float(min(1.0, scores[offset, other]))))
+    for key, item, others, other_items, scores in plain.above(new, floor):
+        for other, other_item, score in zip(others.tolist(), other_items.tolist(),
+                                            scores.tolist()):
+            (a, image_a), (b, image_b) = sorted([(key, item), (other, other_item)])
+            found.append((a, b, image_a, image_b, min(1.0, score)))
     return found
 
 

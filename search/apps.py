@@ -7,16 +7,16 @@ class SearchConfig(AppConfig):
 
     def ready(self):
         # The feature worker keeps the augmented vectors in step (a stage), and its stages
-        # read the plain vectors from search's in-process index.
-        from features.jobs.stages import Stage, plain_vectors_provide, stage_register
+        # ask for neighbours among the plain vectors through search's index.
+        from features.jobs.stages import Stage, plain_neighbours_provide, stage_register
         from search.augmentation import augmentation_pass, augmentation_state
-        from search.index import plain_vectors
-        from search.index.refresh import snapshot_refresh
+        from search.index import plain_neighbours
+        from search.index.writer import snapshot_stage
 
-        plain_vectors_provide(plain_vectors)
+        plain_neighbours_provide(plain_neighbours)
         stage_register(Stage("augmentation", run=augmentation_pass, state=augmentation_state))
-        # The machine's approximate-index snapshot, rewritten when enough changed (no state:
-        # a quiet change log still makes one due after a while); writing one can take
-        # minutes, so never between two batches.
-        stage_register(Stage("index snapshot", idle_only=True,
-                             run=lambda work: snapshot_refresh(extractor=work.extractor)))
+        # The machine's approximate-index snapshots (searched and plain vectors), rewritten
+        # when enough changed (no state: a quiet change log still makes one due after a
+        # while). Writing one takes minutes at a million: on a thread of its own, started
+        # on idle steps only, while the worker goes on extracting.
+        stage_register(Stage("index snapshot", idle_only=True, run=snapshot_stage))

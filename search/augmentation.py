@@ -16,7 +16,8 @@ recomputation from scratch. A pass (``augmentation_pass``):
 A pass runs inside one transaction that holds the augmentation lock (SQLite's write
 lock; a row lock on PostgreSQL), so passes in different processes never interleave;
 what changes while one runs is found by the next. It is the "augmentation" stage of the
-feature worker (features/jobs/stages.py), which hands it the plain vectors.
+feature worker (features/jobs/stages.py), which hands it neighbour queries over the plain
+vectors (search/index/neighbours.py: exact, or the approximate index where it serves).
 """
 
 import numpy as np
@@ -27,7 +28,7 @@ from django.db.models import Count, Exists, Max, Min, OuterRef
 from features.models import FeatureVector
 from features.jobs.stages import StagePass
 from search.models import AugmentationState, NeighbourLink, VectorChange
-from search.reranking import BLOCK, Reranking, blend, nearest
+from search.reranking import Reranking, blend
 
 # New rows taken per pass: bounds the time a pass holds the lock while a large library
 # is augmented for the first time.
@@ -69,10 +70,9 @@ def augmentation_pass(work: StagePass) -> int:
             .values_list("owner_id", flat=True))
         if not new and not orphaned:
             return 0
-        with work.plain_vectors(count=rows.count()) as matrix:
-            dirty = set(new) | orphaned | _beaten(extractor, matrix, new, k)
-            positions = [row for row in map(matrix.row_of_key, sorted(dirty)) if row is not None]
-            results = _recompute(matrix, positions, k, reranking)
+        with work.plain_neighbours(count=rows.count()) as plain:
+            dirty = set(new) | orphaned | _beaten(extractor, plain, new, k)
+            results = _recompute(plain, sorted(dirty), k, reranking)
         _write(extractor, results)
         return len(results)
 
@@ -91,9 +91,9 @@ def _clear(extractor: str) -> int:
         .update(augmented=None)
 
 
-def _beaten(extractor: str, matrix, new: list[int], k: int) -> set[int]:
+def _beaten(extractor: str, plain, new: list[int], k: int) -> set[int]:
     """Rows (other than ``new``) that a new row may now be one of the k nearest of."""
-    fresh = [row for row in map(matrix.row_of_key, new) if row is not None]
+    fresh = plain.present(new)
     if not fresh:
         return set()
     # Every augmented row with its k-th neighbour's similarity and its neighbour count.
@@ -103,34 +103,19 @@ def _beaten(extractor: str, matrix, new: list[int], k: int) -> set[int]:
            .values_list("owner_id", "similarity", "count")}
     owners = np.asarray(FeatureVector.objects.filter(extractor=extractor, augmented__isnull=False)
                         .values_list("id", flat=True), dtype=np.int64)
-    positions = [matrix.row_of_key(owner) for owner in owners]
-    present = np.array([p is not None for p in positions], dtype=bool)
-    owners = owners[present]
-    positions = np.array([p for p in positions if p is not None], dtype=np.int64)
     if owners.size == 0:
         return set()
     thresholds = np.array([kth[o][0] - SLACK if kth.get(o, (0, 0))[1] >= k else -np.inf
-                           for o in owners], dtype=np.float32)
-    best = (matrix.rows[positions] @ matrix.rows[fresh].T).max(axis=1)
-    return set(owners[best >= thresholds].tolist())
+                           for o in owners.tolist()], dtype=np.float32)
+    return plain.reaching(fresh, owners, thresholds)
 
 
-def _recompute(matrix, positions: list[int], k: int, reranking: Reranking) -> list[tuple]:
-    """(vector id, augmented vector, [(neighbour id, similarity)]) for each row position."""
-    keys, rows = matrix.keys, matrix.rows
+def _recompute(plain, keys: list[int], k: int, reranking: Reranking) -> list[tuple]:
+    """(vector id, augmented vector, [(neighbour id, similarity)]) for each row."""
     results = []
-    for start in range(0, len(positions), BLOCK):
-        block = positions[start:start + BLOCK]
-        scores = rows[block] @ rows.T
-        for offset, position in enumerate(block):
-            found_scores = scores[offset]
-            found_scores[position] = -np.inf
-            found = nearest(found_scores, keys, k)
-            similarities = found_scores[found]
-            augmented = blend(rows[position], rows[found], similarities, reranking.alpha,
-                              reranking.floor)
-            results.append((int(keys[position]), augmented,
-                            list(zip(keys[found].tolist(), similarities.tolist()))))
+    for key, vector, found, similarities, vectors in plain.nearest(keys, k):
+        augmented = blend(vector, vectors, similarities, reranking.alpha, reranking.floor)
+        results.append((key, augmented, list(zip(found.tolist(), similarities.tolist()))))
     return results
 
 

@@ -12,8 +12,8 @@ import time
 import uuid
 from datetime import timedelta
 
-from django.db import transaction
-from django.db.models import Max, Min
+from django.db import connection, transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from search.models import IndexReader, VectorChange
@@ -43,9 +43,18 @@ class LogReader:
 
 
 def log_bounds() -> tuple[int, int]:
-    """The oldest and newest entry ids (0, 0 when the log is empty)."""
-    bounds = VectorChange.objects.aggregate(first=Min("id"), latest=Max("id"))
-    return bounds["first"] or 0, bounds["latest"] or 0
+    """The oldest and newest entry ids (0, 0 when the log is empty).
+
+    Read before every search: one plain statement (the ORM's aggregate took a tenth of
+    an approximate search's time to build).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_BOUNDS)
+        first, latest = cursor.fetchone()
+    return first or 0, latest or 0
+
+
+_BOUNDS = f"SELECT MIN(id), MAX(id) FROM {VectorChange._meta.db_table}"
 
 
 def changes_prune() -> int:

@@ -14,9 +14,10 @@ did (0: nothing left), so a stage never needs its own loop, budget or retry:
 - once every stage has caught up on an idle step, an extractor switch waiting for them
   is finished here and its status published (searches move to the new vectors).
 
-A stage that needs the plain vectors (not the blended ones searches compare) gets them
-from ``StagePass.plain_vectors``: search provides them (``plain_vectors_provide``) and
-the provider holds its lock while the stage reads them.
+A stage that needs neighbours among the plain vectors (not the blended ones searches
+compare) asks ``StagePass.plain_neighbours``: search provides the queries
+(``plain_neighbours_provide``; exact, or from the approximate index where it serves) and
+holds its lock while the stage asks.
 """
 
 import logging
@@ -38,21 +39,23 @@ BUSY_BUDGET_SECONDS = 1.0
 ATTEMPTS = 3
 
 # (extractor, keys=, count=) -> a context manager holding the plain vectors' lock and
-# yielding them (search.similarity.VectorMatrix), reloaded first if it lacks one of
-# ``keys`` or does not hold ``count`` rows.
-PlainVectorsProvider = Callable[..., AbstractContextManager]
+# yielding neighbour queries over them (search.index.neighbours.PlainNeighbours: the k
+# nearest of a row, every row at or above a floor), in step with the database (``keys``
+# and ``count``: what the stage expects to be there).
+PlainNeighboursProvider = Callable[..., AbstractContextManager]
 
 
 @dataclass(frozen=True)
 class StagePass:
-    """What a stage's pass is given: the extractor the worker serves, and its plain vectors."""
+    """What a stage's pass is given: the extractor the worker serves, and neighbour queries
+    over its plain vectors."""
 
     extractor: str
 
-    def plain_vectors(self, *, keys: Iterable[int] = (), count: int | None = None):
-        if _plain_vectors is None:
+    def plain_neighbours(self, *, keys: Iterable[int] = (), count: int | None = None):
+        if _plain_neighbours is None:
             raise RuntimeError("No app provides the plain vectors (search does, in its ready())")
-        return _plain_vectors(self.extractor, keys=keys, count=count)
+        return _plain_neighbours(self.extractor, keys=keys, count=count)
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ class Stage:
 
 
 _stages: dict[str, Stage] = {}
-_plain_vectors: PlainVectorsProvider | None = None
+_plain_neighbours: PlainNeighboursProvider | None = None
 # (stage, extractor) -> its state after a pass that found nothing.
 _settled: dict[tuple[str, str], Hashable] = {}
 
@@ -80,9 +83,9 @@ def stage_register(stage: Stage) -> None:
     _stages[stage.name] = stage
 
 
-def plain_vectors_provide(provider: PlainVectorsProvider) -> None:
-    global _plain_vectors
-    _plain_vectors = provider
+def plain_neighbours_provide(provider: PlainNeighboursProvider) -> None:
+    global _plain_neighbours
+    _plain_neighbours = provider
 
 
 def stages_forget() -> None:

@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from features.fields import VectorField
 from search.index.base import Hit, VectorIndex
 
-__all__ = ["Hit", "VectorIndex", "get_index", "get_plain_index", "plain_vectors",
+__all__ = ["Hit", "VectorIndex", "get_index", "get_plain_index", "plain_neighbours",
            "reset_index", "searchable_vector"]
 
 
@@ -101,11 +101,28 @@ def reset_index() -> None:
 
 
 @contextmanager
-def plain_vectors(extractor: str, *, keys: Iterable[int] = (), count: int | None = None):
-    """The plain vectors of ``extractor`` (a VectorMatrix), under the plain index's lock:
-    what the feature worker hands its later stages (features/jobs/stages.py). Read whole again
-    first if the matrix lacks one of ``keys`` or does not hold ``count`` rows: rows
-    committed out of id order (PostgreSQL) escape the change log."""
+def plain_neighbours(extractor: str, *, keys: Iterable[int] = (), count: int | None = None):
+    """Neighbour queries over the plain vectors of ``extractor`` (search/index/neighbours.py),
+    under the plain index's lock: what the feature worker hands its later stages
+    (features/jobs/stages.py).
+
+    Where the approximate index serves (SQLite, SEARCH_INDEX), they are answered from a
+    snapshot of the plain column plus the rows written since; the worker holds no copy of
+    the whole library. Elsewhere from the exact plain matrix, read whole again first if
+    it lacks one of ``keys`` or does not hold ``count`` rows: rows committed out of id
+    order (PostgreSQL) escape the change log.
+    """
+    from search.index.neighbours import ApproximateNeighbours, ExactNeighbours
+
+    if connection.vendor != "postgresql" and _approximate():
+        index = _plain_approximate()
+        with index.lock:
+            index.synced(extractor)
+            # No snapshot yet: every row is in the delta, compared in full as the exact
+            # matrix would be.
+            yield (ApproximateNeighbours(index, extractor) if index.snapshot is not None
+                   else ExactNeighbours(index.delta))
+        return
     index = get_plain_index()
     with index.lock:
         matrix = index.matrix(extractor)
@@ -113,4 +130,16 @@ def plain_vectors(extractor: str, *, keys: Iterable[int] = (), count: int | None
                 matrix.row_of_key(key) is None for key in keys):
             index.forget(extractor)
             matrix = index.matrix(extractor)
-        yield matrix
+        yield ExactNeighbours(matrix)
+
+
+def _plain_approximate():
+    """The approximate index over the plain column (its own snapshot); the exact plain
+    matrix, if one was loaded before the snapshot appeared, is let go."""
+    from search.index.approximate import ApproximateIndex
+
+    with _lock:
+        _indexes.pop("plain", None)
+        if "plain approximate" not in _indexes:
+            _indexes["plain approximate"] = ApproximateIndex(column="vector")
+        return _indexes["plain approximate"]

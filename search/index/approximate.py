@@ -6,10 +6,10 @@ process of the machine opens it memory-mapped and read-only (search/index/snapsh
 so the pages are shared and a restart reads nothing but the rows that changed since.
 
 A search asks the snapshot's faiss index (IVF lists of 8-bit codes) for about a hundred
-candidates, re-checks them against the snapshot's half-precision vectors, scores the
-best few again from their float32 vectors in the database (one primary-key read), so
-scores are exact cosine, and merges them with an exact scan of the *delta*: the rows
-written since the snapshot.
+candidates and scores them again from the snapshot's copy of the stored vectors (the
+very vectors the exact index compares, so scores are exact cosine, with no database
+read), and merges them with an exact scan of the *delta*: the rows written since the
+snapshot.
 
 The delta comes from the vector change log (search/changelog.py), as the exact index's
 updates do: every change past the snapshot's position is read, its row is masked out
@@ -44,8 +44,6 @@ logger = logging.getLogger(__name__)
 # re-checked exactly: how far past the k-th the codes' ranking may be wrong.
 CANDIDATES_PER_HIT = 8
 MIN_CANDIDATES = 96
-# Candidates past the k-th (by the half-precision check) scored again in float32.
-RESCORED_EXTRA = 6
 # A kind filter keeping at most this many snapshot rows is answered by an exact scan of
 # those rows (the IVF lists probed may hold none of them).
 EXACT_FILTER_ROWS = 4096
@@ -72,6 +70,9 @@ class ApproximateIndex(VectorIndex):
         self._applied = 0
         self._looked = -LOOK_EVERY
         self._reader = LogReader()
+        # Set while a search runs on this thread: its second pass (query expansion) skips
+        # the log read its first pass made.
+        self._searching = threading.local()
         _one_blas_thread()
 
     # ------------------------------------------------------------------ answers
@@ -93,9 +94,9 @@ class ApproximateIndex(VectorIndex):
         norm = float(np.linalg.norm(query))
         query = query / norm if norm > 0 else query
         only = Image.Kind(kind).is_original
-        keys = []
         with self._lock:
-            self._synced(extractor)
+            if not getattr(self._searching, "synced", False):
+                self._synced(extractor)
             found = []  # (score, image id, vector or None)
             if self._delta.size and self._delta.dim == query.size:
                 for item, score in self._delta.search(query, k, only_flag=only,
@@ -104,18 +105,71 @@ class ApproximateIndex(VectorIndex):
                     found.append((score, item, vector.copy() if with_vectors else None))
             snapshot = self._snapshot
             if snapshot is not None and snapshot.manifest["dim"] == query.size:
-                rows, _ = self._snapshot_search(query, k + RESCORED_EXTRA, only,
-                                                exclude_image_ids)
-                keys = snapshot.keys[rows].tolist()
-        if snapshot is not None and snapshot.manifest["dim"] == query.size and keys:
-            found += _rescored(extractor, self.column, keys, query, with_vectors)
+                rows, scores, vectors = self._snapshot_search(query, k, only, exclude_image_ids)
+                found += [(float(score), int(item), vector if with_vectors else None)
+                          for score, item, vector in zip(scores, snapshot.items[rows], vectors)]
         found.sort(key=lambda hit: (-hit[0], hit[1]))
         if min_similarity is not None:
             found = [hit for hit in found if hit[0] >= min_similarity]
         return [Hit(item, score, vector) for score, item, vector in found[:k]]
 
-    def _snapshot_search(self, query, k, only, exclude) -> tuple[np.ndarray, np.ndarray]:
-        """Snapshot rows (not masked, of the kind, not excluded) and their scores, best first."""
+    # ------------------------------------------------------------------ neighbour queries
+    # (search/index/neighbours.py, under ``lock`` after ``synced``)
+
+    @property
+    def lock(self) -> threading.Lock:
+        return self._lock
+
+    def synced(self, extractor: str) -> None:
+        """Bring the index in step with the change log (the caller holds ``lock``)."""
+        self._synced(extractor)
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        return self._snapshot
+
+    @property
+    def masked(self) -> np.ndarray:
+        """Per snapshot row: changed since (answered by the delta, or gone)."""
+        return self._masked
+
+    @property
+    def delta(self) -> VectorMatrix:
+        return self._delta
+
+    def snapshot_candidates(self, query: np.ndarray, count: int, *, probes: int | None = None
+                            ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``count`` snapshot rows (not masked) best for ``query`` by the codes, and their
+        scores by the codes; fewer when the lists probed (``probes``, else
+        SEARCH_APPROXIMATE_PROBES) hold fewer."""
+        import faiss
+
+        snapshot = self._snapshot
+        if snapshot is None or snapshot.manifest["dim"] != query.size:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        faiss.omp_set_num_threads(1)
+        params = faiss.SearchParametersIVF(nprobe=probes or settings.SEARCH_APPROXIMATE_PROBES)
+        allowed = self._allowed(None)
+        if allowed is not None:
+            params.sel = allowed[0]
+        scores, found = snapshot.index.search(
+            np.ascontiguousarray(query, dtype=np.float32)[None], count, params=params)
+        keep = found[0] >= 0
+        return found[0][keep].astype(np.int64), scores[0][keep]
+
+    def search(self, *, extractor: str, **options) -> list[Hit]:
+        # Both passes of an expanded search read the change log once.
+        with self._lock:
+            self._synced(extractor)
+        self._searching.synced = True
+        try:
+            return super().search(extractor=extractor, **options)
+        finally:
+            self._searching.synced = False
+
+    def _snapshot_search(self, query, k, only, exclude):
+        """Snapshot rows (not masked, of the kind, not excluded), their exact scores and
+        unit vectors, best first."""
         import faiss
 
         snapshot = self._snapshot
@@ -135,11 +189,11 @@ class ApproximateIndex(VectorIndex):
         if excluded.size:
             rows = rows[~np.isin(rows, excluded)]
         if rows.size == 0:
-            return rows, np.zeros(0, dtype=np.float32)
+            return rows, np.zeros(0, dtype=np.float32), np.zeros((0, query.size), np.float32)
         rows = np.sort(rows)  # reads the mapped vectors in file order
-        scores = snapshot.vectors[rows].astype(np.float32) @ query
-        positions, best = top_k(scores, k)
-        return rows[positions], best
+        vectors = snapshot.unit_rows(rows)
+        positions, best = top_k(vectors @ query, k)
+        return rows[positions], best, vectors[positions]
 
     def _allowed(self, only: bool | None):
         """(faiss selector, count, rows) of the snapshot rows a search may answer, or None
@@ -222,21 +276,6 @@ class ApproximateIndex(VectorIndex):
         for start in range(0, len(changed), ID_CHUNK):
             _load(self._delta, _rows(self._extractor, self.column)
                   .filter(id__in=changed[start:start + ID_CHUNK]))
-
-
-def _rescored(extractor: str, column: str, keys: list[int], query: np.ndarray,
-              with_vectors: bool) -> list[tuple]:
-    """The snapshot's best candidates scored again from their float32 vectors in the
-    database: exact cosine, as the exact index gives (the half-precision copy can swap
-    two hits closer than about 1e-4). A row deleted since is left out."""
-    found = []
-    for _, image_id, _, vector in _rows(extractor, column).filter(id__in=keys):
-        vector = np.asarray(vector, dtype=np.float32)
-        if vector.size != query.size:
-            continue
-        vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
-        found.append((float(vector @ query), int(image_id), vector if with_vectors else None))
-    return found
 
 
 def _dim_of(extractor: str) -> int:

@@ -6,8 +6,8 @@ the library), or when any did and the snapshot is older than SNAPSHOT_MAX_AGE; w
 SEARCH_INDEX=auto the first snapshot waits until the library reaches
 SEARCH_INDEX_AUTO_SIZE vectors (below that the exact index serves).
 
-A rewrite streams the rows from the database in id order (half-precision copies to a
-file, a block at a time, so memory stays flat), then adds them to the trained, empty
+A rewrite streams the rows from the database in id order (each vector as stored, half
+precision, to a file, a block at a time, so memory stays flat), then adds them to the trained, empty
 faiss index of the previous generation. Training (IVF centroids and the 8-bit ranges,
 on a sample of the rows) happens only for the first snapshot and when the library has
 grown FOUR_FOLD since the last training. The position written into the manifest is
@@ -30,6 +30,7 @@ from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
 
+from core.vectors import normalise
 from features.models import FeatureVector
 from search.index.approximate import index_root
 from search.index.exact import _rows
@@ -49,22 +50,34 @@ BLOCK = 5000
 TRAIN_PER_LIST = 64
 TRAIN_MAX = 131_072
 PCA_DIM = 512
+# Rows the projection is trained on (and their mirror images): plenty for 512 directions.
+PCA_SAMPLE = 32_768
 
 
-def snapshot_refresh(*, extractor: str, column: str = "searchable", force: bool = False) -> int:
-    """Write a new snapshot generation if one is due; return the rows written (0: none due).
-
-    ``force`` writes one whatever the count of changes (tests, the benchmark).
-    """
+def snapshot_due(*, extractor: str, column: str = "searchable") -> bool:
+    """Whether a new generation is due (see the module notes): a few cheap reads."""
     if connection.vendor != "sqlite" or settings.SEARCH_INDEX == "exact":
-        return 0
+        return False
     folder = snapshot_folder(index_root(), extractor=extractor, column=column)
     current = manifest_current(folder)
     latest = VectorChange.objects.aggregate(latest=Max("id"))["latest"] or 0
     if current is not None:
         _pin(folder, extractor, column)
-    if not force and not _due(current, extractor, latest):
+    return _due(current, extractor, latest)
+
+
+def snapshot_refresh(*, extractor: str, column: str = "searchable", force: bool = False) -> int:
+    """Write a new snapshot generation if one is due; return the rows written (0: none due).
+
+    ``force`` writes one whatever the count of changes (tests, the benchmark). The
+    worker calls it on a thread of its own (search/index/writer.py).
+    """
+    if connection.vendor != "sqlite" or settings.SEARCH_INDEX == "exact":
         return 0
+    if not force and not snapshot_due(extractor=extractor, column=column):
+        return 0
+    folder = snapshot_folder(index_root(), extractor=extractor, column=column)
+    latest = VectorChange.objects.aggregate(latest=Max("id"))["latest"] or 0
     with writer_lock(folder) as mine:
         if not mine:
             return 0  # another worker of this machine is writing it
@@ -106,7 +119,7 @@ def snapshot_write(folder: Path, *, extractor: str, column: str, latest: int) ->
     faiss.omp_set_num_threads(1)
     index, training = _trained(folder, previous, vectors, generation)
     for start in range(0, count, BLOCK):
-        index.add(np.ascontiguousarray(vectors[start:start + BLOCK], dtype=np.float32))
+        index.add(normalise(vectors[start:start + BLOCK]))
     del vectors
 
     names = {"index": file_name("index", generation), "vectors": file_name("vectors", generation),
@@ -140,7 +153,8 @@ def _database() -> str:
 
 
 def _stream(extractor: str, column: str, path: Path):
-    """Write every row's unit vector (float16) to ``path``; return ids, image ids, flags, dim."""
+    """Write every row's vector as stored (float16) to ``path``; return ids, image ids,
+    flags, dim."""
     keys, items, flags, dim = [], [], [], 0
     with open(path, "wb") as handle:
         block = []
@@ -163,9 +177,9 @@ def _write_block(handle, block, keys, items, flags) -> None:
     if not block:
         return
     ids, image_ids, originals, vectors = zip(*block)
-    matrix = np.stack(vectors).astype(np.float32)
-    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-    handle.write(matrix.astype(np.float16).tobytes())
+    # SQLite keeps half precision (features/fields.py): this copy loses nothing, and a
+    # row normalised from it is the very vector the exact index compares.
+    handle.write(np.stack(vectors).astype(np.float16).tobytes())
     keys.extend(ids)
     items.extend(image_ids)
     flags.extend(originals)
@@ -173,11 +187,40 @@ def _write_block(handle, block, keys, items, flags) -> None:
 
 def factory_for(dim: int, lists: int) -> str:
     """The faiss index: long vectors are first projected on their PCA_DIM principal
-    directions (4x less to scan for 2048-d ResNet vectors; the exact re-check restores
-    the order), then sorted into IVF lists and stored as 8-bit codes."""
+    directions about the origin (4x less to scan for 2048-d ResNet vectors), then sorted
+    into IVF lists and stored as 8-bit codes."""
     if dim >= 2 * PCA_DIM:
-        return f"PCA{PCA_DIM},IVF{lists},SQ8"
+        return f"PCA{PCA_DIM}-uncentred,IVF{lists},SQ8"
     return f"IVF{lists},SQ8"
+
+
+def _index_trained(dim: int, lists: int, sample: np.ndarray):
+    """A trained, empty index (``factory_for``) for unit vectors like ``sample``.
+
+    The projection is not centred: faiss's PCA subtracts the vectors' mean, and ResNet's
+    non-negative features share a large one, so a centred code's inner product strays far
+    from the cosine (by up to 0.7 on the benchmark's library) and ranks rows by their
+    distance from the mean as much as by their likeness to the query. Trained on the
+    sample and its mirror image (whose mean is zero), the directions are those of the
+    vectors themselves, the first of them their common direction, and a code's inner
+    product stays close to the cosine: the worker's neighbour queries bound their search
+    by it (search/index/neighbours.py).
+    """
+    import faiss
+
+    projected = dim >= 2 * PCA_DIM
+    ivf = faiss.index_factory(PCA_DIM if projected else dim, f"IVF{lists},SQ8",
+                              faiss.METRIC_INNER_PRODUCT)
+    ivf.cp.max_points_per_centroid = TRAIN_PER_LIST * 4
+    if not projected:
+        ivf.train(sample)
+        return ivf
+    pca = faiss.PCAMatrix(dim, PCA_DIM)
+    mirror = sample[:PCA_SAMPLE]
+    pca.train(np.concatenate([mirror, -mirror]))
+    ivf.train(pca.apply(sample))
+    # Through a copy: the index read back owns both parts.
+    return faiss.deserialize_index(faiss.serialize_index(faiss.IndexPreTransform(pca, ivf)))
 
 
 def _lists_for(count: int) -> int:
@@ -198,11 +241,9 @@ def _trained(folder: Path, previous: dict | None, vectors: np.ndarray, generatio
     lists = _lists_for(count)
     sample_size = min(count, TRAIN_MAX, max(lists * TRAIN_PER_LIST, 10_000))
     chosen = np.sort(np.random.default_rng(generation).choice(count, sample_size, replace=False))
-    sample = np.ascontiguousarray(vectors[chosen], dtype=np.float32)
+    sample = normalise(vectors[chosen])
     started = time.monotonic()
-    index = faiss.index_factory(dim, factory_for(dim, lists), faiss.METRIC_INNER_PRODUCT)
-    faiss.extract_index_ivf(index).cp.max_points_per_centroid = TRAIN_PER_LIST * 4
-    index.train(sample)
+    index = _index_trained(dim, lists, sample)
     name = file_name("trained", generation)
     path = temporary(folder, name)
     faiss.write_index(index, str(path))

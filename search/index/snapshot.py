@@ -5,8 +5,9 @@ extractor), named by a generation number:
 
 - ``snapshot-<gen>.faiss``: the approximate index (faiss: PCA to 512 dimensions for long
   vectors, IVF lists, 8-bit codes; search/index/refresh.py), whose ids are row numbers;
-- ``snapshot-<gen>.f16``: every row's unit vector at half precision, what candidates are
-  re-checked against (exact cosine to about 1e-4);
+- ``snapshot-<gen>.f16``: every row's vector as the database stores it (half precision);
+  normalised when read, it is exactly the vector the exact index compares, so the
+  candidates' scores are exact cosine without reading the database;
 - ``snapshot-<gen>.rows.npy``: per row the vector id (ascending), the image id and
   ``is_original`` (int64, n x 3);
 - ``manifest-<gen>.json``: what the files hold (the vector-change id they cover, the
@@ -40,10 +41,12 @@ from pathlib import Path
 
 import numpy as np
 
+from core.vectors import normalise
+
 logger = logging.getLogger(__name__)
 
 MANIFEST = re.compile(r"^manifest-(\d{8})\.json$")
-FORMAT = 1
+FORMAT = 2
 
 
 def snapshot_folder(root: Path, *, extractor: str, column: str) -> Path:
@@ -110,7 +113,7 @@ class Snapshot:
 
     manifest: dict
     index: object  # faiss.Index, memory-mapped
-    vectors: np.ndarray  # float16 (n, dim), memory-mapped
+    vectors: np.ndarray  # float16 (n, dim) as stored, memory-mapped; ``unit_rows`` normalises
     keys: np.ndarray  # vector ids, ascending
     items: np.ndarray  # image ids
     flags: np.ndarray  # is_original
@@ -127,6 +130,10 @@ class Snapshot:
     @property
     def size(self) -> int:
         return len(self.keys)
+
+    def unit_rows(self, rows) -> np.ndarray:
+        """These rows' unit vectors (float32), as the exact index holds them."""
+        return normalise(self.vectors[rows])
 
     def rows_of_keys(self, keys) -> np.ndarray:
         """The rows holding these vector ids (ids not in the snapshot are left out)."""
@@ -152,8 +159,11 @@ def snapshot_open(folder: Path, manifest: dict) -> Snapshot:
 
     folder = Path(folder)
     files = manifest["names"]
+    # MMAP_IFC maps the IVF lists' codes in place (plain arrays over the file's pages);
+    # faiss's older MMAP flag reads them through OnDiskInvertedLists, whose per-list
+    # locking cost 2-3 ms a search whatever the index's size.
     index = faiss.read_index(str(folder / files["index"]),
-                             faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+                             faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
     vectors = np.memmap(folder / files["vectors"], dtype=np.float16, mode="r",
                         shape=(manifest["count"], manifest["dim"]))
     rows = np.load(folder / files["rows"])

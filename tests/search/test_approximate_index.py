@@ -186,16 +186,22 @@ def test_search_index_auto_changes_to_the_snapshot_once_the_worker_writes_one(se
     assert snapshot_refresh(extractor=fingerprint(), force=True) == 0
 
 
-def test_the_workers_idle_step_writes_the_snapshot_and_a_busy_one_does_not(snapshots):
+@pytest.mark.django_db(transaction=True)
+def test_the_workers_idle_step_writes_the_snapshots_and_a_busy_one_does_not(snapshots):
     from features.jobs.stages import stages_run
+    from search.index.writer import snapshot_writer_join
 
     [library_image((i, 9, 9), vector=unit(i)) for i in range(8)]
     where = folder(snapshots)
 
     stages_run(extractor=fingerprint(), idle=False)
+    assert snapshot_writer_join(timeout=30)
     assert manifest_current(where) is None
     stages_run(extractor=fingerprint(), idle=True)
+    assert snapshot_writer_join(timeout=30)
     assert manifest_current(where)["count"] == 8
+    plain = snapshot_folder(snapshots, extractor=fingerprint(), column="vector")
+    assert manifest_current(plain)["count"] == 8
 
 
 def test_a_refresh_writes_nothing_until_enough_changed(monkeypatch):

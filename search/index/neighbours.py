@@ -1,0 +1,239 @@
+"""Neighbour queries over the plain vectors: what the feature worker's stages ask.
+
+Augmentation asks for the k nearest other rows of a row, and which rows a new row comes
+near enough to change (search/augmentation.py); duplicates ask for every other row at or
+above a floor (duplicates/finding.py). Rows are named by vector id (key), and never
+answer for themselves. Two kinds answer:
+
+- ``ExactNeighbours``: the plain vectors in one float32 matrix (the exact index's plain
+  instance), compared in full. On PostgreSQL, and on SQLite while the exact index serves.
+- ``ApproximateNeighbours``: an approximate index over the plain column, when it serves
+  (SEARCH_INDEX). Candidates come from its snapshot (faiss, memory-mapped and shared) and
+  its delta (the rows written since, held exactly); the snapshot's candidates are scored
+  again from its copy of the stored vectors, so every score is the exact cosine the
+  exact path computes. The worker then holds no copy of the whole library.
+
+Where the approximate kind has to bound a set ("every row at or above the floor", "every
+row a new one comes near"), it takes more candidates until the worst of them is clearly
+past the bound (the codes' scores are off by at most about CODE_ERROR), so what it
+misses is only what its IVF lists do not reach.
+"""
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+from django.conf import settings
+
+from search.reranking import BLOCK, nearest
+
+# How far a candidate's exact cosine can be above its score by the 8-bit codes of the
+# uncentred PCA projection (search/index/refresh.py): a range is widened by this before it
+# is deemed covered. On bench/million.py's 100k library the gap's 99.9th percentile was
+# 0.04, its most 0.06.
+CODE_ERROR = 0.08
+# Candidates taken first per query, and the most ever (each round takes four times more).
+FIRST_CANDIDATES = 128
+MAX_CANDIDATES = 65_536
+# A query for every row above a floor probes this many times more IVF lists than a
+# search (a pair may sit in a list the query's own nearest do not reach).
+RANGE_PROBES = 4
+# Rows compared with the whole library at once by ``above`` (bounds the score matrix).
+ABOVE_BLOCK = 64
+
+
+class PlainNeighbours(ABC):
+    @abstractmethod
+    def present(self, keys: Iterable[int]) -> list[int]:
+        """Those of ``keys`` that are plain vectors here, in the order given."""
+
+    @abstractmethod
+    def nearest(self, keys: list[int], k: int) -> Iterator[tuple]:
+        """Per key present: (key, its vector, the k nearest other keys best first with ties
+        to the smaller key, their similarities, their vectors)."""
+
+    @abstractmethod
+    def above(self, keys: list[int], floor: float) -> Iterator[tuple]:
+        """Per key present: (key, its image id, other keys, their image ids, similarities)
+        of every other row at least ``floor`` alike."""
+
+    @abstractmethod
+    def reaching(self, keys: list[int], owners: np.ndarray, thresholds: np.ndarray) -> set[int]:
+        """The ``owners`` (keys) to which some row of ``keys`` is at least as alike as the
+        owner's threshold (more may be given, never fewer)."""
+
+
+class ExactNeighbours(PlainNeighbours):
+    """A VectorMatrix of every plain vector (search/similarity.py), compared in full."""
+
+    def __init__(self, matrix):
+        self.matrix = matrix
+
+    def present(self, keys):
+        return [key for key in keys if self.matrix.row_of_key(key) is not None]
+
+    def _positions(self, keys) -> list[int]:
+        return [row for row in map(self.matrix.row_of_key, keys) if row is not None]
+
+    def nearest(self, keys, k):
+        keys_all, rows = self.matrix.keys, self.matrix.rows
+        positions = self._positions(keys)
+        for start in range(0, len(positions), BLOCK):
+            block = positions[start:start + BLOCK]
+            scores = rows[block] @ rows.T
+            for offset, position in enumerate(block):
+                found_scores = scores[offset]
+                found_scores[position] = -np.inf
+                found = nearest(found_scores, keys_all, k)
+                yield (int(keys_all[position]), rows[position], keys_all[found],
+                       found_scores[found], rows[found])
+
+    def above(self, keys, floor):
+        keys_all, items, rows = self.matrix.keys, self.matrix.items, self.matrix.rows
+        positions = self._positions(keys)
+        for start in range(0, len(positions), ABOVE_BLOCK):
+            block = positions[start:start + ABOVE_BLOCK]
+            scores = rows[block] @ rows.T
+            for offset, position in enumerate(block):
+                scores[offset, position] = -np.inf
+                others = np.flatnonzero(scores[offset] >= floor)
+                yield (int(keys_all[position]), int(items[position]), keys_all[others],
+                       items[others], scores[offset, others])
+
+    def reaching(self, keys, owners, thresholds):
+        fresh = self._positions(keys)
+        positions = [self.matrix.row_of_key(owner) for owner in owners]
+        there = np.array([p is not None for p in positions], dtype=bool)
+        if not fresh or not there.any():
+            return set()
+        rows = self.matrix.rows
+        places = np.array([p for p in positions if p is not None], dtype=np.int64)
+        best = (rows[places] @ rows[fresh].T).max(axis=1)
+        return set(np.asarray(owners)[there][best >= np.asarray(thresholds)[there]].tolist())
+
+
+class ApproximateNeighbours(PlainNeighbours):
+    """An ApproximateIndex over the plain column (search/index/approximate.py), synced, whose
+    lock the caller holds."""
+
+    def __init__(self, index, extractor: str):
+        self.index, self.extractor = index, extractor
+
+    def _vectors(self, keys) -> dict[int, tuple[int, np.ndarray]]:
+        """(image id, unit float32 vector) of each key that is here: from the delta, or from
+        the snapshot's copy of the stored vectors (exactly what the exact index holds)."""
+        delta, snapshot = self.index.delta, self.index.snapshot
+        found, wanted = {}, []
+        for key in map(int, keys):
+            row = delta.row_of_key(key)
+            if row is not None:
+                found[key] = (int(delta.items[row]), delta.rows[row])
+            else:
+                wanted.append(key)
+        if wanted and snapshot is not None:
+            rows = snapshot.rows_of_keys(wanted)
+            rows = np.sort(rows[~self.index.masked[rows]])
+            for key, item, vector in zip(snapshot.keys[rows].tolist(),
+                                         snapshot.items[rows].tolist(), snapshot.unit_rows(rows)):
+                found[key] = (item, vector)
+        return found
+
+    def present(self, keys):
+        found = self._vectors(keys)
+        return [key for key in keys if int(key) in found]
+
+    def _scored(self, key: int, count: int, floor: float | None = None):
+        """Candidates for ``key``'s row with exact scores: the snapshot's ``count`` best by
+        the codes, and the delta's ``count`` best (or, given a ``floor``, all at or above
+        it). (query, keys, items, scores, vectors, covered), where ``covered`` is the
+        highest score a snapshot row not among them may have (-inf: the lists probed hold
+        no other)."""
+        query = self._vectors([key])[key][1]
+        delta = self.index.delta
+        mine = delta.rows @ query
+        if floor is not None:
+            mine = np.flatnonzero(mine >= floor)
+        elif mine.size > count:
+            mine = np.argpartition(-mine, count - 1)[:count]
+        else:
+            mine = np.arange(mine.size)
+        probes = None if floor is None else RANGE_PROBES * settings.SEARCH_APPROXIMATE_PROBES
+        rows, codes = self.index.snapshot_candidates(query, count, probes=probes)
+        covered = -np.inf if len(rows) < count else float(codes.min()) + CODE_ERROR
+        if floor is not None:
+            rows = rows[codes + CODE_ERROR >= floor]  # the others cannot reach it
+        found = self._vectors(self.index.snapshot.keys[rows] if len(rows) else [])
+        keys = np.concatenate([delta.keys[mine],
+                               np.fromiter(found, dtype=np.int64, count=len(found))])
+        items = np.concatenate([delta.items[mine],
+                                np.array([item for item, _ in found.values()], dtype=np.int64)])
+        vectors = np.concatenate([delta.rows[mine], np.stack([v for _, v in found.values()])
+                                  if found else np.zeros((0, query.size), dtype=np.float32)])
+        others = keys != key
+        keys, items, vectors = keys[others], items[others], vectors[others]
+        return query, keys, items, vectors @ query, vectors, covered
+
+    def nearest(self, keys, k):
+        count = max(FIRST_CANDIDATES, 8 * (k + 1))
+        for key in self.present(keys):
+            query, found_keys, _, scores, vectors, _ = self._scored(key, count)
+            chosen = nearest(scores, found_keys, k)
+            yield key, query, found_keys[chosen], scores[chosen], vectors[chosen]
+
+    def above(self, keys, floor):
+        for key in self.present(keys):
+            count = FIRST_CANDIDATES
+            while True:
+                query, found_keys, items, scores, _, covered = self._scored(key, count, floor)
+                if covered < floor or count >= MAX_CANDIDATES:
+                    break
+                count *= 4  # every candidate may be above the floor: take more
+            chosen = np.flatnonzero(scores >= floor)
+            item = self._vectors([key])[key][0]
+            yield key, item, found_keys[chosen], items[chosen], scores[chosen]
+
+    def reaching(self, keys, owners, thresholds):
+        owners = np.asarray(owners, dtype=np.int64)
+        thresholds = np.asarray(thresholds, dtype=np.float32)
+        fresh = self.present(keys)
+        if not fresh or owners.size == 0:
+            return set()
+        reached = set(owners[np.isneginf(thresholds)].tolist())
+        # Owners in the delta: their vectors are here, compared exactly.
+        delta = self.index.delta
+        in_delta = np.isin(owners, delta.keys)
+        vectors = self._vectors(fresh)
+        queries = np.stack([vectors[key][1] for key in fresh])
+        if in_delta.any():
+            places = [delta.row_of_key(o) for o in owners[in_delta]]
+            best = (delta.rows[places] @ queries.T).max(axis=1)
+            reached |= set(owners[in_delta][best >= thresholds[in_delta]].tolist())
+        snapshot = self.index.snapshot
+        if snapshot is None:
+            return reached
+        # Owners in the snapshot, by row: a threshold per row (+inf: not an owner).
+        rows = np.searchsorted(snapshot.keys, owners)
+        inside = (rows < snapshot.size) & ~in_delta
+        inside[inside] &= snapshot.keys[rows[inside]] == owners[inside]
+        limit = np.full(snapshot.size, np.inf, dtype=np.float32)
+        limit[rows[inside]] = thresholds[inside]
+        limit[self.index.masked] = np.inf
+        by_limit = np.argsort(limit, kind="stable")
+        sorted_limit = limit[by_limit]
+        for query in queries:
+            count = FIRST_CANDIDATES
+            while True:
+                candidates, codes = self.index.snapshot_candidates(query, count)
+                covered = -np.inf if len(candidates) < count else float(codes.min()) + CODE_ERROR
+                # Owners the candidates may have missed: those with a threshold that low.
+                low = by_limit[:np.searchsorted(sorted_limit, covered, side="right")]
+                if len(low) <= count or count >= MAX_CANDIDATES:
+                    break
+                count *= 4
+            check = np.union1d(candidates, low)
+            check = check[np.isfinite(limit[check])]
+            if check.size == 0:
+                continue
+            hit = check[snapshot.unit_rows(check) @ query >= limit[check]]
+            reached |= set(snapshot.keys[hit].tolist())
+        return reached

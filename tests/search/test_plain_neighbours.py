@@ -1,0 +1,128 @@
+"""The worker's neighbour queries through the approximate index: augmentation's blended
+vectors and the duplicate pairs equal what exact search gives, from a snapshot of the
+plain vectors plus the rows written since, without the exact plain matrix."""
+
+import numpy as np
+import pytest
+from django.db import connection
+
+import search.index
+from duplicates import finding
+from duplicates.models import DuplicatePair
+from features.models import FeatureVector
+from gallery.models import Image
+from search.index import approximate as approximate_index
+from search.index import neighbours, reset_index
+from search.index.refresh import snapshot_forget, snapshot_refresh
+from search.models import NeighbourLink
+from search.reranking import augment_all
+from tests.helpers import clustered_unit_vectors, fingerprint, images_with_vectors, run_stage
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def approximate(settings, tmp_path, monkeypatch):
+    if connection.vendor != "sqlite":
+        pytest.skip("the approximate index serves SQLite; PostgreSQL has pgvector's")
+    settings.SEARCH_INDEX = "approximate"
+    settings.SEARCH_INDEX_DIR = tmp_path / "index"
+    settings.SEARCH_AUGMENT, settings.SEARCH_AUGMENT_NEIGHBOURS = True, 4
+    # Each query looks for a newer snapshot (not once a second).
+    monkeypatch.setattr(approximate_index, "LOOK_EVERY", 0.0)
+    snapshot_forget()
+    reset_index()
+
+    def exact_plain_index():
+        raise AssertionError("the exact plain matrix was loaded")
+
+    # Where the approximate index serves, the worker never holds every plain vector.
+    monkeypatch.setattr(search.index, "get_plain_index", exact_plain_index)
+    yield
+    reset_index()
+    snapshot_forget()
+
+
+def plain_library() -> tuple[list[int], np.ndarray]:
+    """Vector ids in id order and their unit vectors (float32, as stored)."""
+    rows = list(FeatureVector.objects.filter(extractor=fingerprint()).order_by("id")
+                .values_list("id", "vector"))
+    matrix = np.stack([vector for _, vector in rows]).astype(np.float32)
+    return [key for key, _ in rows], matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+def plain_index():
+    from search.index import _plain_approximate
+
+    return _plain_approximate()
+
+
+# 1024-d vectors are projected on their principal directions before their codes are made
+# (search/index/refresh.py), shorter ones are not.
+LENGTHS = pytest.mark.parametrize("dim", [128, 1024])
+
+
+@LENGTHS
+def test_augmentation_through_the_snapshot_equals_a_recomputation_from_scratch(dim):
+    vectors = clustered_unit_vectors(2200, dim, seed=5)
+    first = images_with_vectors(vectors[:2000])
+    run_stage("augmentation")  # every row augmented (no plain snapshot yet: exactly)
+    assert snapshot_refresh(extractor=fingerprint(), column="vector", force=True) == 2000
+    # Written since the snapshot: new images (in the index's delta) and deletes.
+    images_with_vectors(vectors[2000:])
+    Image.objects.filter(pk__in=first[:40]).delete()
+
+    assert run_stage("augmentation") > 200
+
+    keys, matrix = plain_library()
+    augmented, positions, similarities = augment_all(matrix, np.asarray(keys), 4)
+    stored = dict(FeatureVector.objects.filter(extractor=fingerprint())
+                  .values_list("id", "augmented"))
+    links = {}
+    for owner, neighbour in NeighbourLink.objects.values_list("owner_id", "neighbour_id"):
+        links.setdefault(owner, set()).add(neighbour)
+    for key, found in zip(keys, positions):
+        assert links[key] == {keys[p] for p in found}, key
+    # As stored: at half precision.
+    assert np.abs(np.stack([stored[key] for key in keys]) - augmented).max() < 1e-3
+    index = plain_index()
+    assert index.snapshot_generation == 1
+    assert index.delta.size < len(keys)
+
+
+@LENGTHS
+def test_duplicate_pairs_through_the_snapshot_are_those_exact_search_finds(settings, monkeypatch,
+                                                                          dim):
+    settings.DUPLICATE_FLOOR, settings.DUPLICATE_THRESHOLD = 0.98, 0.99
+    # The vectors alone decide here (these images have no files to match).
+    monkeypatch.setattr(finding, "_matches", lambda pairs: {})
+    monkeypatch.setattr(finding, "_digest_images", lambda images: None)
+    # Few candidates first, so rows with many pairs take more rounds.
+    monkeypatch.setattr(neighbours, "FIRST_CANDIDATES", 16)
+    vectors = clustered_unit_vectors(2200, dim, seed=6)
+    first = images_with_vectors(vectors[:2000])
+    assert snapshot_refresh(extractor=fingerprint(), column="vector", force=True) == 2000
+    images_with_vectors(vectors[2000:])
+    Image.objects.filter(pk__in=first[:30]).delete()
+
+    while run_stage("duplicates"):
+        pass
+
+    keys, matrix = plain_library()
+    image_of = dict(FeatureVector.objects.values_list("id", "image_id"))
+    scores = matrix @ matrix.T
+    first_rows, second_rows = np.nonzero(np.triu(scores >= 0.98, k=1))
+    expected = {(image_of[keys[a]], image_of[keys[b]]): float(scores[a, b])
+                for a, b in zip(first_rows, second_rows)}
+    stored = {(a, b): s for a, b, s in DuplicatePair.objects.values_list(
+        "first_image_id", "second_image_id", "similarity")}
+    # A pair within float32 rounding of the floor may fall on either side of it.
+    on_the_floor = {pair for pair, score in {**expected, **stored}.items()
+                    if abs(score - 0.98) < 1e-6}
+    stored = {pair: score for pair, score in stored.items() if pair not in on_the_floor}
+    expected = {pair: score for pair, score in expected.items() if pair not in on_the_floor}
+    assert len(expected) > 2000
+    assert sorted(stored) == sorted(expected)
+    assert [stored[pair] for pair in sorted(stored)] == pytest.approx(
+        [min(1.0, expected[pair]) for pair in sorted(stored)], abs=1e-5)
+    assert plain_index().snapshot_generation == 1
