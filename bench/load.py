@@ -46,6 +46,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devstack.cluster import cluster_env  # noqa: E402
 from devstack.stack import free_port, process_stop, wait_for_port  # noqa: E402
 
 KINDS = ("list page", "thumbnail", "search by image", "search by upload")
@@ -160,14 +161,8 @@ class Server:
 
 
 def server_env(folder: Path, real_model: bool) -> dict:
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "imagesim.settings",
+    env = cluster_env(database=f"sqlite:///{folder / 'db.sqlite3'}", extra={
         "SECRET_KEY": "load-bench-only-" + "k" * 50,
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
         "MEDIA_ROOT": str(folder / "media"),
         "FEATURE_EMBEDDED_WORKER": "true",
         "ANONYMOUS_ACCESS": "read",
@@ -175,7 +170,6 @@ def server_env(folder: Path, real_model: bool) -> dict:
         "LOG_LEVEL": "INFO",  # the default; the start waits for "Search warmed up"
         # Every server (a baseline's too) uses the model converted once for this checkout.
         "FEATURE_MODEL_CACHE": os.environ.get("FEATURE_MODEL_CACHE") or str(ROOT / "var" / "models"),
-        "PYTHONDONTWRITEBYTECODE": "1",
     })
     if not real_model:
         env.update({"FEATURE_EXTRACTOR": "features.extractors.fake.FakeExtractor",

@@ -22,9 +22,9 @@ def images_with_label(images: QuerySet[Image], *, text: str) -> QuerySet[Image]:
     for term in query.terms:  # classes outside WordNet (another classifier), by name
         matches |= Q(lowered_name=term, score__gte=MIN_SCORE) & ~Q(wnid__in=query.wnids)
     # "Among these labelled images" rather than "has such a label" (EXISTS): the database
-    # reads the class's labels from their index once, instead of probing the labels of
-    # every image of the library in turn (seconds at a million).
-    # Each alternative is read from an index (labels/models.py), the name's too.
+    # reads the classes' labels once, each alternative from an index (labels/models.py),
+    # instead of probing the labels of every image of the library in turn (seconds at a
+    # million).
     labels = ImageLabel.objects.alias(lowered_name=Lower("name")).filter(matches)
     return images.filter(pk__in=labels.values("image_id"))
 

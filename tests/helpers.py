@@ -8,9 +8,11 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image as PILImage
 from PIL import ImageDraw
 
@@ -309,3 +311,28 @@ def clustered_unit_vectors(n: int, dim: int = 128, *, seed: int = 0) -> np.ndarr
 # What storing vectors at half precision (SQLite; features/fields.py) leaves of a cosine
 # or a component: tests comparing against vectors they made allow this much.
 STORED_TOLERANCE = 5e-4
+
+
+@contextmanager
+def approximate_index_serving(settings, folder: Path):
+    """The approximate index serving, its snapshots in ``folder``, nothing of another
+    test's index or snapshots seen, and none left behind (a writer thread waited for).
+    It serves SQLite only: elsewhere the test is skipped."""
+    from django.db import connection
+
+    from search.index import reset_index
+    from search.index.refresh import snapshot_forget
+    from search.index.writer import snapshot_writer_join
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the approximate index serves SQLite; PostgreSQL has pgvector's")
+    settings.SEARCH_INDEX = "approximate"
+    settings.SEARCH_INDEX_DIR = folder
+    snapshot_forget()
+    reset_index()
+    try:
+        yield folder
+    finally:
+        snapshot_writer_join(timeout=30)
+        reset_index()
+        snapshot_forget()

@@ -8,7 +8,6 @@ sharing a database connection or an event loop with the test process.
 """
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devstack.cluster import cluster_env
 from devstack.stack import free_port, process_stop
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,22 +58,14 @@ class LiveServer:
 
 
 def server_env(folder: Path, static_root: Path) -> dict:
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "imagesim.settings",
+    return cluster_env(database=f"sqlite:///{folder / 'db.sqlite3'}", extra={
         "SECRET_KEY": "browser-tests-only-" + "x" * 40,
-        "DEBUG": "false",
-        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
         "MEDIA_ROOT": str(folder / "media"),
         "STATIC_ROOT": str(static_root),
         "FEATURE_EXTRACTOR": "features.extractors.fake.FakeExtractor",
         "FEATURE_EMBEDDED_WORKER": "true",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",
-        "PYTHONDONTWRITEBYTECODE": "1",
     })
-    return env
 
 
 def _manage(env: dict, *args: str) -> None:

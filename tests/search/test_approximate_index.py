@@ -16,9 +16,9 @@ from gallery.models import Image
 from search.index import get_index, reset_index
 from search.index.approximate import ApproximateIndex
 from search.index.exact import ExactIndex
-from search.index.refresh import snapshot_forget, snapshot_refresh
+from search.index.refresh import snapshot_refresh
 from search.index.snapshot import manifest_current, snapshot_folder
-from tests.helpers import (add_vector, clustered_unit_vectors, fingerprint, images_with_vectors,
+from tests.helpers import (add_vector, approximate_index_serving, clustered_unit_vectors, fingerprint, images_with_vectors,
                            library_image, unit)
 
 pytestmark = pytest.mark.django_db
@@ -27,13 +27,8 @@ WORKER = Path(__file__).with_name("snapshot_process.py")
 
 @pytest.fixture(autouse=True)
 def snapshots(settings, tmp_path):
-    if connection.vendor != "sqlite":
-        pytest.skip("the approximate index serves SQLite; PostgreSQL has pgvector's")
-    settings.SEARCH_INDEX = "approximate"
-    settings.SEARCH_INDEX_DIR = tmp_path / "index"
-    snapshot_forget()
-    yield settings.SEARCH_INDEX_DIR
-    snapshot_forget()
+    with approximate_index_serving(settings, tmp_path / "index") as folder:
+        yield folder
 
 
 def ids(hits):

@@ -4,7 +4,6 @@ plain vectors plus the rows written since, without the exact plain matrix."""
 
 import numpy as np
 import pytest
-from django.db import connection
 
 import search.index
 from duplicates import finding
@@ -12,35 +11,29 @@ from duplicates.models import DuplicatePair
 from features.models import FeatureVector
 from gallery.models import Image
 from search.index import approximate as approximate_index
-from search.index import neighbours, reset_index
-from search.index.refresh import snapshot_forget, snapshot_refresh
+from search.index import neighbours
+from search.index.refresh import snapshot_refresh
 from search.models import NeighbourLink
 from search.reranking import augment_all
-from tests.helpers import clustered_unit_vectors, fingerprint, images_with_vectors, run_stage
+from tests.helpers import (approximate_index_serving, clustered_unit_vectors, fingerprint,
+                           images_with_vectors, run_stage)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def approximate(settings, tmp_path, monkeypatch):
-    if connection.vendor != "sqlite":
-        pytest.skip("the approximate index serves SQLite; PostgreSQL has pgvector's")
-    settings.SEARCH_INDEX = "approximate"
-    settings.SEARCH_INDEX_DIR = tmp_path / "index"
     settings.SEARCH_AUGMENT, settings.SEARCH_AUGMENT_NEIGHBOURS = True, 4
     # Each query looks for a newer snapshot (not once a second).
     monkeypatch.setattr(approximate_index, "LOOK_EVERY", 0.0)
-    snapshot_forget()
-    reset_index()
 
     def exact_plain_index():
         raise AssertionError("the exact plain matrix was loaded")
 
     # Where the approximate index serves, the worker never holds every plain vector.
     monkeypatch.setattr(search.index, "get_plain_index", exact_plain_index)
-    yield
-    reset_index()
-    snapshot_forget()
+    with approximate_index_serving(settings, tmp_path / "index"):
+        yield
 
 
 def plain_library() -> tuple[list[int], np.ndarray]:

@@ -4,34 +4,24 @@ while a long write is in progress, and searches find them meanwhile."""
 import threading
 
 import pytest
-from django.db import connection
 
 from features.jobs import services
 from features.jobs.worker import Worker
 from features.extractors.loader import get_extractor
 from features.models import FeatureVector
-from search.index import refresh, reset_index
+from search.index import refresh
 from search.index.approximate import ApproximateIndex
-from search.index.refresh import snapshot_forget
 from search.index.snapshot import manifest_current, snapshot_folder
 from search.index.writer import snapshot_writer_join
-from tests.helpers import fingerprint, library_image, unit
+from tests.helpers import approximate_index_serving, fingerprint, library_image, unit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
 def approximate(settings, tmp_path):
-    if connection.vendor != "sqlite":
-        pytest.skip("the approximate index serves SQLite; PostgreSQL has pgvector's")
-    settings.SEARCH_INDEX = "approximate"
-    settings.SEARCH_INDEX_DIR = tmp_path / "index"
-    snapshot_forget()
-    reset_index()
-    yield tmp_path / "index"
-    snapshot_writer_join(timeout=30)
-    reset_index()
-    snapshot_forget()
+    with approximate_index_serving(settings, tmp_path / "index") as folder:
+        yield folder
 
 
 @pytest.fixture
