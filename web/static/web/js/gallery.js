@@ -1,8 +1,8 @@
-// The library grid. It stays fast with tens of thousands of images because it is
-// windowed: the grid's height is computed from the image count and a fixed cell
-// size, only the rows near the viewport exist in the DOM (plus a few rows of
-// buffer), pages of PAGE_SIZE images are fetched as those rows come into view,
-// and thumbnails load lazily through an IntersectionObserver.
+// The library grid. It stays fast with a million images because it is windowed:
+// the grid's height is computed from the image count and a fixed cell size, only
+// the rows near the viewport exist in the DOM (plus a few rows of buffer), pages of
+// PAGE_SIZE images are fetched as those rows come into view, and thumbnails load
+// lazily through an IntersectionObserver.
 import { ApiError, getJson, withQuery } from "./api.js";
 import { config } from "./config.js";
 import { icon } from "./icons.js";
@@ -16,6 +16,11 @@ const PAGE_SIZE = 60;
 const GAP = 12;
 const CAPTION = 34;
 const BUFFER_ROWS = 3;
+// Browsers cap an element's height (Firefox at about 17.9 million pixels, Chrome at
+// 33.5), and a million images in rows of 226 pixels need 38 million. A grid taller
+// than this keeps this height, and its scroll position is scaled to the rows: the
+// scroll bar still spans the whole library, from the first image to the last.
+const MAX_HEIGHT = 10_000_000;
 
 export class Gallery {
   constructor(root, { onSearch } = {}) {
@@ -32,6 +37,7 @@ export class Gallery {
     this.epoch = 0;
     this.tiles = new Map(); // index -> tile element
     this.layout = null;
+    this.shift = 0; // how far the rows are above where the grid's height puts them (see MAX_HEIGHT)
     this.selecting = false;
     this.selected = new Map(); // id -> image
     this.listeners = new Set();
@@ -147,10 +153,15 @@ export class Gallery {
     const layout = this.layout;
     const count = this.count ?? 0;
     const rows = Math.ceil(count / layout.cols);
+    const full = Math.max(0, rows * layout.rowHeight - GAP);
+    const height = Math.min(full, MAX_HEIGHT);
     const top = this.grid.getBoundingClientRect().top;
-    const firstRow = Math.max(0, Math.floor(-top / layout.rowHeight) - BUFFER_ROWS);
-    const lastRow = Math.min(rows - 1, Math.floor((window.innerHeight - top) / layout.rowHeight) + BUFFER_ROWS);
-    return { rows, first: firstRow * layout.cols, last: Math.min(count - 1, (lastRow + 1) * layout.cols - 1) };
+    const scrolled = Math.max(0, -top);
+    const scale = full > height ? (full - window.innerHeight) / (height - window.innerHeight) : 1;
+    const shift = scrolled * (scale - 1);
+    const firstRow = Math.max(0, Math.floor((-top + shift) / layout.rowHeight) - BUFFER_ROWS);
+    const lastRow = Math.min(rows - 1, Math.floor((window.innerHeight - top + shift) / layout.rowHeight) + BUFFER_ROWS);
+    return { rows, height, shift, first: firstRow * layout.cols, last: Math.min(count - 1, (lastRow + 1) * layout.cols - 1) };
   }
 
   visiblePages() {
@@ -169,8 +180,12 @@ export class Gallery {
       for (const [index, tile] of this.tiles) this.position(tile, index);
     }
     const count = this.count ?? 0;
-    const { rows, first, last } = this.range();
-    this.grid.style.height = `${Math.max(0, rows * this.layout.rowHeight - GAP)}px`;
+    const { height, shift, first, last } = this.range();
+    this.grid.style.height = `${height}px`;
+    if (shift !== this.shift) {
+      this.shift = shift;
+      for (const [index, tile] of this.tiles) this.position(tile, index);
+    }
     this.updateCount();
 
     for (const [index, tile] of this.tiles) {
@@ -194,7 +209,7 @@ export class Gallery {
   position(tile, index) {
     const { cols, cell, rowHeight } = this.layout;
     const x = (index % cols) * (cell + GAP);
-    const y = Math.floor(index / cols) * rowHeight;
+    const y = Math.floor(index / cols) * rowHeight - this.shift;
     tile.style.transform = `translate(${x}px, ${y}px)`;
     tile.style.width = `${cell}px`;
     tile.style.height = `${cell + CAPTION}px`;
