@@ -61,6 +61,9 @@ class AugmentationState(models.Model):
 
     extractor = models.CharField(max_length=100, primary_key=True)
     recipe = models.CharField(max_length=40)
+    # The vector change log's entry up to which passes looked for deleted neighbours
+    # (search/augmentation.py; 0: from every link).
+    changes_seen = models.BigIntegerField(default=0)
 
     def __str__(self):
         return f"{self.extractor}: {self.recipe}"

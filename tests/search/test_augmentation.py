@@ -5,12 +5,14 @@ import io
 
 import numpy as np
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from features.extractors.loader import get_extractor
 from features.jobs.worker import Worker
 from features.models import FeatureVector
 from gallery.services import images_delete
-from search.models import NeighbourLink
+from search.models import NeighbourLink, VectorChange
 from search.reranking import augment_all
 from tests.helpers import (
     STORED_TOLERANCE,
@@ -184,3 +186,39 @@ def _named(data, name):
     file = io.BytesIO(data)
     file.name = name
     return file
+
+
+def test_a_pass_after_the_change_log_was_pruned_still_re_blends_around_deleted_vectors():
+    images = add(range(20))
+    run_stage("augmentation")
+    images_delete(images=[images[2], images[11]])
+    # Every reader applied the deletes meanwhile: the log keeps only its newest entry.
+    VectorChange.objects.filter(id__lt=VectorChange.objects.order_by("-id").first().id).delete()
+
+    run_stage("augmentation")
+
+    assert_equals_recomputation()
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_a_pass_looks_for_deleted_neighbours_among_the_links_to_changed_vectors_only():
+    images = add(range(20))
+    run_stage("augmentation")
+    images_delete(images=[images[4]])
+
+    with CaptureQueriesContext(connection) as queries:
+        run_stage("augmentation")
+
+    assert_equals_recomputation()
+    looked = [q["sql"] for q in queries.captured_queries
+              if "search_neighbourlink" in q["sql"] and "NOT EXISTS" in q["sql"]]
+    assert looked
+    for sql in looked:  # each pass's
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql)
+            plan = [row[-1] for row in cursor.fetchall()]
+        # The links are found through their neighbour's index, from the log's few entries.
+        assert not any(step.startswith("SCAN") and "search_neighbourlink" in step
+                       for step in plan), plan
+        assert any("search_neighbourlink" in step and "neighbour_id" in step
+                   for step in plan), plan
