@@ -12,7 +12,9 @@ recomputation from scratch. A pass (``augmentation_pass``):
    that far (and on PostgreSQL, whose log ids may commit out of order) every link is
    checked: nine seconds at a million images, which each pass of new uploads paid;
 2. marks dirty the new rows, the owners of links to gone vectors, and every row whose
-   k-th neighbour a new row comes near (it may now be one of its k nearest);
+   k-th neighbour a new row comes near (it may now be one of its k nearest). Every row's
+   k-th similarity is read from all links once; the process keeps them up to date with
+   its own passes, and reads them again only after another process's pass;
 3. recomputes the dirty rows' neighbours and blends against all plain vectors at once;
 4. writes them.
 
@@ -22,6 +24,9 @@ what changes while one runs is found by the next. It is the "augmentation" stage
 feature worker (features/jobs/stages.py), which hands it neighbour queries over the plain
 vectors (search/index/neighbours.py: exact, or the approximate index where it serves).
 """
+
+import uuid
+from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
@@ -73,9 +78,10 @@ def augmentation_pass(work: StagePass) -> int:
         if not new and not orphaned:
             return 0
         with work.plain_neighbours(count=rows.count()) as plain:
-            dirty = set(new) | orphaned | _beaten(extractor, plain, new, k)
+            dirty = set(new) | orphaned | _beaten(state, plain, new, k)
             results = _recompute(plain, sorted(dirty), k, reranking)
         _write(extractor, results)
+        _passed(state, results, k)
         return len(results)
 
 
@@ -108,28 +114,72 @@ def _orphaned(state: AugmentationState) -> set[int]:
 
 
 def _clear(extractor: str) -> int:
+    _limits.pop(extractor, None)
     NeighbourLink.objects.filter(extractor=extractor).delete()
     return FeatureVector.objects.filter(extractor=extractor, augmented__isnull=False) \
         .update(augmented=None)
 
 
-def _beaten(extractor: str, plain, new: list[int], k: int) -> set[int]:
+@dataclass
+class _Limits:
+    """Every augmented row (sorted ids) with how alike a new row must be to change its k
+    nearest: its k-th neighbour's similarity (less SLACK), -inf while it has fewer."""
+
+    generation: str  # AugmentationState.generation when these were right
+    owners: np.ndarray
+    limits: np.ndarray
+
+
+# Per extractor, kept by this process between its passes: read from every link (four
+# seconds at a million images) only when another process passed since, or the database
+# is not the one they were read from.
+_limits: dict[str, _Limits] = {}
+
+
+def _beaten(state: AugmentationState, plain, new: list[int], k: int) -> set[int]:
     """Rows (other than ``new``) that a new row may now be one of the k nearest of."""
     fresh = plain.present(new)
     if not fresh:
         return set()
+    kept = _limits.get(state.extractor)
+    if kept is None or not state.generation or kept.generation != state.generation:
+        kept = _limits[state.extractor] = _limits_read(state, k)
+    if kept.owners.size == 0:
+        return set()
+    return plain.reaching(fresh, kept.owners, kept.limits)
+
+
+def _limits_read(state: AugmentationState, k: int) -> _Limits:
+    extractor = state.extractor
     # Every augmented row with its k-th neighbour's similarity and its neighbour count.
     kth = {owner: (similarity, count) for owner, similarity, count in
            NeighbourLink.objects.filter(extractor=extractor).values("owner_id")
            .annotate(similarity=Min("similarity"), count=Count("id"))
            .values_list("owner_id", "similarity", "count")}
     owners = np.asarray(FeatureVector.objects.filter(extractor=extractor, augmented__isnull=False)
-                        .values_list("id", flat=True), dtype=np.int64)
-    if owners.size == 0:
-        return set()
-    thresholds = np.array([kth[o][0] - SLACK if kth.get(o, (0, 0))[1] >= k else -np.inf
-                           for o in owners.tolist()], dtype=np.float32)
-    return plain.reaching(fresh, owners, thresholds)
+                        .order_by("id").values_list("id", flat=True), dtype=np.int64)
+    limits = np.array([kth[o][0] - SLACK if kth.get(o, (0, 0))[1] >= k else -np.inf
+                       for o in owners.tolist()], dtype=np.float32)
+    return _Limits(state.generation, owners, limits)
+
+
+def _passed(state: AugmentationState, results: list[tuple], k: int) -> None:
+    """Mark the pass, and bring this process's limits up to it (rows deleted since stay
+    in them: reaching one only asks to recompute a row that is gone, which is skipped)."""
+    before = state.generation
+    state.generation = uuid.uuid4().hex
+    state.save(update_fields=["generation"])
+    kept = _limits.pop(state.extractor, None)
+    if kept is None or not before or kept.generation != before:
+        return
+    written = np.array([vector_id for vector_id, _, _ in results], dtype=np.int64)
+    limits = np.array([min(s for _, s in links) - SLACK if len(links) >= k else -np.inf
+                       for _, _, links in results], dtype=np.float32)
+    keep = ~np.isin(kept.owners, written)
+    owners = np.concatenate([kept.owners[keep], written])
+    order = np.argsort(owners, kind="stable")
+    _limits[state.extractor] = _Limits(state.generation, owners[order],
+                                       np.concatenate([kept.limits[keep], limits])[order])
 
 
 def _recompute(plain, keys: list[int], k: int, reranking: Reranking) -> list[tuple]:

@@ -64,6 +64,9 @@ class AugmentationState(models.Model):
     # The vector change log's entry up to which passes looked for deleted neighbours
     # (search/augmentation.py; 0: from every link).
     changes_seen = models.BigIntegerField(default=0)
+    # New at every pass (by any process): a process's own copy of the rows' limits is
+    # right while this is the one it last saw (search/augmentation.py).
+    generation = models.CharField(max_length=32, default="")
 
     def __str__(self):
         return f"{self.extractor}: {self.recipe}"

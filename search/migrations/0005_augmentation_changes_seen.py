@@ -15,4 +15,9 @@ class Migration(migrations.Migration):
             name='changes_seen',
             field=models.BigIntegerField(default=0),
         ),
+        migrations.AddField(
+            model_name='augmentationstate',
+            name='generation',
+            field=models.CharField(default='', max_length=32),
+        ),
     ]

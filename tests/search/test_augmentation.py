@@ -222,3 +222,31 @@ def test_a_pass_looks_for_deleted_neighbours_among_the_links_to_changed_vectors_
                        for step in plan), plan
         assert any("search_neighbourlink" in step and "neighbour_id" in step
                    for step in plan), plan
+
+
+def limits_reads(queries) -> int:
+    return sum(1 for q in queries.captured_queries
+               if "search_neighbourlink" in q["sql"] and "GROUP BY" in q["sql"])
+
+
+def test_a_process_reads_every_rows_limit_only_when_another_process_passed_since():
+    from search.models import AugmentationState
+
+    add(range(24))
+    run_stage("augmentation")
+    add([100])
+    run_stage("augmentation")  # the first passes read them
+
+    add([101])
+    with CaptureQueriesContext(connection) as mine:
+        run_stage("augmentation")
+    assert limits_reads(mine) == 0
+    assert_equals_recomputation()
+
+    # Another process passes: its generation is not the one this process saw.
+    AugmentationState.objects.update(generation="another-process-pass")
+    add([102])
+    with CaptureQueriesContext(connection) as after_another:
+        run_stage("augmentation")
+    assert limits_reads(after_another) == 1
+    assert_equals_recomputation()
