@@ -10,7 +10,8 @@ recomputation from scratch. A pass (``augmentation_pass``):
    links to vectors that are gone (deleted ones). On SQLite the gone vectors are those
    the vector change log names since the last pass; where the log no longer reaches back
    that far (and on PostgreSQL, whose log ids may commit out of order) every link is
-   checked: 12 s at a million images (bench/augmentation_reads.py), which each pass of new uploads paid;
+   checked: 12 s at a million images (bench/augmentation_reads.py), which every pass of
+   new uploads paid before;
 2. marks dirty the new rows, the owners of links to gone vectors, and every row whose
    k-th neighbour a new row comes near (it may now be one of its k nearest). Every row's
    k-th similarity is read from all links once; the process keeps them up to date with
