@@ -55,8 +55,8 @@ class LabelledImageQuerySet(ImageQuerySet):
         kind = _library_kind(images)
         if kind is None:
             return found
-        labelled = cls(model=found.model, query=found.query.chain(), using=found._db,
-                       hints=found._hints)
+        labelled = found._clone()
+        labelled.__class__ = cls  # the same queryset (prefetches and all) with these reads
         labelled._filtered = _Filtered(images, kind, label_images, _where(found))
         return labelled
 
@@ -134,7 +134,8 @@ def _where(images: QuerySet) -> tuple | None:
 
 def _library_kind(images: QuerySet) -> str | None:
     """The kind when ``images`` is the live library of that kind and nothing else."""
-    if not isinstance(images, ImageQuerySet) or images.query.is_sliced or not _plain(images):
+    if (not isinstance(images, ImageQuerySet) or images._fields is not None
+            or images.query.is_sliced or not _plain(images)):
         return None
     where = _where(images)
     for kind in Image.Kind:
