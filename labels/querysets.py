@@ -66,7 +66,8 @@ class LabelledImageQuerySet(ImageQuerySet):
         return clone
 
     def _unchanged(self) -> bool:
-        return self._filtered is not None and _plain(self) and _where(self) == self._filtered.where
+        return (self._filtered is not None and self._filtered.where is not None and _plain(self)
+                and _where(self) == self._filtered.where)
 
     def count(self) -> int:
         if (self._result_cache is not None or self.query.is_sliced or not self._unchanged()
@@ -102,6 +103,7 @@ class LabelledImageQuerySet(ImageQuerySet):
         and reading at most twice the ``entries`` expected; None if they were not all there
         (the label's images lie elsewhere, a batch of them long ago, say)."""
         images = self._filtered.images if newest_first else self._filtered.images.reverse()
+        # The upload time (the index's first column) of the entry where the walk stops.
         edge = list(images.values_list("uploaded_at", flat=True)[2 * entries:2 * entries + 1])
         if edge:
             images = images.filter(**{"uploaded_at__gte" if newest_first else "uploaded_at__lte":
