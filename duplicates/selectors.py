@@ -127,12 +127,13 @@ def _tier(group: Group, digests: dict[int, str]) -> str:
     return IDENTICAL if len(found) == 1 and None not in found else NEAR_DUPLICATE
 
 
-def group_images(groups: list[ListedGroup], *, prefetch=lambda images: images
+def group_images(groups: list[ListedGroup], *, attach=lambda images: None
                  ) -> dict[str, list[Image]]:
-    """Each group's images, best keeper first (one query for all the groups; ``prefetch``
-    adds what the caller reads of each image, for all of them at once)."""
+    """Each group's images, best keeper first (one query for all the groups; ``attach``
+    reads what the caller shows of each image, for all of them at once)."""
     ids = [image for group in groups for image in group.image_ids]
-    images = prefetch(Image.objects.select_related("uploaded_by")).in_bulk(ids)
+    images = Image.objects.select_related("uploaded_by").in_bulk(ids)
+    attach(list(images.values()))
     return {group.key: sorted((images[i] for i in group.image_ids if i in images),
                               key=keeper_order)
             for group in groups}

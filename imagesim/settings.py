@@ -118,6 +118,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend, with connections kept for the next request (core/sqlite).
+    DATABASES["default"]["ENGINE"] = "core.sqlite"
     # WAL lets readers go on while the feature worker writes; the busy timeout
     # makes concurrent writers wait for each other instead of failing.
     DATABASES["default"]["OPTIONS"] = {

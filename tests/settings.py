@@ -33,7 +33,7 @@ WHITENOISE_AUTOREFRESH = True
 # A test database in a file, not in memory: SQLite's shared-cache memory databases
 # answer a busy table with an immediate "database table is locked" instead of
 # waiting, which the server's own file database (WAL, busy timeout) never does.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "core.sqlite":  # noqa: F405
     import tempfile
 
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_SQLITE_NAME") or os.path.join(  # noqa: F405

@@ -17,7 +17,7 @@ from duplicates.api.serializers import (
     ResolveSerializer,
     ThresholdSerializer,
 )
-from gallery.api.extensions import image_fields_prefetch
+from gallery.api.extensions import image_fields_attach
 
 
 class GroupPagination(Pagination):
@@ -61,7 +61,7 @@ class DuplicateGroupListApi(ListAPIView):
         pairs = group_pairs(page, extractor=selectors.duplicates_extractor(),
                             threshold=threshold)
         context = {**self.get_serializer_context(), "images": selectors.group_images(
-            page, prefetch=image_fields_prefetch),
+            page, attach=image_fields_attach),
                    "pairs": pairs, "threshold": threshold}
         return self.get_paginated_response(
             DuplicateGroupSerializer(page, many=True, context=context).data)

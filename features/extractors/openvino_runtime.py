@@ -11,8 +11,8 @@ seconds) and every later process, web or worker, loads it directly.
 import hashlib
 import logging
 import os
+import queue
 import tempfile
-import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -70,21 +70,54 @@ def _save(ov, model, path: Path) -> None:
 
 def compiled_runner(model, *, precision: str) -> Callable[[np.ndarray], np.ndarray]:
     """A function from a float32 batch (n, size, size, 3) to its float32 feature maps,
-    computed in ``precision`` ("bfloat16" or "float32"); safe to call from any thread."""
+    computed in ``precision`` ("bfloat16" or "float32"); safe to call from any thread.
+
+    Compiled for throughput: OpenVINO splits the cores into streams (two on two cores,
+    each one thread) and keeps an infer request per stream. Concurrent searches then run
+    side by side, one request each, instead of queueing for one request that spreads
+    every image over all cores. That spread stalls whenever another thread takes a core
+    (each layer waits for its slowest thread): on two cores with the server busy, one
+    request managed 9 images a second and two streams 20. A batch is split over the
+    requests free at the time, so the worker's batches keep every core too. A lone
+    image uses one stream: about 33 ms on two idle cores, against 19 ms spread.
+    """
     import openvino as ov
 
     hint = "bf16" if precision == "bfloat16" else "f32"
     compiled = ov.Core().compile_model(model, "CPU", {
         "INFERENCE_PRECISION_HINT": hint,
-        # One request at a time, each using every core: a search waits for no batch.
-        "PERFORMANCE_HINT": "LATENCY",
+        "PERFORMANCE_HINT": "THROUGHPUT",
     })
-    request = compiled.create_infer_request()
-    lock = threading.Lock()
+    count = max(1, int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
+    free: queue.SimpleQueue = queue.SimpleQueue()
+    for _ in range(count):
+        free.put(compiled.create_infer_request())
 
     def run(batch: np.ndarray) -> np.ndarray:
-        with lock:
-            # share_outputs=False: the result is a copy, not the request's own buffer.
-            return request.infer(batch, share_outputs=False)[0]
+        taken = [free.get()]  # waits only while every request is busy
+        try:
+            while len(taken) < min(count, len(batch)):
+                taken.append(free.get_nowait())
+        except queue.Empty:
+            pass  # the others are busy with other callers: use what is free
+        try:
+            return _infer_split(taken, batch)
+        finally:
+            for request in taken:
+                free.put(request)
 
     return run
+
+
+def _infer_split(requests: list, batch: np.ndarray) -> np.ndarray:
+    """``batch`` split over ``requests``, run at once; their outputs, in order."""
+    started = []
+    try:
+        for request, part in zip(requests, np.array_split(batch, len(requests))):
+            request.start_async(part, share_inputs=False)
+            started.append(request)
+    finally:
+        for request in started:  # never hand back a request still running
+            request.wait()
+    # Copies: the requests' own buffers are reused by their next callers.
+    return np.concatenate([request.get_output_tensor(0).data.copy() for request in requests])

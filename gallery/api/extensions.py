@@ -13,8 +13,8 @@ from rest_framework import serializers
 class ImageField:
     name: str
     make: Callable[[], serializers.Field]  # a new field for each serializer
-    # Fetches what the field reads for a whole page at once (prefetch_related).
-    prefetch: Callable[[QuerySet], QuerySet] = lambda images: images
+    # Reads what the field shows for a whole page of images at once, and keeps it on them.
+    attach: Callable[[list], None] = lambda images: None
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,7 @@ def list_filter_add(list_filter: ListFilter) -> None:
     list_filters[list_filter.name] = list_filter
 
 
-def image_fields_prefetch(images: QuerySet) -> QuerySet:
-    """``images`` fetching what every added field reads, for all of them at once."""
+def image_fields_attach(images: list) -> None:
+    """Every added field's data for a page of ``images``, read for all of them at once."""
     for extra in image_fields.values():
-        images = extra.prefetch(images)
-    return images
+        extra.attach(images)

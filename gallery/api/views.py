@@ -38,7 +38,12 @@ class ImageListCreateApi(generics.ListAPIView):
         for extra in extensions.list_filters.values():
             if filters.validated_data.get(extra.name) not in (None, ""):
                 images = extra.apply(images, filters.validated_data[extra.name])
-        return extensions.image_fields_prefetch(images)
+        return images
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        extensions.image_fields_attach(page or [])
+        return page
 
     @extend_schema(parameters=[ImageListFilterSerializer])
     def get(self, request, *args, **kwargs):

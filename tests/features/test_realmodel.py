@@ -226,6 +226,23 @@ def test_a_single_image_gets_the_vector_it_gets_in_a_batch(float32_extractor, ph
     assert np.min(np.sum(singles * vectors[:4], axis=1)) >= 0.9999
 
 
+def test_searches_running_at_once_each_get_their_own_photos_vector(float32_extractor, photos,
+                                                                   vectors):
+    # The model runs several requests side by side (one per stream) and splits a batch
+    # over those free: each caller must still get its own images' vectors, in order.
+    from concurrent.futures import ThreadPoolExecutor
+
+    datas = [data for _, data in photos[:12]]
+    jobs = [[data] for data in datas[:8]] + [datas[8:12]] * 4
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(float32_extractor.extract, jobs))
+
+    for job, answer in zip(jobs[:8], answers[:8]):
+        assert float(answer[0] @ vectors[datas.index(job[0])]) >= 0.9999
+    for answer in answers[8:]:
+        assert np.min(np.sum(answer * vectors[8:12], axis=1)) >= 0.9999
+
+
 def test_the_shipped_originals_come_with_the_default_presets_vectors(float32_extractor):
     from django.conf import settings
 

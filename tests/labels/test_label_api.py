@@ -2,8 +2,11 @@
 
 import pytest
 from django.db import connection
+from rest_framework.serializers import ModelSerializer
 from rest_framework.test import APIClient
 
+from labels.api import ImageLabelSerializer
+from labels.models import ImageLabel
 from tests.helpers import class_vector, library_image, run_stage
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
@@ -91,6 +94,15 @@ def test_every_image_shows_its_labels_best_first(api_client, library):
         (label["score"] for label in labels), reverse=True)
     assert detail["labels"] == labels
     assert listed["new.png"]["labels"] == []
+
+
+def test_the_labels_json_is_what_the_label_fields_give(api_client, library):
+    listed = {image["id"]: image["labels"] for image in api_client.get(URL).json()["results"]}
+
+    for image in library.values():
+        walked = [ModelSerializer.to_representation(ImageLabelSerializer(), label)
+                  for label in ImageLabel.objects.filter(image=image).order_by("rank")]
+        assert listed[image.pk] == walked
 
 
 def test_a_page_of_images_reads_the_labels_in_one_query(api_client, library,

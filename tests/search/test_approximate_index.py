@@ -182,7 +182,7 @@ def test_search_index_auto_changes_to_the_snapshot_once_the_worker_writes_one(se
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_workers_idle_step_writes_the_snapshots_and_a_busy_one_does_not(snapshots):
+def test_the_workers_steps_write_both_snapshots_busy_or_idle(snapshots):
     from features.jobs.stages import stages_run
     from search.index.writer import snapshot_writer_join
 
@@ -191,12 +191,13 @@ def test_the_workers_idle_step_writes_the_snapshots_and_a_busy_one_does_not(snap
 
     stages_run(extractor=fingerprint(), idle=False)
     assert snapshot_writer_join(timeout=30)
-    assert manifest_current(where) is None
-    stages_run(extractor=fingerprint(), idle=True)
-    assert snapshot_writer_join(timeout=30)
     assert manifest_current(where)["count"] == 8
     plain = snapshot_folder(snapshots, extractor=fingerprint(), column="vector")
     assert manifest_current(plain)["count"] == 8
+    library_image((20, 9, 9), vector=unit(20))
+    stages_run(extractor=fingerprint(), idle=True)
+    assert snapshot_writer_join(timeout=30)
+    assert manifest_current(where)["count"] == 8  # one change: the delta holds it
 
 
 def test_a_refresh_writes_nothing_until_enough_changed(monkeypatch):

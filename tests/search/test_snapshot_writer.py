@@ -6,6 +6,7 @@ import threading
 import pytest
 
 from features.jobs import services
+from features.jobs.stages import stages_run
 from features.jobs.worker import Worker
 from features.extractors.loader import get_extractor
 from features.models import FeatureVector
@@ -69,3 +70,18 @@ def test_a_new_upload_is_extracted_while_a_snapshot_is_being_written(
     # The upload came after the rows were read: searches take it from the database.
     hits = ApproximateIndex().search(extractor=fingerprint(), query=vector, k=1)
     assert hits[0].image_id == upload.pk
+
+
+def test_a_long_import_starts_a_snapshot_between_batches_without_waiting_for_it(slowed_write,
+                                                                              approximate):
+    started, go_on = slowed_write
+    [library_image((i, 12, 12), vector=unit(i, get_extractor().dim)) for i in range(12)]
+
+    stages_run(extractor=fingerprint(), idle=False)  # after a batch, more to extract
+
+    assert started.wait(10)
+    assert not snapshot_writer_join(timeout=0)
+    go_on.set()
+    assert snapshot_writer_join(timeout=30)
+    searched = snapshot_folder(approximate, extractor=fingerprint(), column="searchable")
+    assert manifest_current(searched)["count"] == 12
