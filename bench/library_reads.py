@@ -14,8 +14,9 @@ signed-in viewer then asks, through Django's test client (its whole middleware, 
 access rules, the serializers; after one request to warm Django itself), each of:
 the first page of the library, a page in the middle and the last page (each page answer
 carries the count), originals only, the label filter ``shoe`` (its first, middle and last
-pages) and ``sandal`` (a class's own name), a name search, and the first page of duplicate groups. Printed: p50 and p99 of
-``--repeat`` requests each, in ms, and the queries one request makes. Target: p50 <= 100 ms at 1M.
+pages) and ``sandal`` (a class's own name), a name search, and the first page of duplicate
+groups. Printed: p50 and p99 of ``--repeat`` requests each, in ms, and the queries one
+request makes. Target: p50 <= 100 ms at 1M.
 """
 
 import argparse
