@@ -15,7 +15,10 @@ class KeysFirstPaginator(Paginator):
         # Rows that are more than themselves (annotated, distinct) are read in one step.
         if (isinstance(object_list, QuerySet) and query.is_sliced and not query.annotations
                 and not query.distinct):
-            keys = list(object_list.values_list("pk", flat=True))
+            # A queryset may know a cheaper way to its page's keys (labels/querysets.py).
+            page_keys = getattr(object_list, "page_keys", None)
+            keys = (page_keys(count=paginator.count) if page_keys
+                    else list(object_list.values_list("pk", flat=True)))
             # The rows by key alone (the filters were the first step's), joined and
             # prefetched as the queryset asks.
             full = self.object_list

@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models import F
 from django.db.models.functions import Lower
 
 from gallery.models import Image
@@ -27,9 +28,12 @@ class ImageLabel(models.Model):
             models.UniqueConstraint(fields=["image", "rank"], name="one_label_per_rank"),
         ]
         # The label filter (labels/selectors.py): a class's images at its threshold, from
-        # the index alone; a class outside WordNet by its name.
+        # the index alone; a class outside WordNet by its name, the class and score beside
+        # it so that the labels of the classes found already (a class's own name: sandal)
+        # are passed over in the index, not each read from the table.
         indexes = [models.Index(fields=["wnid", "score", "image"], name="label_class_score"),
-                   models.Index(Lower("name"), name="label_lowered_name")]
+                   models.Index(Lower("name"), F("wnid"), F("score"),
+                                name="label_lowered_name")]
 
     def __str__(self):
         return f"{self.name} ({self.score:.2f})"

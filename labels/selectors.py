@@ -5,6 +5,7 @@ from django.db.models.functions import Lower
 
 from gallery.models import Image
 from labels.models import ImageLabel
+from labels.querysets import LabelledImageQuerySet
 from labels.thresholds import MIN_SCORE, class_thresholds
 from labels.wordnet import label_query
 
@@ -26,5 +27,8 @@ def images_with_label(images: QuerySet[Image], *, text: str) -> QuerySet[Image]:
     # instead of probing the labels of every image of the library in turn (seconds at a
     # million).
     labels = ImageLabel.objects.alias(lowered_name=Lower("name")).filter(matches)
-    return images.filter(pk__in=labels.values("image_id"))
+    # Counted and paged without looking each found image up, where that is cheaper
+    # (labels/querysets.py).
+    return LabelledImageQuerySet.of(images, images.filter(pk__in=labels.values("image_id")),
+                                    labels)
 
