@@ -273,12 +273,13 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def report(server: Server, access: str, timings: dict, seconds: float, load: tuple,
-           cpu: float) -> float:
+           cpu: float, client_cpu: float) -> float:
     total = sum(len(v) for v in timings.values())
     failed = sum(1 for v in timings.values() for status, _ in v if status not in (200, 304))
     rate = total / seconds
     print(f"{server.name:<9} {access:<9} {rate:6.1f} requests/s, server CPU "
-          f"{cpu / max(total, 1) * 1000:.1f} ms a request ({total} in {seconds:.0f} s, {failed} "
+          f"{cpu / max(total, 1) * 1000:.1f} ms a request, the clients' "
+          f"{client_cpu / max(total, 1) * 1000:.1f} ms ({total} in {seconds:.0f} s, {failed} "
           f"failed; load average {load[0]:.1f} -> {os.getloadavg()[0]:.1f})", flush=True)
     for kind, results in timings.items():
         if not results:
@@ -332,10 +333,11 @@ def main() -> None:
             for access in accesses:
                 for server in servers:
                     load, cpu = os.getloadavg(), server.cpu_seconds()
+                    mine = time.process_time()
                     timings = asyncio.run(load_run(server, access, clients, args.seconds, photos))
-                    cpu = server.cpu_seconds() - cpu
+                    cpu, mine = server.cpu_seconds() - cpu, time.process_time() - mine
                     rates[server.name, access] = report(server, access, timings, args.seconds,
-                                                        load, cpu)
+                                                        load, cpu, mine)
                     count = sum(len(results) for results in timings.values())
                     costs[server.name, access] = cpu / max(count, 1) * 1000
             if args.baseline:
