@@ -142,26 +142,17 @@ class ApproximateNeighbours(PlainNeighbours):
         found = self._vectors(keys)
         return [key for key in keys if int(key) in found]
 
-    def _scored(self, key: int, count: int, floor: float | None = None):
+    def _scored(self, key: int, count: int):
         """Candidates for ``key``'s row with exact scores: the snapshot's ``count`` best by
-        the codes, and the delta's ``count`` best (or, given a ``floor``, all at or above
-        it). (query, keys, items, scores, vectors, covered), where ``covered`` is the
-        highest score a snapshot row not among them may have (-inf: the lists probed hold
-        no other)."""
+        the codes, and the delta's ``count`` best. (query, keys, items, scores, vectors)."""
         query = self._vectors([key])[key][1]
         delta = self.index.delta
         mine = delta.rows @ query
-        if floor is not None:
-            mine = np.flatnonzero(mine >= floor)
-        elif mine.size > count:
+        if mine.size > count:
             mine = np.argpartition(-mine, count - 1)[:count]
         else:
             mine = np.arange(mine.size)
-        probes = None if floor is None else RANGE_PROBES * settings.SEARCH_APPROXIMATE_PROBES
-        rows, codes = self.index.snapshot_candidates(query, count, probes=probes)
-        covered = -np.inf if len(rows) < count else float(codes.min()) + CODE_ERROR
-        if floor is not None:
-            rows = rows[codes + CODE_ERROR >= floor]  # the others cannot reach it
+        rows, _ = self.index.snapshot_candidates(query, count)
         found = self._vectors(self.index.snapshot.keys[rows] if len(rows) else [])
         keys = np.concatenate([delta.keys[mine],
                                np.fromiter(found, dtype=np.int64, count=len(found))])
@@ -171,26 +162,31 @@ class ApproximateNeighbours(PlainNeighbours):
                                   if found else np.zeros((0, query.size), dtype=np.float32)])
         others = keys != key
         keys, items, vectors = keys[others], items[others], vectors[others]
-        return query, keys, items, vectors @ query, vectors, covered
+        return query, keys, items, vectors @ query, vectors
 
     def nearest(self, keys, k):
         count = max(FIRST_CANDIDATES, 8 * (k + 1))
         for key in self.present(keys):
-            query, found_keys, _, scores, vectors, _ = self._scored(key, count)
+            query, found_keys, _, scores, vectors = self._scored(key, count)
             chosen = nearest(scores, found_keys, k)
             yield key, query, found_keys[chosen], scores[chosen], vectors[chosen]
 
     def above(self, keys, floor):
+        delta, snapshot = self.index.delta, self.index.snapshot
+        probes = RANGE_PROBES * settings.SEARCH_APPROXIMATE_PROBES
         for key in self.present(keys):
-            count = FIRST_CANDIDATES
-            while True:
-                query, found_keys, items, scores, _, covered = self._scored(key, count, floor)
-                if covered < floor or count >= MAX_CANDIDATES:
-                    break
-                count *= 4  # every candidate may be above the floor: take more
-            chosen = np.flatnonzero(scores >= floor)
-            item = self._vectors([key])[key][0]
-            yield key, item, found_keys[chosen], items[chosen], scores[chosen]
+            item, query = self._vectors([key])[key]
+            # The delta exactly; from the snapshot, one pass over its lists for every row
+            # whose codes' score is within CODE_ERROR of the floor, then those scored exactly.
+            mine = np.flatnonzero(delta.rows @ query >= floor)
+            rows, _ = self.index.snapshot_within(query, floor - CODE_ERROR, probes=probes)
+            scores = snapshot.unit_rows(rows) @ query
+            close = scores >= floor
+            found_keys = np.concatenate([delta.keys[mine], snapshot.keys[rows[close]]])
+            items = np.concatenate([delta.items[mine], snapshot.items[rows[close]]])
+            scores = np.concatenate([delta.rows[mine] @ query, scores[close]])
+            others = found_keys != key
+            yield key, item, found_keys[others], items[others], scores[others]
 
     def reaching(self, keys, owners, thresholds):
         owners = np.asarray(owners, dtype=np.int64)

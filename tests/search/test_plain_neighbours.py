@@ -90,8 +90,6 @@ def test_duplicate_pairs_through_the_snapshot_are_those_exact_search_finds(setti
     # The vectors alone decide here (these images have no files to match).
     monkeypatch.setattr(finding, "_matches", lambda pairs: {})
     monkeypatch.setattr(finding, "_digest_images", lambda images: None)
-    # Few candidates first, so rows with many pairs take more rounds.
-    monkeypatch.setattr(neighbours, "FIRST_CANDIDATES", 16)
     vectors = clustered_unit_vectors(2200, dim, seed=6)
     first = images_with_vectors(vectors[:2000])
     assert snapshot_refresh(extractor=fingerprint(), column="vector", force=True) == 2000
@@ -118,4 +116,34 @@ def test_duplicate_pairs_through_the_snapshot_are_those_exact_search_finds(setti
     assert sorted(stored) == sorted(expected)
     assert [stored[pair] for pair in sorted(stored)] == pytest.approx(
         [min(1.0, expected[pair]) for pair in sorted(stored)], abs=1e-5)
+    assert plain_index().snapshot_generation == 1
+
+
+@LENGTHS
+def test_a_vector_with_more_pairs_than_a_search_takes_gets_every_one_of_them(dim):
+    # One burst of 500 near-copies among other photos: each has 499 pairs, far more than
+    # the candidates a search re-checks.
+    rng = np.random.default_rng(7)
+    burst = np.abs(rng.standard_normal(dim)).astype(np.float32) + 0.02 * np.abs(
+        rng.standard_normal((500, dim))).astype(np.float32)
+    vectors = np.concatenate([clustered_unit_vectors(1500, dim, seed=8),
+                              burst / np.linalg.norm(burst, axis=1, keepdims=True)])
+    images_with_vectors(vectors)
+    assert snapshot_refresh(extractor=fingerprint(), column="vector", force=True) == 2000
+    keys, matrix = plain_library()
+    asked = keys[1490:1510]  # ten rows outside the burst, ten in it
+
+    with search.index.plain_neighbours(fingerprint()) as plain:
+        found = {key: dict(zip(others.tolist(), scores.tolist()))
+                 for key, _, others, _, scores in plain.above(asked, 0.9)}
+
+    for key in asked:
+        position = keys.index(key)
+        scores = matrix @ matrix[position]
+        expected = {keys[p]: float(scores[p]) for p in np.flatnonzero(scores >= 0.9)
+                    if p != position}
+        assert sorted(found[key]) == sorted(expected), key
+        assert [found[key][other] for other in sorted(expected)] == pytest.approx(
+            [expected[other] for other in sorted(expected)], abs=1e-5)
+    assert min(len(found[key]) for key in asked[10:]) >= 499
     assert plain_index().snapshot_generation == 1
