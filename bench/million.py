@@ -140,6 +140,19 @@ def part_library(folder: Path, n: int) -> dict:
     return made
 
 
+def part_snapshots(folder: Path) -> dict:
+    """Write both snapshots again (as the worker's next rewrite would, with this code)."""
+    setup_django(folder, SEARCH_INDEX="approximate")
+    from search.index.refresh import snapshot_refresh
+
+    seconds = {}
+    for column in ("searchable", "vector"):
+        started = time.perf_counter()
+        snapshot_refresh(extractor=EXTRACTOR, column=column, force=True)
+        seconds[column] = time.perf_counter() - started
+    return seconds
+
+
 def part_search(folder: Path, kind: str, role: str, queries: int) -> dict:
     """Searches in a fresh process with one index kind; answers and figures to a file."""
     setup_django(folder, SEARCH_INDEX=kind)
@@ -263,6 +276,10 @@ def library_report(library: dict) -> None:
 
 def measure_parts(folder: Path, queries: int, parts, *, exact: bool = True) -> None:
     query_rows = np.load(folder / "query_rows.npy")
+    if "snapshots" in parts:
+        seconds = run_part("snapshots", folder)
+        print(f"snapshots written again in {seconds['searchable']:.0f} s (searched vectors) and "
+              f"{seconds['vector']:.0f} s (plain vectors)", flush=True)
     if "search" in parts:
         search_report(folder, queries, query_rows, exact=exact)
     if "neighbours" in parts:
@@ -327,7 +344,8 @@ def main() -> None:
     parser.add_argument("--folder", type=Path,
                         help="measure a library kept by --keep again instead of making one")
     parser.add_argument("--parts", default="search,neighbours",
-                        help="with --folder: which parts to run again (search, neighbours)")
+                        help="with --folder: which parts to run again (snapshots: write "
+                        "them again first; search; neighbours)")
     parser.add_argument("--no-exact", action="store_true",
                         help="with --folder: compare with the exact answers an earlier run "
                         "saved there, without running the exact index again")
@@ -337,6 +355,8 @@ def main() -> None:
         name, folder, *rest = args.part
         if name == "library":
             result = part_library(Path(folder), int(rest[0]))
+        elif name == "snapshots":
+            result = part_snapshots(Path(folder))
         elif name == "neighbours":
             result = part_neighbours(Path(folder), rest[0], setup_django, memory, percentiles)
         else:

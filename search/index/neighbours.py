@@ -13,10 +13,15 @@ answer for themselves. Two kinds answer:
   again from its copy of the stored vectors, so every score is the exact cosine the
   exact path computes. The worker then holds no copy of the whole library.
 
-Where the approximate kind has to bound a set ("every row at or above the floor", "every
-row a new one comes near"), it takes more candidates until the worst of them is clearly
-past the bound (the codes' scores are off by at most about CODE_ERROR), so what it
-misses is only what its IVF lists do not reach.
+Where the approximate kind has to bound a set, what it misses is only what the IVF lists
+it probes do not hold:
+
+- every row at or above a floor (``above``): one range search over the lists for every
+  row whose codes' score is within the most any row's can be off (Snapshot.code_error),
+  then only the rows whose own bound reaches the floor are scored exactly: a few more
+  than the pairs found, where a constant margin re-read four times as many;
+- every row a new one comes near (``reaching``): more candidates until the worst of
+  them is clearly past the bound (the codes' scores off by at most about CODE_ERROR).
 """
 
 from abc import ABC, abstractmethod
@@ -28,9 +33,9 @@ from django.conf import settings
 from search.reranking import BLOCK, nearest
 
 # How far a candidate's exact cosine can be above its score by the 8-bit codes of the
-# uncentred PCA projection (search/index/refresh.py): a range is widened by this before it
-# is deemed covered. On bench/million.py's 100k library the gap's 99.9th percentile was
-# 0.04, its most 0.06.
+# uncentred PCA projection (search/index/refresh.py), where the snapshot has no bound of
+# its own per row: a range is widened by this before it is deemed covered. On
+# bench/million.py's 1M library the gap's 99.9th percentile was 0.02, its most 0.07.
 CODE_ERROR = 0.08
 # Candidates taken first per query, and the most ever (each round takes four times more).
 FIRST_CANDIDATES = 128
@@ -177,9 +182,15 @@ class ApproximateNeighbours(PlainNeighbours):
         for key in self.present(keys):
             item, query = self._vectors([key])[key]
             # The delta exactly; from the snapshot, one pass over its lists for every row
-            # whose codes' score is within CODE_ERROR of the floor, then those scored exactly.
+            # whose codes' score may be that of a cosine at the floor, then only those
+            # whose own bound lets them reach it scored exactly.
             mine = np.flatnonzero(delta.rows @ query >= floor)
-            rows, _ = self.index.snapshot_within(query, floor - CODE_ERROR, probes=probes)
+            most = snapshot.code_error(query)
+            most = CODE_ERROR if most is None else most
+            rows, codes = self.index.snapshot_within(query, floor - most, probes=probes)
+            error = snapshot.code_error(query, rows)
+            if error is not None:
+                rows = rows[codes + error >= floor]
             scores = snapshot.unit_rows(rows) @ query
             close = scores >= floor
             found_keys = np.concatenate([delta.keys[mine], snapshot.keys[rows[close]]])

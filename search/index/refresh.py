@@ -118,12 +118,13 @@ def snapshot_write(folder: Path, *, extractor: str, column: str, latest: int) ->
     # forked after they ran can hang); the build is background work.
     faiss.omp_set_num_threads(1)
     index, training = _trained(folder, previous, vectors, generation)
-    for start in range(0, count, BLOCK):
-        index.add(normalise(vectors[start:start + BLOCK]))
+    errors = np.concatenate([_add(index, normalise(vectors[start:start + BLOCK]))
+                             for start in range(0, count, BLOCK)])
     del vectors
 
     names = {"index": file_name("index", generation), "vectors": file_name("vectors", generation),
-             "rows": file_name("rows", generation), "trained": training["file"]}
+             "rows": file_name("rows", generation), "error": file_name("error", generation),
+             "trained": training["file"]}
     files = {names["vectors"]: publish(vectors_path, names["vectors"])}
     index_path = temporary(folder, names["index"])
     faiss.write_index(index, str(index_path))
@@ -132,12 +133,17 @@ def snapshot_write(folder: Path, *, extractor: str, column: str, latest: int) ->
     with open(rows_path, "wb") as handle:
         np.save(handle, np.stack([keys, items, flags.astype(np.int64)], axis=1))
     files[names["rows"]] = publish(rows_path, names["rows"])
+    error_path = temporary(folder, names["error"])
+    with open(error_path, "wb") as handle:
+        np.save(handle, errors)
+    files[names["error"]] = publish(error_path, names["error"])
     files[names["trained"]] = os.path.getsize(folder / names["trained"])
     manifest = {
         "format": FORMAT, "generation": generation, "covers": latest, "extractor": extractor,
         "database": _database(),
         "column": column, "count": count, "dim": dim, "names": names, "files": files,
         "training": training, "written_at": time.time(),
+        "error_most": [float(errors[:, 0].max()), float(errors[:, 1].max())],
         "written": timezone.now().isoformat(), "seconds": round(time.monotonic() - started, 1),
     }
     manifest_publish(folder, manifest)
@@ -146,6 +152,27 @@ def snapshot_write(folder: Path, *, extractor: str, column: str, latest: int) ->
     logger.info("Index snapshot %d written: %d vectors in %.1f s", generation, count,
                 manifest["seconds"])
     return count
+
+
+def _add(index, rows: np.ndarray) -> np.ndarray:
+    """Add unit ``rows`` to the index; return per row the two lengths that bound how far its
+    codes' score can be from an exact cosine (Snapshot.code_error): its codes' error in the
+    projected space, and what of it the projection leaves out."""
+    import faiss
+
+    if isinstance(index, faiss.IndexPreTransform):
+        lists = faiss.downcast_index(index.index)
+        projected = index.chain.at(0).apply(rows)
+        outside = np.sqrt(np.maximum(0.0, 1.0 - np.einsum("ij,ij->i", projected, projected)))
+    else:
+        lists, projected = index, rows
+        outside = np.zeros(len(rows), dtype=np.float32)
+    # Encoded once: the codes added are the codes measured.
+    codes = lists.sa_encode(projected)
+    lists.add_sa_codes(codes)
+    index.ntotal = lists.ntotal
+    coded = np.linalg.norm(projected - lists.sa_decode(codes), axis=1)
+    return np.stack([coded, outside], axis=1).astype(np.float32)
 
 
 def _database() -> str:

@@ -10,6 +10,8 @@ extractor), named by a generation number:
   candidates' scores are exact cosine without reading the database;
 - ``snapshot-<gen>.rows.npy``: per row the vector id (ascending), the image id and
   ``is_original`` (int64, n x 3);
+- ``snapshot-<gen>.error.npy``: per row how far its codes can score from the exact
+  cosine (float32, n x 2; ``Snapshot.code_error``);
 - ``manifest-<gen>.json``: what the files hold (the vector-change id they cover, the
   extractor, the column, the row count, the training) and each file's size.
 
@@ -27,9 +29,17 @@ rows to it without training again.
 faiss runs its own OpenMP threads. A process that forks after they ran can hang in the
 child, so an index is opened after any fork, and searches run on the calling thread
 only (``faiss.omp_set_num_threads(1)`` before each).
+
+The vectors' file is mapped for random reads (no readahead around each row read), and
+the rows a search re-checks are asked of the disk all at once before they are read, so a
+row not in the page cache costs one disk read alongside the others, not one after
+another. The faiss file, read by every search, is read ahead whole when a snapshot is
+opened (in the background).
 """
 
 import fcntl
+import mmap
+import threading
 import hashlib
 import json
 import logging
@@ -46,7 +56,12 @@ from core.vectors import normalise
 logger = logging.getLogger(__name__)
 
 MANIFEST = re.compile(r"^manifest-(\d{8})\.json$")
-FORMAT = 2
+FORMAT = 3
+# Snapshots of format 2 (no error file) are still opened: their codes' error is bounded
+# by a constant (search/index/neighbours.py) until the worker writes a new one.
+FORMATS = (2, 3)
+# Added to a row's code error bound: float32 rounding in faiss's and NumPy's sums.
+ROUNDING = 1e-3
 
 
 def snapshot_folder(root: Path, *, extractor: str, column: str) -> Path:
@@ -69,6 +84,7 @@ def file_name(kind: str, generation: int) -> str:
     return {"index": f"snapshot-{generation:08d}.faiss",
             "vectors": f"snapshot-{generation:08d}.f16",
             "rows": f"snapshot-{generation:08d}.rows.npy",
+            "error": f"snapshot-{generation:08d}.error.npy",
             "trained": f"trained-{generation:08d}.faiss"}[kind]
 
 
@@ -87,7 +103,7 @@ def manifest_read(path: Path) -> dict | None:
     """The manifest if it is whole and every file it names is there at its size, else None."""
     try:
         manifest = json.loads(Path(path).read_text())
-        if manifest.get("format") != FORMAT:
+        if manifest.get("format") not in FORMATS:
             return None
         for name, size in manifest["files"].items():
             if os.path.getsize(Path(path).parent / name) != size:
@@ -117,6 +133,9 @@ class Snapshot:
     keys: np.ndarray  # vector ids, ascending
     items: np.ndarray  # image ids
     flags: np.ndarray  # is_original
+    mapping: mmap.mmap | None = None  # the vectors' file
+    errors: np.ndarray | None = None  # per row: (codes' error, residual length), mapped
+    projection: object = None  # faiss.PCAMatrix before the IVF lists, if any
     by_item: np.ndarray | None = None  # rows in image-id order (made on first use)
 
     @property
@@ -133,7 +152,38 @@ class Snapshot:
 
     def unit_rows(self, rows) -> np.ndarray:
         """These rows' unit vectors (float32), as the exact index holds them."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.mapping is not None and rows.size > 1:
+            width = self.vectors.shape[1] * 2
+            for row in rows.tolist():  # every read the disk may need, at once
+                start = row * width - (row * width) % mmap.PAGESIZE
+                self.mapping.madvise(mmap.MADV_WILLNEED, start, row * width + width - start)
         return normalise(self.vectors[rows])
+
+    def code_error(self, query: np.ndarray, rows=None) -> np.ndarray | float | None:
+        """How much higher than its codes' score the exact cosine of ``query`` (unit) and each
+        of ``rows`` can be, at most; for ``rows`` None, the most over every row. None for a
+        snapshot without error file.
+
+        A row x is scored by the codes as <Pq, c> (P the projection on the principal
+        directions, c its codes' reconstruction there); its cosine is <Pq, Px> + <q - P'Pq,
+        x - P'Px>. So the gap is at most |Pq| |Px - c| + |q - P'Pq| |x - P'Px|, the row's two
+        lengths written beside it: a bound, not an estimate, and tight where the codes are
+        (a few hundredths for 2048-d ResNet vectors projected on 512 directions).
+        """
+        if self.errors is None:
+            return None
+        if self.projection is None:
+            inside, outside = 1.0, 0.0
+        else:
+            projected = self.projection.apply(np.ascontiguousarray(query[None], np.float32))[0]
+            inside = float(np.linalg.norm(projected))
+            outside = float(np.sqrt(max(0.0, 1.0 - inside * inside)))
+        if rows is None:
+            most = self.manifest["error_most"]
+            return inside * most[0] + outside * most[1] + ROUNDING
+        errors = self.errors[rows]
+        return inside * errors[:, 0] + outside * errors[:, 1] + ROUNDING
 
     def rows_of_keys(self, keys) -> np.ndarray:
         """The rows holding these vector ids (ids not in the snapshot are left out)."""
@@ -164,12 +214,31 @@ def snapshot_open(folder: Path, manifest: dict) -> Snapshot:
     # locking cost 2-3 ms a search whatever the index's size.
     index = faiss.read_index(str(folder / files["index"]),
                              faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
-    vectors = np.memmap(folder / files["vectors"], dtype=np.float16, mode="r",
-                        shape=(manifest["count"], manifest["dim"]))
+    threading.Thread(target=_read_ahead, args=(folder / files["index"],),
+                     name="snapshot-read-ahead", daemon=True).start()
+    with open(folder / files["vectors"], "rb") as handle:
+        mapping = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    mapping.madvise(mmap.MADV_RANDOM)
+    vectors = np.frombuffer(mapping, dtype=np.float16).reshape(manifest["count"], manifest["dim"])
     rows = np.load(folder / files["rows"])
-    return Snapshot(manifest=manifest, index=index, vectors=vectors,
+    errors = np.load(folder / files["error"], mmap_mode="r") if "error" in files else None
+    projection = (faiss.downcast_VectorTransform(index.chain.at(0))
+                  if isinstance(index, faiss.IndexPreTransform) else None)
+    return Snapshot(manifest=manifest, index=index, vectors=vectors, mapping=mapping,
                     keys=np.ascontiguousarray(rows[:, 0]), items=np.ascontiguousarray(rows[:, 1]),
-                    flags=rows[:, 2].astype(bool))
+                    flags=rows[:, 2].astype(bool), errors=errors, projection=projection)
+
+
+def _read_ahead(path: Path) -> None:
+    """Ask the operating system to read a whole file into its page cache."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except OSError:
+        return  # a generation removed meanwhile
+    try:
+        os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_WILLNEED)
+    finally:
+        os.close(descriptor)
 
 
 # ---------------------------------------------------------------- writing

@@ -2,6 +2,8 @@
 vectors and the duplicate pairs equal what exact search gives, from a snapshot of the
 plain vectors plus the rows written since, without the exact plain matrix."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -13,12 +15,18 @@ from gallery.models import Image
 from search.index import approximate as approximate_index
 from search.index import neighbours
 from search.index.refresh import snapshot_refresh
+from search.index.snapshot import snapshot_folder
 from search.models import NeighbourLink
 from search.reranking import augment_all
 from tests.helpers import (approximate_index_serving, clustered_unit_vectors, fingerprint,
                            images_with_vectors, run_stage)
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def snapshots_folder(tmp_path):
+    return tmp_path / "index"
 
 
 @pytest.fixture(autouse=True)
@@ -147,3 +155,55 @@ def test_a_vector_with_more_pairs_than_a_search_takes_gets_every_one_of_them(dim
             [expected[other] for other in sorted(expected)], abs=1e-5)
     assert min(len(found[key]) for key in asked[10:]) >= 499
     assert plain_index().snapshot_generation == 1
+
+
+def test_each_rows_written_bound_holds_for_every_row_the_lists_return():
+    # Projected on their principal directions, 8-bit codes: the score a row gets from its
+    # codes is never further from its exact cosine than the snapshot says.
+    vectors = clustered_unit_vectors(2000, 1024, seed=9)
+    images_with_vectors(vectors)
+    assert snapshot_refresh(extractor=fingerprint(), column="vector", force=True) == 2000
+    index = plain_index()
+    with search.index.plain_neighbours(fingerprint()):
+        snapshot = index.snapshot
+        assert snapshot.manifest["format"] == 3
+        checked = 0
+        for row in range(0, 2000, 50):
+            query = snapshot.unit_rows([row])[0]
+            rows, codes = index.snapshot_within(query, -1.0, probes=10_000)
+            gaps = np.abs(snapshot.unit_rows(rows) @ query - codes)
+            bounds = snapshot.code_error(query, rows)
+            assert (gaps <= bounds).all()
+            assert bounds.max() <= snapshot.code_error(query)
+            checked += len(rows)
+    assert checked == 40 * 2000
+    # Tight enough to spare the re-reading: well under the constant margin.
+    assert np.median(bounds) < neighbours.CODE_ERROR / 2
+
+
+def test_a_snapshot_written_before_rows_had_bounds_still_finds_every_pair(snapshots_folder):
+    vectors = clustered_unit_vectors(2000, 1024, seed=10)
+    images_with_vectors(vectors)
+    assert snapshot_refresh(extractor=fingerprint(), column="vector", force=True) == 2000
+    # As the previous format wrote it: no error file, no bounds in the manifest.
+    where = snapshot_folder(snapshots_folder, extractor=fingerprint(), column="vector")
+    manifest_path = where / "manifest-00000001.json"
+    manifest = json.loads(manifest_path.read_text())
+    (where / manifest["names"].pop("error")).unlink()
+    manifest["files"] = {name: size for name, size in manifest["files"].items()
+                         if name in manifest["names"].values()}
+    manifest.update(format=2)
+    del manifest["error_most"]
+    manifest_path.write_text(json.dumps(manifest))
+    keys, matrix = plain_library()
+    asked = keys[::100]
+
+    with search.index.plain_neighbours(fingerprint()) as plain:
+        found = {key: sorted(others.tolist()) for key, _, others, _, _ in plain.above(asked, 0.9)}
+        assert plain.index.snapshot.errors is None
+
+    for key in asked:
+        position = keys.index(key)
+        assert found[key] == [keys[p] for p in np.flatnonzero(matrix @ matrix[position] >= 0.9)
+                              if p != position], key
+    assert sum(map(len, found.values())) > 50
