@@ -191,7 +191,7 @@ class ApproximateNeighbours(PlainNeighbours):
             error = snapshot.code_error(query, rows)
             if error is not None:
                 rows = rows[codes + error >= floor]
-            scores = snapshot.unit_rows(rows) @ query
+            scores = snapshot.cosines(query, rows)
             close = scores >= floor
             found_keys = np.concatenate([delta.keys[mine], snapshot.keys[rows[close]]])
             items = np.concatenate([delta.items[mine], snapshot.items[rows[close]]])

@@ -118,7 +118,7 @@ def snapshot_write(folder: Path, *, extractor: str, column: str, latest: int) ->
     # forked after they ran can hang); the build is background work.
     faiss.omp_set_num_threads(1)
     index, training = _trained(folder, previous, vectors, generation)
-    errors = np.concatenate([_add(index, normalise(vectors[start:start + BLOCK]))
+    errors = np.concatenate([_add(index, vectors[start:start + BLOCK])
                              for start in range(0, count, BLOCK)])
     del vectors
 
@@ -154,12 +154,16 @@ def snapshot_write(folder: Path, *, extractor: str, column: str, latest: int) ->
     return count
 
 
-def _add(index, rows: np.ndarray) -> np.ndarray:
-    """Add unit ``rows`` to the index; return per row the two lengths that bound how far its
-    codes' score can be from an exact cosine (Snapshot.code_error): its codes' error in the
-    projected space, and what of it the projection leaves out."""
+def _add(index, stored: np.ndarray) -> np.ndarray:
+    """Add rows as stored (half precision), unit length, to the index; return per row the two
+    lengths that bound how far its codes' score can be from an exact cosine
+    (Snapshot.code_error): its codes' error in the projected space, and what of it the
+    projection leaves out; and the stored vector's length (Snapshot.cosines)."""
     import faiss
 
+    stored = np.asarray(stored, dtype=np.float32)
+    lengths = np.linalg.norm(stored, axis=1)
+    rows = normalise(stored)
     if isinstance(index, faiss.IndexPreTransform):
         lists = faiss.downcast_index(index.index)
         projected = index.chain.at(0).apply(rows)
@@ -172,7 +176,7 @@ def _add(index, rows: np.ndarray) -> np.ndarray:
     lists.add_sa_codes(codes)
     index.ntotal = lists.ntotal
     coded = np.linalg.norm(projected - lists.sa_decode(codes), axis=1)
-    return np.stack([coded, outside], axis=1).astype(np.float32)
+    return np.stack([coded, outside, lengths], axis=1).astype(np.float32)
 
 
 def _database() -> str:

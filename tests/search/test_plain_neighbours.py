@@ -171,7 +171,10 @@ def test_each_rows_written_bound_holds_for_every_row_the_lists_return():
         for row in range(0, 2000, 50):
             query = snapshot.unit_rows([row])[0]
             rows, codes = index.snapshot_within(query, -1.0, probes=10_000)
-            gaps = np.abs(snapshot.unit_rows(rows) @ query - codes)
+            exact = snapshot.unit_rows(rows) @ query
+            # Scored in place from the half-precision copies: the same cosines.
+            assert np.abs(snapshot.cosines(query, rows) - exact).max() < 1e-5
+            gaps = np.abs(exact - codes)
             bounds = snapshot.code_error(query, rows)
             assert (gaps <= bounds).all()
             assert bounds.max() <= snapshot.code_error(query)
