@@ -33,10 +33,10 @@ only (``faiss.omp_set_num_threads(1)`` before each).
 The rows a search re-checks are asked of the disk all at once before they are read
 (``madvise``), so rows not in the page cache cost disk reads side by side, not one after
 another. The faiss file, read by every search, is read ahead whole when a snapshot is
-opened (in the background). On bench/million.py's 1M library with the page cache
-emptied, that took one search's p99 from 233-249 ms to 157-166 ms (p50 7 ms either
-way; warm, 6.5 ms). The vectors' file keeps the kernel's readahead around each row:
-rows written together (one event's photos) are often searched together.
+opened (in the background): with the page cache emptied, a search's p99 on a million
+vectors was two thirds of what it was without either (README). The vectors' file keeps
+the kernel's readahead around each row: rows written together (one event's photos) are
+often searched together.
 """
 
 import fcntl
