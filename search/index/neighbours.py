@@ -17,7 +17,7 @@ Where the approximate kind has to bound a set, what it misses is only what the I
 it probes do not hold:
 
 - every row at or above a floor (``above``): one range search over the lists for every
-  row whose codes' score is within the most any row's can be off (Snapshot.code_error),
+  row whose codes' score is within the most any row's can be off (search/index/bounds.py),
   then only the rows whose own bound reaches the floor are scored exactly: a few more
   than the pairs found, where a constant margin re-read four times as many;
 - every row a new one comes near (``reaching``): more candidates until the worst of
@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 from django.conf import settings
 
+from search.index.bounds import code_error, cosines
 from search.reranking import BLOCK, nearest
 
 # How far a candidate's exact cosine can be above its score by the 8-bit codes of the
@@ -185,13 +186,13 @@ class ApproximateNeighbours(PlainNeighbours):
             # whose codes' score may be that of a cosine at the floor, then only those
             # whose own bound lets them reach it scored exactly.
             mine = np.flatnonzero(delta.rows @ query >= floor)
-            most = snapshot.code_error(query)
+            most = code_error(snapshot, query)
             most = CODE_ERROR if most is None else most
             rows, codes = self.index.snapshot_within(query, floor - most, probes=probes)
-            error = snapshot.code_error(query, rows)
+            error = code_error(snapshot, query, rows)
             if error is not None:
                 rows = rows[codes + error >= floor]
-            scores = snapshot.cosines(query, rows)
+            scores = cosines(snapshot, query, rows)
             close = scores >= floor
             found_keys = np.concatenate([delta.keys[mine], snapshot.keys[rows[close]]])
             items = np.concatenate([delta.items[mine], snapshot.items[rows[close]]])

@@ -33,6 +33,7 @@ from django.utils import timezone
 from core.vectors import normalise
 from features.models import FeatureVector
 from search.index.approximate import index_root
+from search.index.bounds import codes_add
 from search.index.exact import _rows
 from search.index.snapshot import (FORMAT, database_identity, file_name, leftovers_remove, manifest_current,
                                    manifest_publish, manifest_read, manifests, publish,
@@ -118,7 +119,7 @@ def snapshot_write(folder: Path, *, extractor: str, column: str, latest: int) ->
     # forked after they ran can hang); the build is background work.
     faiss.omp_set_num_threads(1)
     index, training = _trained(folder, previous, vectors, generation)
-    errors = np.concatenate([_add(index, vectors[start:start + BLOCK])
+    errors = np.concatenate([codes_add(index, vectors[start:start + BLOCK])
                              for start in range(0, count, BLOCK)])
     del vectors
 
@@ -152,31 +153,6 @@ def snapshot_write(folder: Path, *, extractor: str, column: str, latest: int) ->
     logger.info("Index snapshot %d written: %d vectors in %.1f s", generation, count,
                 manifest["seconds"])
     return count
-
-
-def _add(index, stored: np.ndarray) -> np.ndarray:
-    """Add rows as stored (half precision), unit length, to the index; return per row the two
-    lengths that bound how far its codes' score can be from an exact cosine
-    (Snapshot.code_error): its codes' error in the projected space, and what of it the
-    projection leaves out; and the stored vector's length (Snapshot.cosines)."""
-    import faiss
-
-    stored = np.asarray(stored, dtype=np.float32)
-    lengths = np.linalg.norm(stored, axis=1)
-    rows = normalise(stored)
-    if isinstance(index, faiss.IndexPreTransform):
-        lists = faiss.downcast_index(index.index)
-        projected = index.chain.at(0).apply(rows)
-        outside = np.sqrt(np.maximum(0.0, 1.0 - np.einsum("ij,ij->i", projected, projected)))
-    else:
-        lists, projected = index, rows
-        outside = np.zeros(len(rows), dtype=np.float32)
-    # Encoded once: the codes added are the codes measured.
-    codes = lists.sa_encode(projected)
-    lists.add_sa_codes(codes)
-    index.ntotal = lists.ntotal
-    coded = np.linalg.norm(projected - lists.sa_decode(codes), axis=1)
-    return np.stack([coded, outside, lengths], axis=1).astype(np.float32)
 
 
 def _database() -> str:

@@ -11,7 +11,7 @@ extractor), named by a generation number:
 - ``snapshot-<gen>.rows.npy``: per row the vector id (ascending), the image id and
   ``is_original`` (int64, n x 3);
 - ``snapshot-<gen>.error.npy``: per row how far its codes can score from the exact
-  cosine (``Snapshot.code_error``), and the length of its stored vector (float32, n x 3);
+  cosine, and the length of its stored vector (float32, n x 3; search/index/bounds.py);
 - ``manifest-<gen>.json``: what the files hold (the vector-change id they cover, the
   extractor, the column, the row count, the training) and each file's size.
 
@@ -62,8 +62,6 @@ FORMAT = 3
 # Snapshots of format 2 (no error file) are still opened: their codes' error is bounded
 # by a constant (search/index/neighbours.py) until the worker writes a new one.
 FORMATS = (2, 3)
-# Added to a row's code error bound: float32 rounding in faiss's and NumPy's sums.
-ROUNDING = 1e-3
 
 
 def snapshot_folder(root: Path, *, extractor: str, column: str) -> Path:
@@ -136,7 +134,7 @@ class Snapshot:
     items: np.ndarray  # image ids
     flags: np.ndarray  # is_original
     mapping: mmap.mmap | None = None  # the vectors' file
-    errors: np.ndarray | None = None  # per row: codes' error, residual, stored length; mapped
+    errors: np.ndarray | None = None  # search/index/bounds.py, mapped
     projection: object = None  # faiss.PCAMatrix before the IVF lists, if any
     by_item: np.ndarray | None = None  # rows in image-id order (made on first use)
 
@@ -155,10 +153,10 @@ class Snapshot:
     def unit_rows(self, rows) -> np.ndarray:
         """These rows' unit vectors (float32), as the exact index holds them."""
         rows = np.asarray(rows, dtype=np.int64)
-        self._ask(rows)
+        self.rows_ask(rows)
         return normalise(self.vectors[rows])
 
-    def _ask(self, rows: np.ndarray) -> None:
+    def rows_ask(self, rows: np.ndarray) -> None:
         """Ask the disk for every page of these rows at once (a no-op for cached ones)."""
         if self.mapping is None or rows.size < 2:
             return
@@ -166,57 +164,6 @@ class Snapshot:
         for row in rows.tolist():
             start = row * width - (row * width) % mmap.PAGESIZE
             self.mapping.madvise(mmap.MADV_WILLNEED, start, row * width + width - start)
-
-    def cosines(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """The exact cosine of ``query`` (unit) and each of ``rows``: what ``unit_rows(rows) @
-        query`` gives (to float32 rounding), without making float32 copies of the rows.
-
-        faiss scores each half-precision row in place (its fp16 scalar quantizer, whose
-        codes are the IEEE half floats themselves, converted by the CPU in SIMD), divided by
-        the stored vector's length; NumPy's scalar half-to-float conversion cost ten times
-        more than the rest of a duplicates pass.
-        """
-        import faiss
-
-        rows = np.asarray(rows, dtype=np.int64)
-        if self.errors is None or self.mapping is None:
-            return self.unit_rows(rows) @ query
-        self._ask(rows)
-        dim = self.vectors.shape[1]
-        halves = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16,
-                                            faiss.METRIC_INNER_PRODUCT)
-        scorer = halves.get_FlatCodesDistanceComputer()
-        query = np.ascontiguousarray(query, dtype=np.float32)
-        scorer.set_query(faiss.swig_ptr(query))
-        start, width, at = self.vectors.ctypes.data, dim * 2, faiss.cast_integer_to_uint8_ptr
-        products = np.fromiter((scorer.distance_to_code(at(start + row * width))
-                                for row in rows.tolist()), dtype=np.float32, count=rows.size)
-        return products / np.maximum(self.errors[rows, 2], np.float32(1e-12))
-
-    def code_error(self, query: np.ndarray, rows=None) -> np.ndarray | float | None:
-        """How much higher than its codes' score the exact cosine of ``query`` (unit) and each
-        of ``rows`` can be, at most; for ``rows`` None, the most over every row. None for a
-        snapshot without error file.
-
-        A row x is scored by the codes as <Pq, c> (P the projection on the principal
-        directions, c its codes' reconstruction there); its cosine is <Pq, Px> + <q - P'Pq,
-        x - P'Px>. So the gap is at most |Pq| |Px - c| + |q - P'Pq| |x - P'Px|, the row's two
-        lengths written beside it: a bound, not an estimate, and tight where the codes are
-        (a few hundredths for 2048-d ResNet vectors projected on 512 directions).
-        """
-        if self.errors is None:
-            return None
-        if self.projection is None:
-            inside, outside = 1.0, 0.0
-        else:
-            projected = self.projection.apply(np.ascontiguousarray(query[None], np.float32))[0]
-            inside = float(np.linalg.norm(projected))
-            outside = float(np.sqrt(max(0.0, 1.0 - inside * inside)))
-        if rows is None:
-            most = self.manifest["error_most"]
-            return inside * most[0] + outside * most[1] + ROUNDING
-        errors = self.errors[rows]
-        return inside * errors[:, 0] + outside * errors[:, 1] + ROUNDING
 
     def rows_of_keys(self, keys) -> np.ndarray:
         """The rows holding these vector ids (ids not in the snapshot are left out)."""

@@ -13,7 +13,7 @@ from duplicates.models import DuplicatePair
 from features.models import FeatureVector
 from gallery.models import Image
 from search.index import approximate as approximate_index
-from search.index import neighbours
+from search.index import bounds, neighbours
 from search.index.refresh import snapshot_refresh
 from search.index.snapshot import snapshot_folder
 from search.models import NeighbourLink
@@ -173,15 +173,15 @@ def test_each_rows_written_bound_holds_for_every_row_the_lists_return():
             rows, codes = index.snapshot_within(query, -1.0, probes=10_000)
             exact = snapshot.unit_rows(rows) @ query
             # Scored in place from the half-precision copies: the same cosines.
-            assert np.abs(snapshot.cosines(query, rows) - exact).max() < 1e-5
+            assert np.abs(bounds.cosines(snapshot, query, rows) - exact).max() < 1e-5
             gaps = np.abs(exact - codes)
-            bounds = snapshot.code_error(query, rows)
-            assert (gaps <= bounds).all()
-            assert bounds.max() <= snapshot.code_error(query)
+            limits = bounds.code_error(snapshot, query, rows)
+            assert (gaps <= limits).all()
+            assert limits.max() <= bounds.code_error(snapshot, query)
             checked += len(rows)
     assert checked == 40 * 2000
     # Tight enough to spare the re-reading: well under the constant margin.
-    assert np.median(bounds) < neighbours.CODE_ERROR / 2
+    assert np.median(limits) < neighbours.CODE_ERROR / 2
 
 
 def test_a_snapshot_written_before_rows_had_bounds_still_finds_every_pair(snapshots_folder):
