@@ -94,7 +94,7 @@ def neighbours_report(folder: Path, exact: dict | None, approximate: dict, real_
               f"found), the same {approximate['k']} nearest for {nearest}")
     grown = {kind: result["memory"]["anonymous"] - result["memory_before"]["anonymous"]
              for kind, result in (("exact", exact), ("approximate", approximate)) if result}
-    print(f"  the worker's own memory for them: "
+    print("  the worker's own memory for them: "
           + (f"exact {grown['exact']:,.0f} MB anonymous, " if exact else "")
           + f"approximate {grown['approximate']:,.0f} MB (+ the mapped snapshot)")
     error = approximate["code_error"]
