@@ -160,8 +160,8 @@ class ApproximateIndex(VectorIndex):
     def snapshot_within(self, query: np.ndarray, radius: float, *, probes: int
                         ) -> tuple[np.ndarray, np.ndarray]:
         """Every snapshot row (not masked) in the ``probes`` lists nearest ``query`` whose
-        score by the codes is above ``radius``, ascending, and those scores: one pass over
-        the lists, however many rows that is."""
+        score by the codes is above ``radius`` (in the lists' order), and those scores: one
+        pass over the lists, however many rows that is."""
         import faiss
 
         snapshot = self._snapshot
@@ -174,8 +174,7 @@ class ApproximateIndex(VectorIndex):
             params.sel = allowed[0]
         _, scores, rows = snapshot.index.range_search(
             np.ascontiguousarray(query, dtype=np.float32)[None], float(radius), params=params)
-        order = np.argsort(rows, kind="stable")
-        return rows[order].astype(np.int64), scores[order]
+        return rows.astype(np.int64), scores
 
     def search(self, *, extractor: str, **options) -> list[Hit]:
         # Both passes of an expanded search read the change log once.

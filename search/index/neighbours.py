@@ -192,6 +192,7 @@ class ApproximateNeighbours(PlainNeighbours):
             error = code_error(snapshot, query, rows)
             if error is not None:
                 rows = rows[codes + error >= floor]
+            rows = np.sort(rows)  # read in file order
             scores = cosines(snapshot, query, rows)
             close = scores >= floor
             found_keys = np.concatenate([delta.keys[mine], snapshot.keys[rows[close]]])
