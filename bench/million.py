@@ -263,7 +263,25 @@ def measure_again(folder: Path, queries: int, parts, *, exact: bool, cold: bool)
     library = folder / "library.json"
     if library.exists():
         library_report(json.loads(library.read_text()))
+    if "snapshots" not in parts and not snapshots_usable(folder):
+        # No worker kept the log pinned at the snapshots (its readers time out after ten
+        # minutes) and later runs pruned it: the snapshots would be passed over.
+        print("the change log no longer reaches back to the kept snapshots: writing them again")
+        parts = ["snapshots", *parts]
     measure_parts(folder, queries, parts, exact=exact, cold=cold)
+
+
+def snapshots_usable(folder: Path) -> bool:
+    """Whether the newest snapshot of each column still has the change log since it."""
+    import sqlite3
+
+    with sqlite3.connect(folder / "library.sqlite3") as database:
+        first = database.execute("SELECT MIN(id) FROM search_vectorchange").fetchone()[0]
+    for column in (folder / "index").iterdir():
+        newest = max(column.glob("manifest-*.json"), default=None)
+        if newest is None or (first and first > json.loads(newest.read_text())["covers"] + 1):
+            return False
+    return True
 
 
 def library_report(library: dict) -> None:
