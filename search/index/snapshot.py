@@ -34,7 +34,7 @@ The rows a search re-checks are asked of the disk all at once before they are re
 (``madvise``), so rows not in the page cache cost disk reads side by side, not one after
 another. The faiss file, read by every search, is read ahead whole when a snapshot is
 opened (in the background): with the page cache emptied, a search's p99 on a million
-vectors was two thirds of what it was without either (README). The vectors' file keeps
+vectors was a half to two thirds of what it was without either (README). The vectors' file keeps
 the kernel's readahead around each row: rows written together (one event's photos) are
 often searched together.
 """
