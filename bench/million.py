@@ -4,6 +4,9 @@
     .venv/bin/python bench/library_vectors.py            # once: the dev-set vectors (cached)
     .venv/bin/python bench/million.py --sizes 100000     # about 5 minutes on 2 cores
     .venv/bin/python bench/million.py --sizes 1000000    # alone on the machine: 8 GB for exact
+    .venv/bin/python bench/million.py --sizes 1000000 --keep   # keep the library, then:
+    .venv/bin/python bench/million.py --folder var/bench/million-1000000-XXXX \
+        --parts snapshots,search,neighbours --no-exact --cold   # minutes, not half an hour
 
 For each size, one scratch SQLite library (bench/library_vectors.py: the dev-set photos'
 real ResNet50 vectors, their crops, mirror images and colour shifts, spread into
@@ -131,11 +134,26 @@ def part_library(folder: Path, n: int) -> dict:
     index_bytes = sum(p.stat().st_size for p in (folder / "index").rglob("*") if p.is_file())
     manifest = json.loads(sorted((folder / "index").rglob("manifest-*.json"))[-1].read_text())
     np.save(folder / "real_rows.npy", real["real_rows"])
-    return {"made_s": made_s, "insert_s": insert_s, "snapshot_s": snapshot_s,
+    made = {"made_s": made_s, "insert_s": insert_s, "snapshot_s": snapshot_s,
             "plain_snapshot_s": plain_snapshot_s,
             "snapshot_rows": written, "training": manifest["training"],
             "sqlite_bytes": (folder / "library.sqlite3").stat().st_size,
             "snapshot_bytes": index_bytes, "writer_memory": memory()}
+    (folder / "library.json").write_text(json.dumps(made))  # for runs again on it (--folder)
+    return made
+
+
+def part_snapshots(folder: Path) -> dict:
+    """Write both snapshots again (as the worker's next rewrite would, with this code)."""
+    setup_django(folder, SEARCH_INDEX="approximate")
+    from search.index.refresh import snapshot_refresh
+
+    seconds = {}
+    for column in ("searchable", "vector"):
+        started = time.perf_counter()
+        snapshot_refresh(extractor=EXTRACTOR, column=column, force=True)
+        seconds[column] = time.perf_counter() - started
+    return seconds
 
 
 def part_search(folder: Path, kind: str, role: str, queries: int) -> dict:
@@ -231,14 +249,87 @@ def measure(n: int, queries: int, real: int, keep: bool) -> None:
     real_rows = np.sort(rng.choice(real_rows, min(real, len(real_rows)), replace=False))
     query_rows = np.concatenate([rng.choice(n, queries, replace=False), real_rows])
     np.save(folder / "query_rows.npy", query_rows)
-    total = len(query_rows)
+    library_report(library)
+    measure_parts(folder, queries, ("search", "neighbours"))
+    if not keep:
+        shutil.rmtree(folder)
+
+
+def measure_again(folder: Path, queries: int, parts, *, exact: bool, cold: bool) -> None:
+    """Parts again on a library kept by ``--keep``, with its queries. Without ``exact``,
+    the approximate answers are compared with the exact ones an earlier run saved."""
+    n = len(np.load(folder / "vectors.npy", mmap_mode="r"))
+    print(f"\n== {n:,} vectors ({folder}, kept)", flush=True)
+    library = folder / "library.json"
+    if library.exists():
+        library_report(json.loads(library.read_text()))
+    if "snapshots" not in parts and not snapshots_usable(folder):
+        # No worker kept the log pinned at the snapshots (its readers time out after ten
+        # minutes) and later runs pruned it: the snapshots would be passed over.
+        print("the change log no longer reaches back to the kept snapshots: writing them again")
+        parts = ["snapshots", *parts]
+    measure_parts(folder, queries, parts, exact=exact, cold=cold)
+
+
+def snapshots_usable(folder: Path) -> bool:
+    """Whether the newest snapshot of each column still has the change log since it."""
+    import sqlite3
+
+    with sqlite3.connect(folder / "library.sqlite3") as database:
+        first = database.execute("SELECT MIN(id) FROM search_vectorchange").fetchone()[0]
+    for column in (folder / "index").iterdir():
+        newest = max(column.glob("manifest-*.json"), default=None)
+        if newest is None or (first and first > json.loads(newest.read_text())["covers"] + 1):
+            return False
+    return True
+
+
+def library_report(library: dict) -> None:
     print(f"made in {library['made_s']:.0f} s, stored in SQLite in {library['insert_s']:.0f} s; "
           f"snapshot written in {library['snapshot_s']:.0f} s "
           f"(training: {library['training']['lists']} lists on "
           f"{library['training']['sample']:,} rows, {library['training']['seconds']:.0f} s); "
           f"the plain vectors' snapshot in {library['plain_snapshot_s']:.0f} s", flush=True)
+    print(f"disk: SQLite {library['sqlite_bytes'] / 1e9:.2f} GB; snapshot "
+          f"{library['snapshot_bytes'] / 1e9:.2f} GB; the worker's memory while writing it: "
+          f"{library['writer_memory']['rss']:,.0f} MB RSS", flush=True)
 
-    exact = run_part("search", folder, "exact", "web", total)
+
+def page_cache_drop(folder: Path) -> None:
+    """Drop the snapshots' files from the page cache: as after a reboot, or after other work
+    pushed them out (the exact index's 8 GB does here)."""
+    for path in (folder / "index").rglob("*"):
+        if path.is_file():
+            descriptor = os.open(path, os.O_RDONLY)
+            os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+            os.close(descriptor)
+
+
+def measure_parts(folder: Path, queries: int, parts, *, exact: bool = True,
+                  cold: bool = False) -> None:
+    query_rows = np.load(folder / "query_rows.npy")
+    if "snapshots" in parts:
+        seconds = run_part("snapshots", folder)
+        print(f"snapshots written again in {seconds['searchable']:.0f} s (searched vectors) and "
+              f"{seconds['vector']:.0f} s (plain vectors)", flush=True)
+    if "search" in parts:
+        search_report(folder, queries, query_rows, exact=exact, cold=cold)
+    if "neighbours" in parts:
+        exact_part = run_part("neighbours", folder, "exact") if exact else None
+        if cold:
+            page_cache_drop(folder)
+        neighbours_report(folder, exact_part, run_part("neighbours", folder, "approximate"),
+                          [int(r) + 1 for r in query_rows[queries:]])
+
+
+def search_report(folder: Path, queries: int, query_rows, *, exact: bool = True,
+                  cold: bool = False) -> None:
+    for ready in folder.glob("ready-*"):
+        ready.unlink()  # of an earlier run on this folder
+    real_rows, total = query_rows[queries:], len(query_rows)
+    exact = run_part("search", folder, "exact", "web", total) if exact else None
+    if cold:
+        page_cache_drop(folder)
     web = run_part("search", folder, "approximate", "web", total, wait=False)
     worker = run_part("search", folder, "approximate", "worker", total, wait=False)
     web, worker = finish(web), finish(worker)
@@ -248,20 +339,24 @@ def measure(n: int, queries: int, real: int, keep: bool) -> None:
     real_ids = [int(r) + 1 for r in real_rows]
     library_ids = [int(r) + 1 for r in query_rows[:queries]]
 
-    print(f"{'':<34}{'exact':>12}{'approximate':>14}{'ratio':>9}")
+    print(f"{'':<34}{'exact':>12}{'approximate':>14}{'ratio':>9}"
+          + ("" if exact else "  (exact: its answers of an earlier run, not run again)"))
 
-    def line(label, a, b, unit="", digits=1):
+    def line(label, get, digits=1):
+        b = get(web)
+        if exact is None:
+            print(f"{label:<34}{'':>11}{b:>14.{digits}f}")
+            return
+        a = get(exact)
         ratio = f"{a / b:8.1f}x" if b else ""
-        print(f"{label:<34}{a:>11.{digits}f}{unit}{b:>13.{digits}f}{unit}{ratio}")
+        print(f"{label:<34}{a:>11.{digits}f}{b:>14.{digits}f}{ratio}")
 
-    line("search by image p50 (ms)", exact["p50"], web["p50"])
-    line("search by image p99 (ms)", exact["p99"], web["p99"])
-    line("first search after start (s)", exact["first_search_s"], web["first_search_s"],
-         digits=2)
-    line("process RSS (MB)", exact["memory"]["rss"], web["memory"]["rss"], digits=0)
-    line("process anonymous (MB)", exact["memory"]["anonymous"], web["memory"]["anonymous"],
-         digits=0)
-    line("process PSS (MB)", exact["memory"]["pss"], web["memory"]["pss"], digits=0)
+    line("search by image p50 (ms)", lambda part: part["p50"])
+    line("search by image p99 (ms)", lambda part: part["p99"])
+    line("first search after start (s)", lambda part: part["first_search_s"], digits=2)
+    line("process RSS (MB)", lambda part: part["memory"]["rss"], digits=0)
+    line("process anonymous (MB)", lambda part: part["memory"]["anonymous"], digits=0)
+    line("process PSS (MB)", lambda part: part["memory"]["pss"], digits=0)
     print(f"recall@6 against exact, {queries} library images, query expansion: "
           f"{recall(answers['approximate'], answers['exact'], library_ids):.4f}")
     print(f"recall@6 against exact, {len(real_ids)} real dev-set vectors (photos and copies): "
@@ -274,13 +369,6 @@ def measure(n: int, queries: int, real: int, keep: bool) -> None:
           f"{web['memory']['anonymous'] - web['memory_before']['anonymous']:,.0f} MB anonymous")
     print(f"a vector written after the snapshot found by the next search after "
           f"{web['fresh_vector_s'] * 1000:.1f} ms")
-    print(f"disk: SQLite {library['sqlite_bytes'] / 1e9:.2f} GB; snapshot "
-          f"{library['snapshot_bytes'] / 1e9:.2f} GB; the worker's memory while writing it: "
-          f"{library['writer_memory']['rss']:,.0f} MB RSS")
-    neighbours_report(folder, run_part("neighbours", folder, "exact"),
-                      run_part("neighbours", folder, "approximate"), real_ids)
-    if not keep:
-        shutil.rmtree(folder)
 
 
 def main() -> None:
@@ -290,17 +378,34 @@ def main() -> None:
     parser.add_argument("--real", type=int, default=300,
                         help="real dev-set vectors (of 2,700 hidden in the library) searched with")
     parser.add_argument("--keep", action="store_true", help="keep the scratch library")
+    parser.add_argument("--folder", type=Path,
+                        help="measure a library kept by --keep again instead of making one")
+    parser.add_argument("--parts", default="search,neighbours",
+                        help="with --folder: which parts to run again (snapshots: write "
+                        "them again first; search; neighbours)")
+    parser.add_argument("--no-exact", action="store_true",
+                        help="with --folder: compare with the exact answers an earlier run "
+                        "saved there, without running the exact index again")
+    parser.add_argument("--cold", action="store_true",
+                        help="with --folder: drop the snapshots from the page cache before "
+                        "the approximate parts (a start after the cache was lost)")
     parser.add_argument("--part", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.part:
         name, folder, *rest = args.part
         if name == "library":
             result = part_library(Path(folder), int(rest[0]))
+        elif name == "snapshots":
+            result = part_snapshots(Path(folder))
         elif name == "neighbours":
             result = part_neighbours(Path(folder), rest[0], setup_django, memory, percentiles)
         else:
             result = part_search(Path(folder), rest[0], rest[1], int(rest[2]))
         print(json.dumps(result), flush=True)
+        return
+    if args.folder:
+        measure_again(args.folder, args.queries, args.parts.split(","), exact=not args.no_exact,
+                      cold=args.cold)
         return
     (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
     for n in (int(size) for size in args.sizes.split(",")):

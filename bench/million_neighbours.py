@@ -68,16 +68,18 @@ def _code_error(index, keys) -> dict:
     return {"p999": float(np.percentile(gaps, 99.9)), "max": float(gaps.max())}
 
 
-def neighbours_report(folder: Path, exact: dict, approximate: dict, real_ids) -> None:
+def neighbours_report(folder: Path, exact: dict | None, approximate: dict, real_ids) -> None:
+    """``exact`` None: its answers of an earlier run on ``folder`` (not run again)."""
     answers = {kind: json.loads((folder / f"neighbours-{kind}.json").read_text())
                for kind in ("exact", "approximate")}
     keys = list(answers["exact"]["pairs"])
     real = {str(key) for key in real_ids}
     print(f"the worker's neighbour queries (plain vectors), {len(keys)} vectors:")
-    for name, label in (("above", f"pairs >= {exact['floor']:g} per vector"),
-                        ("nearest", f"{exact['k']} nearest per vector")):
-        print(f"  {label:<32}exact p50 {exact[name]['p50']:7.1f} ms p99 {exact[name]['p99']:7.1f}"
-              f" ms; approximate p50 {approximate[name]['p50']:6.1f} ms p99 "
+    for name, label in (("above", f"pairs >= {approximate['floor']:g} per vector"),
+                        ("nearest", f"{approximate['k']} nearest per vector")):
+        timed = (f"exact p50 {exact[name]['p50']:7.1f} ms p99 {exact[name]['p99']:7.1f} ms; "
+                 if exact else "")
+        print(f"  {label:<32}{timed}approximate p50 {approximate[name]['p50']:6.1f} ms p99 "
               f"{approximate[name]['p99']:6.1f} ms")
     for label, group in (("library images", [key for key in keys if key not in real]),
                          ("real dev-set vectors", [key for key in keys if key in real])):
@@ -89,11 +91,12 @@ def neighbours_report(folder: Path, exact: dict, approximate: dict, real_ids) ->
         nearest = sum(answers["exact"]["nearest"][key] == answers["approximate"]["nearest"][key]
                       for key in group)
         print(f"  {len(group)} {label}: the same pairs for {same} ({found}/{total} exact pairs "
-              f"found), the same {exact['k']} nearest for {nearest}")
+              f"found), the same {approximate['k']} nearest for {nearest}")
     grown = {kind: result["memory"]["anonymous"] - result["memory_before"]["anonymous"]
-             for kind, result in (("exact", exact), ("approximate", approximate))}
-    print(f"  the worker's own memory for them: exact {grown['exact']:,.0f} MB anonymous, "
-          f"approximate {grown['approximate']:,.0f} MB (+ the mapped snapshot)")
+             for kind, result in (("exact", exact), ("approximate", approximate)) if result}
+    print("  the worker's own memory for them: "
+          + (f"exact {grown['exact']:,.0f} MB anonymous, " if exact else "")
+          + f"approximate {grown['approximate']:,.0f} MB (+ the mapped snapshot)")
     error = approximate["code_error"]
     print(f"  exact cosine above the codes' score: p99.9 {error['p999']:.3f}, "
           f"most {error['max']:.3f}")

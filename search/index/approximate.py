@@ -157,6 +157,25 @@ class ApproximateIndex(VectorIndex):
         keep = found[0] >= 0
         return found[0][keep].astype(np.int64), scores[0][keep]
 
+    def snapshot_within(self, query: np.ndarray, radius: float, *, probes: int
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """Every snapshot row (not masked) in the ``probes`` lists nearest ``query`` whose
+        score by the codes is above ``radius`` (in the lists' order), and those scores: one
+        pass over the lists, however many rows that is."""
+        import faiss
+
+        snapshot = self._snapshot
+        if snapshot is None or snapshot.manifest["dim"] != query.size:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        faiss.omp_set_num_threads(1)
+        params = faiss.SearchParametersIVF(nprobe=probes)
+        allowed = self._allowed(None)
+        if allowed is not None:
+            params.sel = allowed[0]
+        _, scores, rows = snapshot.index.range_search(
+            np.ascontiguousarray(query, dtype=np.float32)[None], float(radius), params=params)
+        return rows.astype(np.int64), scores
+
     def search(self, *, extractor: str, **options) -> list[Hit]:
         # Both passes of an expanded search read the change log once.
         with self._lock:

@@ -13,10 +13,15 @@ answer for themselves. Two kinds answer:
   again from its copy of the stored vectors, so every score is the exact cosine the
   exact path computes. The worker then holds no copy of the whole library.
 
-Where the approximate kind has to bound a set ("every row at or above the floor", "every
-row a new one comes near"), it takes more candidates until the worst of them is clearly
-past the bound (the codes' scores are off by at most about CODE_ERROR), so what it
-misses is only what its IVF lists do not reach.
+Where the approximate kind has to bound a set, what it misses is only what the IVF lists
+it probes do not hold:
+
+- every row at or above a floor (``above``): one range search over the lists for every
+  row whose codes' score is within the most any row's can be off (search/index/bounds.py),
+  then only the rows whose own bound reaches the floor are scored exactly: a few more
+  than the pairs found, where a constant margin re-read four times as many;
+- every row a new one comes near (``reaching``): more candidates until the worst of
+  them is clearly past the bound (the codes' scores off by at most about CODE_ERROR).
 """
 
 from abc import ABC, abstractmethod
@@ -25,12 +30,13 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 from django.conf import settings
 
+from search.index.bounds import code_error, cosines
 from search.reranking import BLOCK, nearest
 
 # How far a candidate's exact cosine can be above its score by the 8-bit codes of the
-# uncentred PCA projection (search/index/refresh.py): a range is widened by this before it
-# is deemed covered. On bench/million.py's 100k library the gap's 99.9th percentile was
-# 0.04, its most 0.06.
+# uncentred PCA projection (search/index/refresh.py), where the snapshot has no bound of
+# its own per row: a range is widened by this before it is deemed covered. On
+# bench/million.py's 1M library the gap's 99.9th percentile was 0.02, its most 0.07.
 CODE_ERROR = 0.08
 # Candidates taken first per query, and the most ever (each round takes four times more).
 FIRST_CANDIDATES = 128
@@ -142,26 +148,17 @@ class ApproximateNeighbours(PlainNeighbours):
         found = self._vectors(keys)
         return [key for key in keys if int(key) in found]
 
-    def _scored(self, key: int, count: int, floor: float | None = None):
+    def _scored(self, key: int, count: int):
         """Candidates for ``key``'s row with exact scores: the snapshot's ``count`` best by
-        the codes, and the delta's ``count`` best (or, given a ``floor``, all at or above
-        it). (query, keys, items, scores, vectors, covered), where ``covered`` is the
-        highest score a snapshot row not among them may have (-inf: the lists probed hold
-        no other)."""
+        the codes, and the delta's ``count`` best. (query, keys, items, scores, vectors)."""
         query = self._vectors([key])[key][1]
         delta = self.index.delta
         mine = delta.rows @ query
-        if floor is not None:
-            mine = np.flatnonzero(mine >= floor)
-        elif mine.size > count:
+        if mine.size > count:
             mine = np.argpartition(-mine, count - 1)[:count]
         else:
             mine = np.arange(mine.size)
-        probes = None if floor is None else RANGE_PROBES * settings.SEARCH_APPROXIMATE_PROBES
-        rows, codes = self.index.snapshot_candidates(query, count, probes=probes)
-        covered = -np.inf if len(rows) < count else float(codes.min()) + CODE_ERROR
-        if floor is not None:
-            rows = rows[codes + CODE_ERROR >= floor]  # the others cannot reach it
+        rows, _ = self.index.snapshot_candidates(query, count)
         found = self._vectors(self.index.snapshot.keys[rows] if len(rows) else [])
         keys = np.concatenate([delta.keys[mine],
                                np.fromiter(found, dtype=np.int64, count=len(found))])
@@ -171,26 +168,38 @@ class ApproximateNeighbours(PlainNeighbours):
                                   if found else np.zeros((0, query.size), dtype=np.float32)])
         others = keys != key
         keys, items, vectors = keys[others], items[others], vectors[others]
-        return query, keys, items, vectors @ query, vectors, covered
+        return query, keys, items, vectors @ query, vectors
 
     def nearest(self, keys, k):
         count = max(FIRST_CANDIDATES, 8 * (k + 1))
         for key in self.present(keys):
-            query, found_keys, _, scores, vectors, _ = self._scored(key, count)
+            query, found_keys, _, scores, vectors = self._scored(key, count)
             chosen = nearest(scores, found_keys, k)
             yield key, query, found_keys[chosen], scores[chosen], vectors[chosen]
 
     def above(self, keys, floor):
+        delta, snapshot = self.index.delta, self.index.snapshot
+        probes = RANGE_PROBES * settings.SEARCH_APPROXIMATE_PROBES
         for key in self.present(keys):
-            count = FIRST_CANDIDATES
-            while True:
-                query, found_keys, items, scores, _, covered = self._scored(key, count, floor)
-                if covered < floor or count >= MAX_CANDIDATES:
-                    break
-                count *= 4  # every candidate may be above the floor: take more
-            chosen = np.flatnonzero(scores >= floor)
-            item = self._vectors([key])[key][0]
-            yield key, item, found_keys[chosen], items[chosen], scores[chosen]
+            item, query = self._vectors([key])[key]
+            # The delta exactly; from the snapshot, one pass over its lists for every row
+            # whose codes' score may be that of a cosine at the floor, then only those
+            # whose own bound lets them reach it scored exactly.
+            mine = np.flatnonzero(delta.rows @ query >= floor)
+            most = code_error(snapshot, query)
+            most = CODE_ERROR if most is None else most
+            rows, codes = self.index.snapshot_within(query, floor - most, probes=probes)
+            error = code_error(snapshot, query, rows)
+            if error is not None:
+                rows = rows[codes + error >= floor]
+            rows = np.sort(rows)  # read in file order
+            scores = cosines(snapshot, query, rows)
+            close = scores >= floor
+            found_keys = np.concatenate([delta.keys[mine], snapshot.keys[rows[close]]])
+            items = np.concatenate([delta.items[mine], snapshot.items[rows[close]]])
+            scores = np.concatenate([delta.rows[mine] @ query, scores[close]])
+            others = found_keys != key
+            yield key, item, found_keys[others], items[others], scores[others]
 
     def reaching(self, keys, owners, thresholds):
         owners = np.asarray(owners, dtype=np.int64)

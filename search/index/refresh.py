@@ -33,6 +33,7 @@ from django.utils import timezone
 from core.vectors import normalise
 from features.models import FeatureVector
 from search.index.approximate import index_root
+from search.index.bounds import codes_add
 from search.index.exact import _rows
 from search.index.snapshot import (FORMAT, database_identity, file_name, leftovers_remove, manifest_current,
                                    manifest_publish, manifest_read, manifests, publish,
@@ -118,12 +119,13 @@ def snapshot_write(folder: Path, *, extractor: str, column: str, latest: int) ->
     # forked after they ran can hang); the build is background work.
     faiss.omp_set_num_threads(1)
     index, training = _trained(folder, previous, vectors, generation)
-    for start in range(0, count, BLOCK):
-        index.add(normalise(vectors[start:start + BLOCK]))
+    errors = np.concatenate([codes_add(index, vectors[start:start + BLOCK])
+                             for start in range(0, count, BLOCK)])
     del vectors
 
     names = {"index": file_name("index", generation), "vectors": file_name("vectors", generation),
-             "rows": file_name("rows", generation), "trained": training["file"]}
+             "rows": file_name("rows", generation), "error": file_name("error", generation),
+             "trained": training["file"]}
     files = {names["vectors"]: publish(vectors_path, names["vectors"])}
     index_path = temporary(folder, names["index"])
     faiss.write_index(index, str(index_path))
@@ -132,12 +134,17 @@ def snapshot_write(folder: Path, *, extractor: str, column: str, latest: int) ->
     with open(rows_path, "wb") as handle:
         np.save(handle, np.stack([keys, items, flags.astype(np.int64)], axis=1))
     files[names["rows"]] = publish(rows_path, names["rows"])
+    error_path = temporary(folder, names["error"])
+    with open(error_path, "wb") as handle:
+        np.save(handle, errors)
+    files[names["error"]] = publish(error_path, names["error"])
     files[names["trained"]] = os.path.getsize(folder / names["trained"])
     manifest = {
         "format": FORMAT, "generation": generation, "covers": latest, "extractor": extractor,
         "database": _database(),
         "column": column, "count": count, "dim": dim, "names": names, "files": files,
         "training": training, "written_at": time.time(),
+        "error_most": [float(errors[:, 0].max()), float(errors[:, 1].max())],
         "written": timezone.now().isoformat(), "seconds": round(time.monotonic() - started, 1),
     }
     manifest_publish(folder, manifest)

@@ -2,6 +2,8 @@
 vectors and the duplicate pairs equal what exact search gives, from a snapshot of the
 plain vectors plus the rows written since, without the exact plain matrix."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -11,14 +13,20 @@ from duplicates.models import DuplicatePair
 from features.models import FeatureVector
 from gallery.models import Image
 from search.index import approximate as approximate_index
-from search.index import neighbours
+from search.index import bounds, neighbours
 from search.index.refresh import snapshot_refresh
+from search.index.snapshot import snapshot_folder
 from search.models import NeighbourLink
 from search.reranking import augment_all
 from tests.helpers import (approximate_index_serving, clustered_unit_vectors, fingerprint,
                            images_with_vectors, run_stage)
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def snapshots_folder(tmp_path):
+    return tmp_path / "index"
 
 
 @pytest.fixture(autouse=True)
@@ -90,8 +98,6 @@ def test_duplicate_pairs_through_the_snapshot_are_those_exact_search_finds(setti
     # The vectors alone decide here (these images have no files to match).
     monkeypatch.setattr(finding, "_matches", lambda pairs: {})
     monkeypatch.setattr(finding, "_digest_images", lambda images: None)
-    # Few candidates first, so rows with many pairs take more rounds.
-    monkeypatch.setattr(neighbours, "FIRST_CANDIDATES", 16)
     vectors = clustered_unit_vectors(2200, dim, seed=6)
     first = images_with_vectors(vectors[:2000])
     assert snapshot_refresh(extractor=fingerprint(), column="vector", force=True) == 2000
@@ -119,3 +125,88 @@ def test_duplicate_pairs_through_the_snapshot_are_those_exact_search_finds(setti
     assert [stored[pair] for pair in sorted(stored)] == pytest.approx(
         [min(1.0, expected[pair]) for pair in sorted(stored)], abs=1e-5)
     assert plain_index().snapshot_generation == 1
+
+
+@LENGTHS
+def test_a_vector_with_more_pairs_than_a_search_takes_gets_every_one_of_them(dim):
+    # One burst of 500 near-copies among other photos: each has 499 pairs, far more than
+    # the candidates a search re-checks.
+    rng = np.random.default_rng(7)
+    burst = np.abs(rng.standard_normal(dim)).astype(np.float32) + 0.02 * np.abs(
+        rng.standard_normal((500, dim))).astype(np.float32)
+    vectors = np.concatenate([clustered_unit_vectors(1500, dim, seed=8),
+                              burst / np.linalg.norm(burst, axis=1, keepdims=True)])
+    images_with_vectors(vectors)
+    assert snapshot_refresh(extractor=fingerprint(), column="vector", force=True) == 2000
+    keys, matrix = plain_library()
+    asked = keys[1490:1510]  # ten rows outside the burst, ten in it
+
+    with search.index.plain_neighbours(fingerprint()) as plain:
+        found = {key: dict(zip(others.tolist(), scores.tolist()))
+                 for key, _, others, _, scores in plain.above(asked, 0.9)}
+
+    for key in asked:
+        position = keys.index(key)
+        scores = matrix @ matrix[position]
+        expected = {keys[p]: float(scores[p]) for p in np.flatnonzero(scores >= 0.9)
+                    if p != position}
+        assert sorted(found[key]) == sorted(expected), key
+        assert [found[key][other] for other in sorted(expected)] == pytest.approx(
+            [expected[other] for other in sorted(expected)], abs=1e-5)
+    assert min(len(found[key]) for key in asked[10:]) >= 499
+    assert plain_index().snapshot_generation == 1
+
+
+def test_each_rows_written_bound_holds_for_every_row_the_lists_return():
+    # Projected on their principal directions, 8-bit codes: the score a row gets from its
+    # codes is never further from its exact cosine than the snapshot says.
+    vectors = clustered_unit_vectors(2000, 1024, seed=9)
+    images_with_vectors(vectors)
+    assert snapshot_refresh(extractor=fingerprint(), column="vector", force=True) == 2000
+    index = plain_index()
+    with search.index.plain_neighbours(fingerprint()):
+        snapshot = index.snapshot
+        assert snapshot.manifest["format"] == 3
+        checked = 0
+        for row in range(0, 2000, 50):
+            query = snapshot.unit_rows([row])[0]
+            rows, codes = index.snapshot_within(query, -1.0, probes=10_000)
+            exact = snapshot.unit_rows(rows) @ query
+            # Scored in place from the half-precision copies: the same cosines.
+            assert np.abs(bounds.cosines(snapshot, query, rows) - exact).max() < 1e-5
+            gaps = np.abs(exact - codes)
+            limits = bounds.code_error(snapshot, query, rows)
+            assert (gaps <= limits).all()
+            assert limits.max() <= bounds.code_error(snapshot, query)
+            checked += len(rows)
+    assert checked == 40 * 2000
+    # Tight enough to spare the re-reading: well under the constant margin.
+    assert np.median(limits) < neighbours.CODE_ERROR / 2
+
+
+def test_a_snapshot_written_before_rows_had_bounds_still_finds_every_pair(snapshots_folder):
+    vectors = clustered_unit_vectors(2000, 1024, seed=10)
+    images_with_vectors(vectors)
+    assert snapshot_refresh(extractor=fingerprint(), column="vector", force=True) == 2000
+    # As the previous format wrote it: no error file, no bounds in the manifest.
+    where = snapshot_folder(snapshots_folder, extractor=fingerprint(), column="vector")
+    manifest_path = where / "manifest-00000001.json"
+    manifest = json.loads(manifest_path.read_text())
+    (where / manifest["names"].pop("error")).unlink()
+    manifest["files"] = {name: size for name, size in manifest["files"].items()
+                         if name in manifest["names"].values()}
+    manifest.update(format=2)
+    del manifest["error_most"]
+    manifest_path.write_text(json.dumps(manifest))
+    keys, matrix = plain_library()
+    asked = keys[::100]
+
+    with search.index.plain_neighbours(fingerprint()) as plain:
+        found = {key: sorted(others.tolist()) for key, _, others, _, _ in plain.above(asked, 0.9)}
+        assert plain.index.snapshot.errors is None
+
+    for key in asked:
+        position = keys.index(key)
+        assert found[key] == [keys[p] for p in np.flatnonzero(matrix @ matrix[position] >= 0.9)
+                              if p != position], key
+    assert sum(map(len, found.values())) > 50
