@@ -40,13 +40,13 @@ often searched together.
 """
 
 import fcntl
-import mmap
-import threading
 import hashlib
 import json
 import logging
+import mmap
 import os
 import re
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
