@@ -272,6 +272,9 @@ SEARCH_MAX_K = 100
 SEARCH_HNSW_EF_SEARCH = env_int("SEARCH_HNSW_EF_SEARCH", 160)
 # Threads one exact scan is split over (0: one per CPU core).
 SEARCH_SCAN_THREADS = env_int("SEARCH_SCAN_THREADS", 0)
+# Requests one web process runs Django code for at once; more wait their turn on the event
+# loop (imagesim/handlers.py). Room for a search's model run or two beside the rest.
+WEB_CONCURRENT_REQUESTS = max(1, env_int("WEB_CONCURRENT_REQUESTS", 4))
 # The in-process index on SQLite (search/index/): "exact" scans every vector;
 # "approximate" searches the machine's snapshot (written by the feature worker, shared
 # memory-mapped by every process) plus the vectors written since, exactly; "auto" is
