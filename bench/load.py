@@ -1,4 +1,4 @@
-"""One web process under load: requests a second and p50/p99 per kind, for each way of
+"""The web server under load: requests a second and p50/p99 per kind, for each way of
 getting in (API key, signed-in session, anonymous with ANONYMOUS_ACCESS=read), so the
 cost of each layer shows.
 
@@ -7,8 +7,9 @@ cost of each layer shows.
     mkdir /tmp/base && git archive main | tar -x -C /tmp/base     # an earlier version...
     .venv/bin/python bench/load.py --baseline /tmp/base         # ...measured in the same run
 
-The server is daphne as users run it (DEBUG off, SQLite, a local media folder, the embedded
-feature worker) on 127.0.0.1, with a library of --images small photos, each with its
+The server is as bin/serve runs it (imagesim/serve.py: daphne in WEB_PROCESSES processes,
+one per core unless --processes says; a checkout without it, one daphne process) with DEBUG
+off, SQLite, a local media folder and the embedded feature worker, on 127.0.0.1, with a library of --images small photos, each with its
 thumbnail and a vector (made up: search compares them the same), their later stages
 (augmentation, labels, duplicates) caught up. The model is the real ResNet50 when
 FEATURE_WEIGHTS is set, else the small fake extractor (said at the top). Each client keeps
@@ -19,7 +20,7 @@ Search-by-upload's rate limit is lifted: this measures the server, not the limit
 With --baseline DIR (another checkout of ImageSim) both servers run side by side over
 copies of one library, and their rounds alternate, so both see the same machine load.
 --py-spy FILE records the (last) server under py-spy (``pip install py-spy``; not a
-requirement) into FILE: collapsed stacks of the threads holding the GIL.
+requirement) into FILE: collapsed stacks of the threads holding the GIL, in every process.
 """
 
 import argparse
@@ -103,6 +104,7 @@ class Server:
     process: subprocess.Popen | None = None
     key: str = ""
     session: str = ""
+    py_spy: bool = False
     thumbnails: list = field(default_factory=list)
     image_ids: list = field(default_factory=list)
 
@@ -114,13 +116,18 @@ class Server:
         return done.stdout
 
     def start(self, py_spy: str = "") -> None:
+        self.py_spy = bool(py_spy)
         port = free_port()
-        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                   "imagesim.asgi:application"]
+        if (self.code / "imagesim" / "serve.py").exists():
+            command = [sys.executable, "-m", "imagesim.serve", "--host", "127.0.0.1",
+                       "--port", str(port)]
+        else:
+            command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                       "imagesim.asgi:application"]
         if py_spy:
             command = [shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"),
                        "record", "--format", "raw", "--rate", "50", "--threads", "--gil",
-                       "-o", py_spy, "--", *command]
+                       "--subprocesses", "-o", py_spy, "--", *command]
         log = open(self.folder / "server.log", "wb")  # noqa: SIM115 - the server owns it
         self.process = subprocess.Popen(command, cwd=self.code, env=self.env, stdout=log,
                                         stderr=subprocess.STDOUT)
@@ -145,13 +152,27 @@ class Server:
     def pid(self) -> int:
         """The server's own process (py-spy's child when recorded)."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        if children.exists() and children.read_text().split():
+        if self.py_spy and children.exists() and children.read_text().split():
             return int(children.read_text().split()[0])
         return self.process.pid
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU time of the server's processes (bin/serve's and each of its daphnes)."""
+        total, pending = 0.0, [self.pid]
+        while pending:
+            pid = pending.pop()
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                tasks = list(Path(f"/proc/{pid}/task").iterdir())
+            except OSError:  # ended meanwhile
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in tasks:
+                try:
+                    pending += [int(child) for child in (task / "children").read_text().split()]
+                except OSError:
+                    pass
+        return total
 
     def stop(self) -> None:
         if self.process is not None:
@@ -302,13 +323,19 @@ def main() -> None:
     parser.add_argument("--access", default="API key,session,anonymous",
                         help="comma-separated rounds: API key, session, anonymous")
     parser.add_argument("--py-spy", default="", help="record the last server into this file")
+    parser.add_argument("--processes", type=int, default=0,
+                        help="WEB_PROCESSES of every server (0: one per core)")
     args = parser.parse_args()
+    if args.processes:
+        os.environ["WEB_PROCESSES"] = str(args.processes)
     if args.quick:
         args.clients, args.seconds, args.images = 10, 5, 200
     clients = max(1, min(args.clients, 500))  # bounded: this is a loopback check
     real_model = bool(os.environ.get("FEATURE_WEIGHTS"))
     accesses = [a.strip() for a in args.access.split(",")]
-    print(f"{clients} clients for {args.seconds:.0f} s per round against daphne on 127.0.0.1, "
+    processes = os.environ.get("WEB_PROCESSES") or f"{os.cpu_count()} (one per core)"
+    print(f"{clients} clients for {args.seconds:.0f} s per round against bin/serve's daphne "
+          f"processes ({processes}) on 127.0.0.1, "
           f"{args.images} images, {'the real ResNet50' if real_model else 'the fake extractor'}"
           f", {os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f}", flush=True)
     photos = query_photos()

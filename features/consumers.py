@@ -9,6 +9,7 @@ from accounts import rules
 from accounts.keys import InvalidKey
 from accounts.websocket import user_now
 from features.jobs import progress
+from features.jobs.relay import relay, relay_wanted
 from features.selectors import feature_status_body
 
 # Close codes a client can tell apart (4000-4999 are the application's): 401 and 403.
@@ -19,6 +20,8 @@ CLOSE_FORBIDDEN = 4403
 class FeatureProgressConsumer(AsyncJsonWebsocketConsumer):
     """Access is checked at the handshake and again before each event: a socket whose
     session ended, whose key was revoked or whose role no longer allows viewing is closed."""
+
+    relayed = False  # whether this socket counts among the relay's listeners
 
     async def connect(self):
         if self.scope.get("invalid_key"):
@@ -33,6 +36,9 @@ class FeatureProgressConsumer(AsyncJsonWebsocketConsumer):
             return
         progress.remember_loop(asyncio.get_running_loop())
         await self.channel_layer.group_add(progress.GROUP, self.channel_name)
+        if relay_wanted():  # this process runs no worker: its jobs' progress from the database
+            self.relayed = True
+            relay.listener_added()
         await self.accept()
         # A page that connects late (or reconnects) learns where things stand at once.
         status = await database_sync_to_async(feature_status_body)()
@@ -40,6 +46,9 @@ class FeatureProgressConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         await self.channel_layer.group_discard(progress.GROUP, self.channel_name)
+        if self.relayed:
+            self.relayed = False
+            relay.listener_removed()
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         """The socket only talks; anything a client sends (JSON or not) is ignored."""

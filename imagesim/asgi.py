@@ -31,8 +31,10 @@ from search.warm_up import start_search_warm_up  # noqa: E402
 # it now rather than while the first request waits (about 0.3 s). Django itself loads
 # it on the first request; the middleware it loaded above.
 get_resolver().url_patterns  # noqa: B018
-# On a new install others can reach, the console shows the first administrator's setup code.
-setup_code_announce()
+# On a new install others can reach, the console shows the first administrator's setup code
+# (once: bin/serve's first process).
+if settings.WEB_PROCESS_INDEX == 0:
+    setup_code_announce()
 daphne_leave_forms_to_django()
 # Extraction runs in this process unless FEATURE_EMBEDDED_WORKER is off (tests, scale-out).
 start_embedded_worker()

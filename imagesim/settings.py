@@ -237,7 +237,10 @@ FEATURE_RUNTIME = env_choice("FEATURE_RUNTIME", "openvino", ("openvino", "tensor
 FEATURE_MODEL_CACHE = Path(env_str("FEATURE_MODEL_CACHE") or BASE_DIR / "var" / "models")
 # The embedded worker runs inside the web process; turn it off when featureworker
 # processes do the extraction.
-FEATURE_EMBEDDED_WORKER = env_bool("FEATURE_EMBEDDED_WORKER", "true")
+# bin/serve's web processes are numbered from 0 (imagesim/serve.py): the first alone runs
+# the embedded worker; the others relay its progress from the database (features/jobs/relay.py).
+WEB_PROCESS_INDEX = env_int("WEB_PROCESS_INDEX", 0)
+FEATURE_EMBEDDED_WORKER = env_bool("FEATURE_EMBEDDED_WORKER", "true") and WEB_PROCESS_INDEX == 0
 # Load the model when a web or worker process starts, in the background, so the first
 # search or batch does not wait for it.
 FEATURE_WARM_UP = env_bool("FEATURE_WARM_UP", "true")
@@ -326,9 +329,19 @@ if not 0.0 < DUPLICATE_FLOOR <= DUPLICATE_THRESHOLD <= 1.0:
     raise ImproperlyConfigured("DUPLICATE_THRESHOLD must be from DUPLICATE_FLOOR to 1, and "
                                "DUPLICATE_FLOOR above 0")
 
-# The cache holds rate-limit counters: one process's memory by default, Redis (shared by
-# every process) when REDIS_URL is set.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The cache holds rate-limit counters, which every process of a server must share (bin/serve
+# runs several, imagesim/serve.py): SQLite files (diskcache) in a folder beside the
+# database by default, Redis when REDIS_URL is set.
+_sqlite_file = DATABASES["default"]["ENGINE"] == "core.sqlite" and DATABASES["default"]["NAME"] != ":memory:"
+CACHE_DIR = Path(env_str("CACHE_DIR") or (f"{DATABASES['default']['NAME']}-cache" if _sqlite_file
+                                          else BASE_DIR / "var" / "cache"))
+CACHES = {"default": {
+    "BACKEND": "diskcache.DjangoCache",
+    "LOCATION": str(CACHE_DIR),
+    # How long a write waits for another process's (then it is skipped: a limit's count).
+    "DATABASE_TIMEOUT": 0.1,
+    "OPTIONS": {"size_limit": 64 * 2**20},
+}}
 
 # Channels: in-memory by default, Redis when REDIS_URL is set.
 REDIS_URL = env_str("REDIS_URL")

@@ -1,6 +1,7 @@
 """Settings for the test suite: the embedded default with the fake extractor."""
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-used-only-by-the-test-suite-0123456789")
 os.environ.setdefault("FEATURE_EXTRACTOR", "features.extractors.fake.FakeExtractor")
@@ -38,3 +39,7 @@ if DATABASES["default"]["ENGINE"] == "core.sqlite":  # noqa: F405
 
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_SQLITE_NAME") or os.path.join(  # noqa: F405
         tempfile.gettempdir(), f"imagesim-test-{os.getpid()}.sqlite3")}
+
+# Rate-limit counters in a folder of this test run's own.
+CACHES = {"default": {**CACHES["default"], "LOCATION": os.path.join(  # noqa: F405
+    tempfile.gettempdir(), f"imagesim-test-cache-{os.getpid()}")}}
