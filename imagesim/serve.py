@@ -44,6 +44,9 @@ def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
     """One socket a process, all on the address (SO_REUSEPORT): the kernel spreads new
     connections over them evenly. With one shared socket, whichever process woke first took
     most of a burst of connections, and a browser or client keeps its connection."""
+    # Sockets of another server on the address, even with SO_REUSEPORT, refuse this one
+    # (without it): a second ImageSim never quietly shares the first one's connections.
+    socket.create_server((host, port)).close()
     sockets = [socket.create_server((host, port), backlog=1024, reuse_port=True)
                for _ in range(count)]
     for server in sockets:
@@ -100,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sockets = listening_sockets(args.host, args.port, count)
     except OSError as error:
-        raise SystemExit(f"ImageSim cannot listen on {args.host}:{args.port}: {error.strerror}"
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise SystemExit(f"ImageSim cannot listen on {args.host}:{args.port}: {reason}"
                          " (another server there? set PORT)") from None
     processes = start(sockets)
     for server in sockets:

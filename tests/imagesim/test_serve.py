@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -106,3 +107,16 @@ def test_when_one_process_dies_the_others_stop_and_it_exits_with_a_failure(serve
     assert server.wait(timeout=30) != 0
     assert answer_or_none(url) is None
     assert not Path(f"/proc/{first}").exists()
+
+
+@pytest.mark.parametrize("reuse_port", [False, True])
+def test_an_address_in_use_is_refused_in_one_line(reuse_port):
+    with socket.create_server(("127.0.0.1", 0), reuse_port=reuse_port) as taken:
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "imagesim.serve", "--host", "127.0.0.1",
+                               "--port", str(port), "--processes", "2"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+
+    assert done.returncode != 0
+    assert done.stderr.strip() == (f"ImageSim cannot listen on 127.0.0.1:{port}: Address already "
+                                   "in use (another server there? set PORT)")
