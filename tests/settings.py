@@ -40,6 +40,7 @@ if DATABASES["default"]["ENGINE"] == "core.sqlite":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_SQLITE_NAME") or os.path.join(  # noqa: F405
         tempfile.gettempdir(), f"imagesim-test-{os.getpid()}.sqlite3")}
 
-# Rate-limit counters in a folder of this test run's own.
-CACHES = {"default": {**CACHES["default"], "LOCATION": os.path.join(  # noqa: F405
-    tempfile.gettempdir(), f"imagesim-test-cache-{os.getpid()}")}}
+# Rate-limit counters in a folder of this test run's own (Redis, when the stack has it).
+if CACHES["default"]["BACKEND"] == "diskcache.DjangoCache":  # noqa: F405
+    CACHES = {"default": {**CACHES["default"], "LOCATION": os.path.join(  # noqa: F405
+        tempfile.gettempdir(), f"imagesim-test-cache-{os.getpid()}")}}
