@@ -12,6 +12,7 @@ hears the worker itself, and no relay runs.
 import logging
 import threading
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
@@ -76,7 +77,7 @@ class ProgressRelay:
             close_old_connections()
 
     def _changes(self, publish: bool) -> None:
-        recent = timezone.now() - timezone.timedelta(seconds=10 * self.interval + 10)
+        recent = timezone.now() - timedelta(seconds=10 * self.interval + 10)
         jobs = FeatureJob.objects.filter(Q(state__in=FeatureJob.ACTIVE) | Q(pk__in=list(self._seen))
                                          | Q(finished_at__gte=recent))
         seen = {}
