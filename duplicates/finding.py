@@ -20,7 +20,7 @@ neighbours come from the worker's stage runner (search/index/neighbours.py; pgve
 index holds the augmented vectors, so never that): an exact scan of the plain vectors, or,
 where the approximate index serves, its candidates above the floor scored again exactly.
 A pass compares at most BATCH new vectors, so a busy worker spends a bounded time here
-between batches.
+between batches; a backlog (a backfill) goes BACKLOG_BATCH at a time.
 """
 
 import logging
@@ -42,6 +42,12 @@ logger = logging.getLogger(__name__)
 # New vectors per pass: with their pairs' thumbnails matched (about 12 ms a pair in
 # doubt), a pass of 64 takes a second or two, so a busy worker is not held up long.
 BATCH = 64
+# A backlog at least this long (a library embedded before duplicates existed, a large
+# import) is compared this many at a time: the approximate index then joins its lists
+# with the whole batch at once (search/index/join.py), several times cheaper a vector.
+BACKLOG_BATCH = 2048
+# Ids read in one statement: a backlog's pass can name more than SQLite takes at once.
+IDS_AT_ONCE = 10_000
 # Pairs at least this alike may be the same pixels: their images get a pixel digest.
 IDENTICAL_CANDIDATE = 0.99
 # Pairs less alike than this have their pictures matched too (above it, every copy the
@@ -55,9 +61,13 @@ def vectors_unscanned(extractor: str):
 
 
 def duplicates_pass(work: StagePass) -> int:
-    """Compare up to BATCH new vectors with all the others; return how many were compared."""
+    """Compare up to BATCH new vectors (BACKLOG_BATCH from a backlog) with all the others;
+    return how many were compared."""
     extractor = work.extractor
-    new = list(vectors_unscanned(extractor).order_by("id").values_list("id", flat=True)[:BATCH])
+    new = list(vectors_unscanned(extractor).order_by("id")
+               .values_list("id", flat=True)[:BACKLOG_BATCH])
+    if len(new) < BACKLOG_BATCH:
+        new = new[:BATCH]
     if not new:
         return 0
     floor = float(settings.DUPLICATE_FLOOR)
@@ -70,7 +80,7 @@ def duplicates_pass(work: StagePass) -> int:
         # pairs only of vectors that are there. One deleted after this check makes the
         # commit fail, and the pass is tried again.
         involved = {vector for a, b, *_ in pairs for vector in (a, b)} | set(new)
-        present = set(FeatureVector.objects.filter(pk__in=involved).values_list("pk", flat=True))
+        present = set(_each_chunk(FeatureVector.objects.values_list("pk", flat=True), involved))
         pairs = [pair for pair in pairs if pair[0] in present and pair[1] in present]
         DuplicatePair.objects.bulk_create(
             [DuplicatePair(first_id=a, second_id=b, first_image_id=image_a,
@@ -112,7 +122,7 @@ def _matches(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], float]:
     """The match score of each pair of images, from their thumbnails (each read once)."""
     images = {image for pair in pairs for image in pair}
     pictures = {}
-    for image in Image.objects.filter(pk__in=images).only("pk", "thumbnail", "filename"):
+    for image in _each_chunk(Image.objects.only("pk", "thumbnail", "filename"), images):
         try:
             pictures[image.pk] = grey_picture(file_read(image.thumbnail.name))
         except (OSError, ValueError, ImageSimError) as exc:
@@ -121,10 +131,16 @@ def _matches(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], float]:
             if a in pictures and b in pictures}
 
 
+def _each_chunk(queryset, ids):
+    """The rows of ``queryset`` with these primary keys, read IDS_AT_ONCE ids at a time."""
+    ids = sorted(ids)
+    for start in range(0, len(ids), IDS_AT_ONCE):
+        yield from queryset.filter(pk__in=ids[start:start + IDS_AT_ONCE])
+
+
 def _digest_images(image_ids: set[int]) -> None:
-    missing = image_ids - set(PixelDigest.objects.filter(image_id__in=image_ids)
-                              .values_list("image_id", flat=True))
-    for image in Image.objects.filter(pk__in=missing):
+    digested = _each_chunk(PixelDigest.objects.values_list("image_id", flat=True), image_ids)
+    for image in _each_chunk(Image.objects.all(), image_ids - set(digested)):
         digest = image_pixel_digest(image)
         if digest is None:
             continue

@@ -31,6 +31,7 @@ import numpy as np
 from django.conf import settings
 
 from search.index.bounds import code_error, cosines
+from search.index.join import snapshot_candidates_joined
 from search.reranking import BLOCK, nearest
 
 # How far a candidate's exact cosine can be above its score by the 8-bit codes of the
@@ -46,6 +47,9 @@ MAX_CANDIDATES = 65_536
 RANGE_PROBES = 4
 # Rows compared with the whole library at once by ``above`` (bounds the score matrix).
 ABOVE_BLOCK = 64
+# Keys asked at once from which ``above`` joins the snapshot's lists with all of them
+# (search/index/join.py) rather than searching them one by one.
+JOIN_AT = 256
 
 
 class PlainNeighbours(ABC):
@@ -180,26 +184,47 @@ class ApproximateNeighbours(PlainNeighbours):
     def above(self, keys, floor):
         delta, snapshot = self.index.delta, self.index.snapshot
         probes = RANGE_PROBES * settings.SEARCH_APPROXIMATE_PROBES
-        for key in self.present(keys):
+        present = self.present(keys)
+        if len(present) >= JOIN_AT and snapshot is not None and snapshot.errors is not None:
+            yield from self._above_joined(present, floor, probes)
+            return
+        for key in present:
             item, query = self._vectors([key])[key]
-            # The delta exactly; from the snapshot, one pass over its lists for every row
-            # whose codes' score may be that of a cosine at the floor, then only those
-            # whose own bound lets them reach it scored exactly.
-            mine = np.flatnonzero(delta.rows @ query >= floor)
+            # From the snapshot, one pass over its lists for every row whose codes' score
+            # may be that of a cosine at the floor, then only those whose own bound lets
+            # them reach it scored exactly.
             most = code_error(snapshot, query)
             most = CODE_ERROR if most is None else most
             rows, codes = self.index.snapshot_within(query, floor - most, probes=probes)
             error = code_error(snapshot, query, rows)
             if error is not None:
                 rows = rows[codes + error >= floor]
-            rows = np.sort(rows)  # read in file order
-            scores = cosines(snapshot, query, rows)
-            close = scores >= floor
-            found_keys = np.concatenate([delta.keys[mine], snapshot.keys[rows[close]]])
-            items = np.concatenate([delta.items[mine], snapshot.items[rows[close]]])
-            scores = np.concatenate([delta.rows[mine] @ query, scores[close]])
-            others = found_keys != key
-            yield key, item, found_keys[others], items[others], scores[others]
+            yield self._above_found(key, item, query, rows, floor)
+
+    def _above_joined(self, keys, floor, probes):
+        """``above`` for many keys at once: the snapshot's candidates by a blocked join of
+        its lists (search/index/join.py), the same rows a range search per key keeps."""
+        vectors = self._vectors(keys)
+        queries = np.stack([vectors[key][1] for key in keys])
+        candidates = snapshot_candidates_joined(self.index.snapshot, self.index.masked, queries,
+                                                floor=floor, probes=probes)
+        for key, query, rows in zip(keys, queries, candidates):
+            yield self._above_found(key, vectors[key][0], query, rows, floor)
+
+    def _above_found(self, key, item, query, rows, floor):
+        """(key, image id, other keys, their image ids, similarities) of the rows at or above
+        ``floor``: the delta's, compared exactly, and those of the snapshot ``rows``
+        (candidates) whose exact cosine reaches it."""
+        delta, snapshot = self.index.delta, self.index.snapshot
+        mine = np.flatnonzero(delta.rows @ query >= floor)
+        rows = np.sort(rows)  # read in file order
+        scores = cosines(snapshot, query, rows) if rows.size else np.zeros(0, np.float32)
+        close = scores >= floor
+        found_keys = np.concatenate([delta.keys[mine], snapshot.keys[rows[close]]])
+        items = np.concatenate([delta.items[mine], snapshot.items[rows[close]]])
+        scores = np.concatenate([delta.rows[mine] @ query, scores[close]])
+        others = found_keys != key
+        return key, item, found_keys[others], items[others], scores[others]
 
     def reaching(self, keys, owners, thresholds):
         owners = np.asarray(owners, dtype=np.int64)

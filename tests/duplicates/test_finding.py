@@ -89,6 +89,16 @@ def test_a_busy_worker_step_compares_a_bounded_number_and_the_idle_one_the_rest(
     assert_equals_from_scratch()
 
 
+def test_a_backlog_is_compared_in_larger_batches_with_the_same_pairs(monkeypatch):
+    monkeypatch.setattr("duplicates.finding.BATCH", 4)
+    monkeypatch.setattr("duplicates.finding.BACKLOG_BATCH", 10)
+    monkeypatch.setattr("duplicates.finding.IDS_AT_ONCE", 3)
+    add(library_vectors(25))
+    # 25 waiting: two backlog batches of 10, then the 5 left four and one at a time.
+    assert [run_stage("duplicates", budget_seconds=0) for _ in range(5)] == [10, 10, 4, 1, 0]
+    assert_equals_from_scratch()
+
+
 def test_groups_are_transitive_and_follow_the_threshold():
     # Three vectors in one plane: b at 0.95 from a, c at 0.92 from b on the far side.
     x, y = unit(1), unit(2)

@@ -210,3 +210,38 @@ def test_a_snapshot_written_before_rows_had_bounds_still_finds_every_pair(snapsh
         assert found[key] == [keys[p] for p in np.flatnonzero(matrix @ matrix[position] >= 0.9)
                               if p != position], key
     assert sum(map(len, found.values())) > 50
+
+
+@LENGTHS
+def test_many_vectors_asked_at_once_get_the_pairs_each_would_get_alone(dim):
+    # A backlog (a library embedded before duplicates existed) is asked in one batch, and
+    # the snapshot's lists are joined with all of it: the same pairs as one by one, and as
+    # exact search, deletes and rows written since the snapshot included.
+    vectors = clustered_unit_vectors(2300, dim, seed=11)
+    first = images_with_vectors(vectors[:2000])
+    assert snapshot_refresh(extractor=fingerprint(), column="vector", force=True) == 2000
+    images_with_vectors(vectors[2000:])
+    Image.objects.filter(pk__in=first[:25]).delete()
+    keys, matrix = plain_library()
+    asked = keys[::4]
+    assert len(asked) >= neighbours.JOIN_AT
+
+    with search.index.plain_neighbours(fingerprint()) as plain:
+        together = {key: dict(zip(others.tolist(), scores.tolist()))
+                    for key, _, others, _, scores in plain.above(asked, 0.95)}
+        alone = {key: sorted(others.tolist()) for key in asked
+                 for _, _, others, _, _ in plain.above([key], 0.95)}
+        assert plain.index.snapshot.generation == 1
+
+    for key in asked:
+        position = keys.index(key)
+        scores = matrix @ matrix[position]
+        expected = {keys[p]: float(scores[p]) for p in np.flatnonzero(scores >= 0.95)
+                    if p != position and abs(scores[p] - 0.95) > 1e-6}
+        found = {other: score for other, score in together[key].items()
+                 if abs(score - 0.95) > 1e-6}
+        assert sorted(found) == sorted(expected), key
+        assert [found[other] for other in sorted(expected)] == pytest.approx(
+            [expected[other] for other in sorted(expected)], abs=1e-5)
+        assert sorted(together[key]) == alone[key], key
+    assert sum(map(len, together.values())) > 1000
