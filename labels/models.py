@@ -21,17 +21,22 @@ class ImageLabel(models.Model):
     vector_id = models.BigIntegerField()
     extractor = models.CharField(max_length=100)
     head = models.CharField(max_length=40)
+    # The image's upload time (never changed once made), so that a page of a label's images
+    # in the middle of a million is sorted from the label index alone (labels/querysets.py).
+    image_uploaded_at = models.DateTimeField(null=True, editable=False)
 
     class Meta:
         ordering = ["rank"]
         constraints = [
             models.UniqueConstraint(fields=["image", "rank"], name="one_label_per_rank"),
         ]
-        # The label filter (labels/selectors.py): a class's images at its threshold, from
-        # the index alone; a class outside WordNet by its name, the class and score beside
-        # it so that the labels of the classes found already (a class's own name: sandal)
-        # are passed over in the index, not each read from the table.
-        indexes = [models.Index(fields=["wnid", "score", "image"], name="label_class_score"),
+        # The label filter (labels/selectors.py): a class's images at its threshold, and
+        # when each was uploaded, from the index alone; a class outside WordNet by its
+        # name, the class and score beside it so that the labels of the classes found
+        # already (a class's own name: sandal) are passed over in the index, not each read
+        # from the table.
+        indexes = [models.Index(fields=["wnid", "score", "image", "image_uploaded_at"],
+                                name="label_class_score"),
                    models.Index(Lower("name"), F("wnid"), F("score"),
                                 name="label_lowered_name")]
 

@@ -9,10 +9,12 @@ page): 33k rows for "shoe" at a million images, 60 to 100 ms each time. Here ins
   index lists (the library of all kinds; the count of originals or uploads alone reads
   the kind of each image as before);
 - a page near either end walks the kind's newest-first index (gallery/models.py) from that
-  end, keeping the images in the label's set, and stops at the page's end; a page in the
-  middle, or of a label too rare for the walk to stop early, is read as before, and so is
-  a page the walk does not find within twice the entries it expected (the label's images
-  lying together far from that end).
+  end, keeping the images in the label's set, and stops at the page's end;
+- a page in the middle of the whole library's (or of a label too rare for the walk to stop
+  early) is sorted from the label index, which keeps each image's upload time; so is a
+  page the walk does not find within twice the entries it expected (the label's images
+  lying together far from that end). Of originals or uploads alone, such a page is read
+  as before (an image's kind can be changed in the admin: the labels do not keep it).
 
 Results are the same either way (tests/labels/test_label_pages.py); only the plan differs.
 """
@@ -20,7 +22,7 @@ Results are the same either way (tests/labels/test_label_pages.py); only the pla
 from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
-from django.db.models import BigIntegerField, ExpressionWrapper, F, Max, QuerySet
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Max, Q, QuerySet
 from django.db.models.lookups import In
 
 from gallery.models import Image, ImageQuerySet
@@ -38,6 +40,7 @@ class _Filtered:
     images: QuerySet  # the live library of one kind, before the label filter
     kind: str
     label_images: QuerySet  # the matching labels (ImageLabel), one or more an image
+    alternatives: tuple  # the same labels, a queryset for each condition of the label query
     where: tuple | None  # the filtered queryset's conditions as SQL, to see them unchanged
 
 
@@ -49,15 +52,18 @@ class LabelledImageQuerySet(ImageQuerySet):
     _filtered: _Filtered | None = None
 
     @classmethod
-    def of(cls, images: QuerySet, found: QuerySet, label_images: QuerySet):
+    def of(cls, images: QuerySet, found: QuerySet, label_images: QuerySet,
+           alternatives: list[QuerySet]):
         """``found`` (``images`` with the label) read by the plans above when ``images`` is
-        the live library of one kind; else ``found`` itself."""
+        the live library of one kind; else ``found`` itself. ``alternatives``: the labels
+        of ``label_images`` by each of its conditions (ORed, they are ``label_images``)."""
         kind = _library_kind(images)
         if kind is None:
             return found
         labelled = found._clone()
         labelled.__class__ = cls  # the same queryset (prefetches and all) with these reads
-        labelled._filtered = _Filtered(images, kind, label_images, _where(found))
+        labelled._filtered = _Filtered(images, kind, label_images, tuple(alternatives),
+                                       _where(found))
         return labelled
 
     def _clone(self):
@@ -75,9 +81,7 @@ class LabelledImageQuerySet(ImageQuerySet):
             return super().count()
         # Every labelled image is in the library (its labels go with it), so the live ones
         # are those not in the trash.
-        trashed = Image.all_objects.trashed().values("pk")
-        return (self._filtered.label_images.exclude(image_id__in=trashed)
-                .order_by().values("image_id").distinct().count())
+        return self._live_labelled().count()
 
     def page_keys(self, *, count: int) -> list[int]:
         """This slice's image ids in order, ``count`` being the unsliced queryset's count
@@ -96,7 +100,31 @@ class LabelledImageQuerySet(ImageQuerySet):
                 keys = self._walk(max(0, count - high), count - low, entries=from_oldest,
                                   newest_first=False)
                 keys = keys[::-1] if keys is not None else None
+            if keys is None and self._filtered.kind == Image.Kind.ALL:
+                keys = self._sorted_labels(low, high)
         return keys if keys is not None else list(self.values_list("pk", flat=True))
+
+    def _sorted_labels(self, low: int, high: int) -> list[int]:
+        """Images ``low`` to ``high`` of the label's, sorted by the upload time each label
+        keeps of its image: the label index read and sorted, the trash (its own small
+        index) left out, no image looked up."""
+        rows = self._live_labelled().order_by("-image_uploaded_at", "-image_id")[low:high]
+        return [image_id for image_id, _ in rows]
+
+    def _live_labelled(self) -> QuerySet:
+        """(image id, upload time) of each image not in the trash with a label the query
+        names."""
+        trashed = Image.all_objects.trashed().values("pk")
+        return self._labelled("image_id", "image_uploaded_at", exclude=Q(image_id__in=trashed))
+
+    def _labelled(self, *fields: str, exclude: Q | None = None) -> QuerySet:
+        """``fields`` of the labels the query names, each condition's read from its index
+        alone and the rows made distinct (ORed in one query, SQLite would look every label
+        found up in the table)."""
+        first, *others = [(labels.exclude(exclude) if exclude else labels).order_by()
+                          .values_list(*fields).distinct()
+                          for labels in self._filtered.alternatives]
+        return first.union(*others)
 
     def _walk(self, low: int, high: int, *, entries: int, newest_first: bool) -> list | None:
         """Images ``low`` to ``high`` of the label's, walking the kind's index from one end
@@ -112,7 +140,7 @@ class LabelledImageQuerySet(ImageQuerySet):
         # each found image up by (the plain plan).
         keys = list(images.filter(In(
             ExpressionWrapper(F("pk") + 0, output_field=BigIntegerField()),
-            self._filtered.label_images.order_by().values("image_id"),
+            self._labelled("image_id"),
         )).values_list("pk", flat=True)[low:high])
         return keys if len(keys) == high - low else None
 

@@ -92,14 +92,15 @@ def _label_batch(*, head: Head, extractor: str, preset: str) -> int:
     classes, scores = top_classes(probabilities, settings.LABEL_TOP_K)
     image_ids = [image_id for _, image_id, _ in rows]
     with transaction.atomic():
-        present = set(Image.objects.filter(pk__in=image_ids).values_list("pk", flat=True))
+        uploaded = dict(Image.objects.filter(pk__in=image_ids).values_list("pk", "uploaded_at"))
         ImageLabel.objects.filter(image_id__in=image_ids).delete()
         ImageLabel.objects.bulk_create([
             ImageLabel(image_id=image_id, rank=rank, wnid=head.wnids[number],
                        name=head.names[number][:100], score=float(score),
-                       vector_id=vector_id, extractor=extractor, head=head.identity)
+                       vector_id=vector_id, extractor=extractor, head=head.identity,
+                       image_uploaded_at=uploaded[image_id])
             for (vector_id, image_id, _), found, found_scores in zip(rows, classes.tolist(), scores)
-            if image_id in present
+            if image_id in uploaded
             for rank, (number, score) in enumerate(zip(found, found_scores))
         ])
     return len(rows)

@@ -1,6 +1,8 @@
 """The label filter's count and pages as read at a million images (labels/querysets.py):
 the same images, in the same newest-first order, as the plain queries, trash left out."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -32,6 +34,9 @@ def shoes(tiny_head):
             vector = class_vector(LABEL_CLASS["sandal" if number % 2 else "clog"])
         made.append(library_image((number, 9, 9), name=f"{number:02d}.png",
                                   original=number % 4 == 0, vector=vector))
+    # Uploaded before the others (moved in from another library, say): last, though made
+    # second.
+    Image.objects.filter(pk=made[1].pk).update(uploaded_at=timezone.now() - timedelta(days=400))
     run_stage("labels")
     images_trash(images=[made[3], made[6]])  # their labels go with them
     image_restore(image=made[6])
@@ -42,6 +47,7 @@ def shoes(tiny_head):
     gone = {3, 7}
     visible = [image for number, image in enumerate(made)
                if number % 3 != 2 and number not in gone][::-1]
+    visible.append(visible.pop(visible.index(made[1])))
     return {"all": [image.name for image in visible],
             "original": [image.name for image in visible if image.is_original],
             "upload": [image.name for image in visible if not image.is_original]}
@@ -60,8 +66,9 @@ def every_page(client, params, page_size):
         page += 1
 
 
-# 0: every page the plain way; 0.5 (on SQLite, of all kinds): the first and last pages
-# walked, those between plain; 1000: every page walked.
+# 0: every page sorted from the label index (the whole library) or the plain way (a kind);
+# 0.5 (on SQLite, of all kinds): the first and last pages walked, those between sorted or
+# plain; 1000: every page walked.
 @pytest.mark.parametrize("walk_factor", [0, 0.5, 1000])
 @pytest.mark.parametrize("kind", ["all", "original", "upload"])
 @pytest.mark.parametrize("page_size", [1, 3])
@@ -98,8 +105,8 @@ def test_the_last_page_by_name_is_the_labels_oldest_images(api_client, shoes):
     body = api_client.get(URL, {"label": "footwear", "page": "last", "page_size": 3}).json()
 
     assert body["count"] == len(shoes["all"]) == 8
-    assert [image["name"] for image in body["results"]] == shoes["all"][6:] == ["01.png",
-                                                                                "00.png"]
+    assert [image["name"] for image in body["results"]] == shoes["all"][6:] == ["00.png",
+                                                                                "01.png"]
 
 
 def test_an_image_with_two_of_the_labels_is_counted_and_shown_once(api_client, shoes):
@@ -144,6 +151,30 @@ def test_the_count_and_the_first_and_last_pages_look_up_no_found_image(api_clien
         for plan in plans.values():
             assert not any("SEARCH gallery_image USING INTEGER PRIMARY KEY" in step
                            for step in plan), plan
+            # Each of the five classes' labels from the index alone, none from the table.
+            assert sum("COVERING INDEX label_class_score" in step for step in plan) == 5, plan
+            assert not any("USING INDEX label_class_score" in step for step in plan), plan
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_a_page_in_the_middle_is_sorted_from_the_label_index_alone(api_client, shoes,
+                                                                  monkeypatch):
+    monkeypatch.setattr(querysets, "WALK_FACTOR", 0)  # no page near enough an end to walk
+    with CaptureQueriesContext(connection) as queries:
+        answer = api_client.get(URL, {"label": "shoe", "page_size": 2, "page": 2})
+
+    assert [image["name"] for image in answer.json()["results"]] == shoes["all"][2:4]
+    reads = [query["sql"] for query in queries.captured_queries
+             if "labels_imagelabel" in query["sql"] and "DISTINCT" in query["sql"]
+             and "COUNT" not in query["sql"]]
+    assert len(reads) == 1
+    plan = _plan(reads[0])
+    # Each class's labels from the index that keeps their images' upload times (a name
+    # outside WordNet from its own); the trash from its index; no found image's row.
+    assert sum("COVERING INDEX label_class_score" in step for step in plan) == 5, plan
+    assert not any("USING INDEX label_class_score" in step for step in plan), plan
+    assert not any("SEARCH gallery_image USING INTEGER PRIMARY KEY" in step
+                   for step in plan), plan
 
 
 def _plan(sql):
