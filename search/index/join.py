@@ -54,15 +54,22 @@ def snapshot_candidates_joined(snapshot, masked: np.ndarray, queries: np.ndarray
         rows = faiss.rev_swig_ptr(invlists.get_ids(number), size).astype(np.int64)
         decoded = _decoded(ivf, number, np.frombuffer(codes, np.uint8).reshape(size, code_size))
         errors = snapshot.errors[rows]
-        alive = ~masked[rows] if masked.size else np.ones(size, dtype=bool)
+        most = errors[:, :2].max(axis=0)
         mine = query_of[start:end]
         for block in range(0, mine.size, QUERY_BLOCK):
             chosen = mine[block:block + QUERY_BLOCK]
             scores = projected[chosen] @ decoded.T
-            scores += inside[chosen, None] * errors[:, 0] + outside[chosen, None] * errors[:, 1]
-            hit_query, hit_row = np.nonzero((scores >= floor - ROUNDING) & alive)
-            found_queries.append(chosen[hit_query])
-            found_rows.append(rows[hit_row])
+            # First against the list's largest error (one number a query), then each row
+            # that clears that against its own.
+            least = floor - ROUNDING - inside[chosen] * most[0] - outside[chosen] * most[1]
+            hit_query, hit_row = np.nonzero(scores >= least[:, None])
+            bound = (inside[chosen[hit_query]] * errors[hit_row, 0]
+                     + outside[chosen[hit_query]] * errors[hit_row, 1])
+            keep = scores[hit_query, hit_row] + bound >= floor - ROUNDING
+            if masked.size:
+                keep &= ~masked[rows[hit_row]]
+            found_queries.append(chosen[hit_query[keep]])
+            found_rows.append(rows[hit_row[keep]])
     return _per_query(found_queries, found_rows, len(queries))
 
 

@@ -209,16 +209,17 @@ class ApproximateNeighbours(PlainNeighbours):
         candidates = snapshot_candidates_joined(self.index.snapshot, self.index.masked, queries,
                                                 floor=floor, probes=probes)
         for key, query, rows in zip(keys, queries, candidates):
-            yield self._above_found(key, vectors[key][0], query, rows, floor)
+            yield self._above_found(key, vectors[key][0], query, rows, floor, ask=False)
 
-    def _above_found(self, key, item, query, rows, floor):
+    def _above_found(self, key, item, query, rows, floor, *, ask=True):
         """(key, image id, other keys, their image ids, similarities) of the rows at or above
         ``floor``: the delta's, compared exactly, and those of the snapshot ``rows``
-        (candidates) whose exact cosine reaches it."""
+        (candidates) whose exact cosine reaches it (``ask``: see ``cosines``)."""
         delta, snapshot = self.index.delta, self.index.snapshot
         mine = np.flatnonzero(delta.rows @ query >= floor)
         rows = np.sort(rows)  # read in file order
-        scores = cosines(snapshot, query, rows) if rows.size else np.zeros(0, np.float32)
+        scores = (cosines(snapshot, query, rows, ask=ask) if rows.size
+                  else np.zeros(0, np.float32))
         close = scores >= floor
         found_keys = np.concatenate([delta.keys[mine], snapshot.keys[rows[close]]])
         items = np.concatenate([delta.items[mine], snapshot.items[rows[close]]])
