@@ -192,13 +192,20 @@ def _write_block(handle, block, keys, items, flags) -> None:
     flags.extend(originals)
 
 
-def factory_for(dim: int, lists: int) -> str:
+def factory_for(dim: int, lists: int, rows: int) -> str:
     """The faiss index: long vectors are first projected on their PCA_DIM principal
     directions about the origin (4x less to scan for 2048-d ResNet vectors), then sorted
     into IVF lists and stored as 8-bit codes."""
-    if dim >= 2 * PCA_DIM:
+    if _projected(dim, rows):
         return f"PCA{PCA_DIM}-uncentred,IVF{lists},SQ8"
     return f"IVF{lists},SQ8"
+
+
+def _projected(dim: int, rows: int) -> bool:
+    """Whether vectors are projected first: long ones, once the training sample has as many
+    rows as dimensions (faiss finds no PCA_DIM directions in fewer: a small library
+    searched approximately on request, SEARCH_INDEX=approximate, is trained without)."""
+    return dim >= 2 * PCA_DIM and rows >= dim
 
 
 def _index_trained(dim: int, lists: int, sample: np.ndarray):
@@ -215,7 +222,7 @@ def _index_trained(dim: int, lists: int, sample: np.ndarray):
     """
     import faiss
 
-    projected = dim >= 2 * PCA_DIM
+    projected = _projected(dim, len(sample))
     ivf = faiss.index_factory(PCA_DIM if projected else dim, f"IVF{lists},SQ8",
                               faiss.METRIC_INNER_PRODUCT)
     ivf.cp.max_points_per_centroid = TRAIN_PER_LIST * 4
@@ -256,7 +263,7 @@ def _trained(folder: Path, previous: dict | None, vectors: np.ndarray, generatio
     faiss.write_index(index, str(path))
     publish(path, name)
     training = {"file": name, "rows": count, "lists": lists, "sample": sample_size,
-                "factory": factory_for(dim, lists),
+                "factory": factory_for(dim, lists, sample_size),
                 "seconds": round(time.monotonic() - started, 1)}
     return index, training
 

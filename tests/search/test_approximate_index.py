@@ -64,6 +64,20 @@ def test_it_returns_the_exact_top_6_for_at_least_99_percent_of_queries_on_20k_ve
                                               kind="original"))
 
 
+def test_a_small_library_of_long_vectors_gets_a_snapshot_without_the_projection(snapshots):
+    # Asked for by name (SEARCH_INDEX=approximate) with fewer rows than dimensions: faiss
+    # finds no 512 principal directions in them, so the lists take the vectors as they are.
+    matrix = clustered_unit_vectors(300, 2048, seed=12)
+    image_ids = images_with_vectors(matrix)
+    assert snapshot_refresh(extractor=fingerprint(), force=True) == 300
+    manifest = manifest_current(folder(snapshots))
+    assert not manifest["training"]["factory"].startswith("PCA")
+
+    found = ApproximateIndex().search(extractor=fingerprint(), query=matrix[7], k=6)
+    exact = ExactIndex().search(extractor=fingerprint(), query=matrix[7], k=6)
+    assert ids(found) == ids(exact) and ids(found)[0] == image_ids[7]
+
+
 def test_a_second_index_sees_inserts_and_deletes_made_after_the_snapshot(snapshots):
     images = [library_image((i, 1, 1), vector=unit(i)) for i in range(40)]
     snapshot_refresh(extractor=fingerprint(), force=True)
