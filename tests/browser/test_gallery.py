@@ -390,6 +390,11 @@ def test_it_scrolls_through_a_million_images_to_the_last(app_server, open_page):
     expect(tile(page, "big-999999.jpg")).to_be_in_viewport()
     assert page.locator(".tile").count() < 80
     assert max(requested) == total // 60 + 1, sorted(set(requested))
+    # The viewer counts in the gallery's figures.
+    tile(page, "big-999999.jpg").click()
+    expect(page.locator("[data-viewer-counter]")).to_have_text("1,000,000 / 1,000,000")
+    page.keyboard.press("Escape")
+    expect(page.locator("[data-viewer-counter]")).to_be_hidden()
     # A wheel turn up from the end shows the rows just before it, not a jump.
     page.mouse.wheel(0, -300)
     expect(tile(page, "big-999999.jpg")).not_to_be_in_viewport()

@@ -70,7 +70,7 @@ async function show() {
   const total = source.count();
   prev.disabled = index <= 0;
   next.disabled = index >= total - 1;
-  counter.textContent = total > 1 ? `${index + 1} / ${total}` : "";
+  counter.textContent = total > 1 ? `${(index + 1).toLocaleString()} / ${total.toLocaleString()}` : "";
   const item = await source.get(index);
   if (mine !== token || !item) return;
   title.textContent = item.name;
