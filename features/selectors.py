@@ -26,7 +26,10 @@ def feature_counts(*, extractor: str) -> dict:
     vectors = FeatureVector.objects.filter(extractor=extractor)
     images = Image.objects.count()
     with_vectors = vectors.count()
-    original_vectors = vectors.filter(image__is_original=True).count()
+    # From the originals (a small index) to their vectors: joined the other way, SQLite
+    # looked up the image of every vector (1.4 s warm, 6.5 s cold at a million).
+    original_vectors = Image.objects.filter(is_original=True).filter(
+        Exists(vectors.filter(image=OuterRef("pk")))).count()
     failed = FeatureFailure.objects.filter(extractor=extractor).count()
     return {
         "images": images,
