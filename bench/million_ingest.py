@@ -1,0 +1,223 @@
+"""Import and feature generation into a library of a million images, beside an empty one.
+
+    source bin/shared-weights
+    .venv/bin/python bench/million.py --sizes 1000000 --keep      # once: the library
+    .venv/bin/python bench/million_ingest.py --folder var/bench/million-1000000-XXXX
+
+The same 300 photos go, as a user adds them, into two SQLite libraries: a new, empty one, and a copy of bench/million.py's million
+(its vectors made the real model's, every later stage caught up for them, both snapshots
+written, as a library the worker has kept in step looks). The photos are the 50 demo
+originals (../shared/data/originals) and five variants of each (mirrored, cropped, smaller,
+recoloured, saved again at low quality): not the dev-set photos the million's vectors were
+spread around, each of which would come near to about 1,500 of them. Per library, in fresh
+processes:
+
+- ``manage.py import_folder``: the photos checked, stored, thumbnailed and queued; time and
+  photos a second;
+- ``manage.py featureworker``, the real model: photos a second from its first vector
+  stored to its last (the model's start left out, the same for both), and the time until
+  every later stage (augmentation, duplicates, their hashes, labels) has done them all.
+
+The copy is about 5 GB beside the library, and removed at the end (``--keep`` keeps it).
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+ORIGINALS = ROOT.parent / "shared" / "data" / "originals"
+# Each row's augmentation links: four neighbours (SEARCH_AUGMENT_NEIGHBOURS), alike enough
+# that a new photo rarely changes them, as in a library of mostly different photos.
+LINK_STEPS = (7919, 104729, 224737, 350377)
+
+
+def photos_make(folder: Path) -> int:
+    """Each demo original and five variants of it, as JPEG files in ``folder``."""
+    from PIL import Image, ImageOps
+
+    folder.mkdir(parents=True, exist_ok=True)
+    made = 0
+    for path in sorted(ORIGINALS.glob("*.jpg")):
+        with Image.open(path) as opened:
+            photo = opened.convert("RGB")
+        width, height = photo.size
+        variants = {
+            "": photo, "mirrored": ImageOps.mirror(photo),
+            "cropped": photo.crop((width // 10, height // 10, width - width // 10,
+                                   height - height // 10)),
+            "smaller": photo.resize((width // 2, height // 2)),
+            "warmer": Image.merge("RGB", [band.point(lambda v, k=k: min(255, int(v * k)))
+                                          for band, k in zip(photo.split(), (1.15, 1.0, 0.85))]),
+        }
+        for name, variant in variants.items():
+            variant.save(folder / f"{path.stem}{'-' + name if name else ''}.jpg", quality=90)
+        photo.save(folder / f"{path.stem}-quality-30.jpg", quality=30)
+        made += len(variants) + 1
+    return made
+
+
+def environment(folder: Path) -> dict:
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "imagesim.settings",
+            "DATABASE_URL": f"sqlite:///{folder / 'library.sqlite3'}",
+            "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+            "FEATURE_EMBEDDED_WORKER": "false", "LOG_LEVEL": "WARNING",
+            "SEARCH_WARM_UP": "false", "MEDIA_ROOT": str(folder / "media"),
+            "SEARCH_INDEX_DIR": str(folder / "index")}
+
+
+def manage(folder: Path, *args: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "manage.py", *args], cwd=ROOT,
+                   env=environment(folder), check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def settle(folder: Path) -> None:
+    """In this process (Django set up for ``folder``): the copied million made a library the
+    real model serves, with every later stage caught up, and its snapshots written."""
+    from django.db import connection, transaction
+
+    from features.extractors.loader import get_extractor
+    from labels.loader import get_head
+    from search.augmentation import _recipe
+    from search.index.refresh import snapshot_refresh
+    from search.models import AugmentationState, VectorChange
+    from search.reranking import Reranking
+    from django.conf import settings
+
+    fingerprint = get_extractor().fingerprint
+    head = get_head()
+    rng = np.random.default_rng(5)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM features_servingextractor")
+        cursor.execute("UPDATE features_featurevector SET extractor = %s, augmented = vector",
+                       [fingerprint])
+        cursor.execute("SELECT COUNT(*) FROM features_featurevector")
+        count = cursor.fetchone()[0]
+        cursor.execute("INSERT INTO duplicates_duplicatescan (vector_id) "
+                       "SELECT id FROM features_featurevector")
+        for step in LINK_STEPS:
+            cursor.execute("INSERT INTO search_neighbourlink (owner_id, extractor, neighbour_id,"
+                           " similarity) SELECT id, %s, (id * %s) %% %s + 1, 0.99 FROM "
+                           "features_featurevector", [fingerprint, step, count])
+        cursor.execute("INSERT INTO labels_imagelabel (image_id, rank, wnid, name, score, "
+                       "vector_id, extractor, head, image_uploaded_at) SELECT v.image_id, 0, "
+                       "'n04133789', 'sandal', 0.9, v.id, %s, %s, i.uploaded_at FROM "
+                       "features_featurevector v JOIN gallery_image i ON i.id = v.image_id",
+                       [fingerprint, head.identity])
+        cursor.execute("SELECT id FROM gallery_image")
+        images = [row[0] for row in cursor.fetchall()]
+        hashes = rng.integers(-2**63, 2**63 - 1, size=(len(images), 5), dtype=np.int64)
+        cursor.executemany(
+            "INSERT INTO duplicates_imagehash (image_id, upright, turned_left, turned_right,"
+            " mirrored, trimmed, paired) VALUES (%s, %s, %s, %s, %s, %s, 1)",
+            [(image, *map(int, row)) for image, row in zip(images, hashes)])
+    latest = VectorChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    AugmentationState.objects.update_or_create(
+        extractor=fingerprint, defaults={"recipe": _recipe(Reranking.configured(settings)),
+                                         "changes_seen": latest})
+    for column in ("searchable", "vector"):
+        snapshot_refresh(extractor=fingerprint, column=column, force=True)
+
+
+def progress(folder: Path, vectors_before: int, images_before: int
+             ) -> tuple[int, float, float, bool]:
+    """(vectors made since, the first and last made (s since the epoch), whether every
+    later stage is done for them): read straight from SQLite, beside the worker."""
+    import sqlite3
+
+    seconds = "(julianday(created_at) - 2440587.5) * 86400.0"
+    with sqlite3.connect(folder / "library.sqlite3", timeout=30) as db:
+        made, first, last = db.execute(
+            f"SELECT COUNT(*), MIN({seconds}), MAX({seconds}) FROM features_featurevector"
+            " WHERE id > ?", [vectors_before]).fetchone()
+        waiting = db.execute(
+            "SELECT (SELECT COUNT(*) FROM features_featurevector v WHERE v.id > ? AND ("
+            " v.augmented IS NULL OR NOT EXISTS (SELECT 1 FROM duplicates_duplicatescan s"
+            " WHERE s.vector_id = v.id) OR NOT EXISTS (SELECT 1 FROM labels_imagelabel l"
+            " WHERE l.vector_id = v.id AND l.rank = 0)))"
+            " + (SELECT COUNT(*) FROM gallery_image i WHERE i.id > ? AND NOT EXISTS ("
+            " SELECT 1 FROM duplicates_imagehash h WHERE h.image_id = i.id AND h.paired))",
+            [vectors_before, images_before]).fetchone()[0]
+    return made, first or 0.0, last or 0.0, waiting == 0
+
+
+def ingest(folder: Path, photos_folder: Path, photos: int) -> dict:
+    """Import and extract the photos into the library at ``folder``; the figures."""
+    import sqlite3
+
+    with sqlite3.connect(folder / "library.sqlite3") as db:
+        vectors_before, images_before = db.execute(
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM features_featurevector),"
+            " (SELECT COALESCE(MAX(id), 0) FROM gallery_image)").fetchone()
+    imported = manage(folder, "import_folder", str(photos_folder))
+    worker = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "manage.py",
+                               "featureworker"], cwd=ROOT, env=environment(folder),
+                              stdout=subprocess.DEVNULL)
+    started = time.time()
+    try:
+        while True:
+            time.sleep(0.5)
+            made, first, last, done = progress(folder, vectors_before, images_before)
+            if made >= photos and done:
+                break
+            if worker.poll() is not None:
+                sys.exit("The feature worker stopped")
+            if time.time() - started > 1800:
+                sys.exit("Not done in 30 minutes")
+        finished = time.time()
+    finally:
+        worker.terminate()
+        worker.wait()
+    return {"import_s": imported, "extract_rate": (made - 1) / max(last - first, 1e-9),
+            "all_done_s": finished - first, "made": made}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folder", type=Path, required=True,
+                        help="a library kept by bench/million.py --keep")
+    parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench" / "ingest")
+    parser.add_argument("--keep", action="store_true", help="keep the copy of the million")
+    args = parser.parse_args()
+    photos = photos_make(args.work / "photos")
+    empty, million = args.work / "empty", args.work / "million"
+    shutil.rmtree(empty, ignore_errors=True)
+    empty.mkdir(parents=True)
+    manage(empty, "migrate", "--verbosity", "0")
+    if not (million / "settled").exists():
+        shutil.rmtree(million, ignore_errors=True)
+        million.mkdir(parents=True)
+        started = time.perf_counter()
+        shutil.copyfile(args.folder / "library.sqlite3", million / "library.sqlite3")
+        manage(million, "migrate", "--verbosity", "0")
+        os.environ.update(environment(million))
+        import django
+
+        django.setup()
+        settle(million)
+        (million / "settled").touch()
+        print(f"the million copied and settled in {time.perf_counter() - started:.0f} s")
+    print(f"{photos} photos into each library; the real model")
+    print(f"{'library':<22} {'import s':>9} {'photos/s':>9} {'extracted/s':>12} "
+          f"{'all stages done s':>18}")
+    for name, folder in (("empty", empty), ("a million images", million)):
+        result = ingest(folder, args.work / "photos", photos)
+        print(f"{name:<22} {result['import_s']:9.1f} {photos / result['import_s']:9.1f} "
+              f"{result['extract_rate']:12.1f} {result['all_done_s']:18.1f}", flush=True)
+    shutil.rmtree(empty, ignore_errors=True)
+    shutil.rmtree(args.work / "photos", ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(million, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
