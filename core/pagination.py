@@ -35,12 +35,21 @@ def _keys(sliced: QuerySet, count: int) -> list:
     and turned around: the last page of a million skips a few entries of the index rather
     than all the others (at a million images, 123 ms before, 71 to 80 with the count)."""
     low, high = sliced.query.low_mark, sliced.query.high_mark
-    if sliced.ordered and high is not None and count and low > count - min(high, count):
+    if _totally_ordered(sliced) and high is not None and count and low > count - min(high, count):
         whole = sliced._chain()
         whole.query.clear_limits()
         tail = whole.reverse().values_list("pk", flat=True)[count - min(high, count):count - low]
         return list(tail)[::-1]
     return list(sliced.values_list("pk", flat=True))
+
+
+def _totally_ordered(queryset: QuerySet) -> bool:
+    """Ordered down to the primary key, so that read backwards every row keeps its place
+    (ties in another column could come out in another order)."""
+    query = queryset.query
+    ordering = query.order_by or (queryset.model._meta.ordering if query.default_ordering else ())
+    return bool(ordering) and str(ordering[-1]).lstrip("-") in (
+        "pk", queryset.model._meta.pk.name)
 
 
 class Pagination(PageNumberPagination):

@@ -3,6 +3,7 @@
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from gallery.models import Image
@@ -36,6 +37,18 @@ def test_every_page_holds_the_next_images_newest_first_with_who_uploaded_them(
             break
         seen += [(image["name"], image["uploaded_by"]) for image in response.json()["results"]]
     assert seen == expected and len(seen) == len(set(seen))
+
+
+@pytest.mark.both_databases
+def test_a_page_past_the_middle_is_read_from_the_other_end(api_client, library):
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client.get(URL, {"page_size": 4, "page": "last"})
+
+    assert names(response) == list(image_list(kind="all").values_list("name", flat=True))[12:]
+    # Its keys: the oldest two, oldest first (then turned around), skipping nothing.
+    keys = [query["sql"] for query in queries.captured_queries
+            if "LIMIT" in query["sql"] and '"gallery_image"."uploaded_at" ASC' in query["sql"]]
+    assert len(keys) == 1 and "OFFSET" not in keys[0], keys
 
 
 @pytest.mark.both_databases
