@@ -38,7 +38,10 @@ class ImageLabel(models.Model):
         indexes = [models.Index(fields=["wnid", "score", "image", "image_uploaded_at"],
                                 name="label_class_score"),
                    models.Index(Lower("name"), F("wnid"), F("score"),
-                                name="label_lowered_name")]
+                                name="label_lowered_name"),
+                   # Which vectors have their labels (labels/services.py): a probe by the
+                   # vector, so the vectors' own index is read, not their rows.
+                   models.Index(fields=["vector_id"], name="label_vector")]
 
     def __str__(self):
         return f"{self.name} ({self.score:.2f})"

@@ -74,10 +74,16 @@ def labels_prune(*, extractor: str, head: Head) -> int:
 
 def _label_batch(*, head: Head, extractor: str, preset: str) -> int:
     """Label up to BATCH images whose labels are missing or stale; return how many."""
-    current = ImageLabel.objects.filter(image=OuterRef("image_id"), rank=0,
-                                        vector_id=OuterRef("id"), head=head.identity)
-    rows = list(FeatureVector.objects.filter(extractor=extractor).filter(~Exists(current))
-                .order_by("id").values_list("id", "image_id", "vector")[:BATCH])
+    # A label made from the vector is its image's (labels go with the vector that made
+    # them), so the vectors are read from their extractor's index alone, each probed in
+    # the labels' own (not every vector's row: 9 s at a million), and only those found
+    # read whole.
+    current = ImageLabel.objects.filter(vector_id=OuterRef("id"), rank=0, head=head.identity)
+    vectors = FeatureVector.objects.filter(extractor=extractor)
+    found = list(vectors.filter(~Exists(current)).order_by("id").values_list("id", flat=True)
+                 [:BATCH])
+    rows = list(vectors.filter(id__in=found).order_by("id")
+                .values_list("id", "image_id", "vector"))
     if not rows:
         return 0
     vectors = np.stack([vector for _, _, vector in rows])

@@ -1,6 +1,8 @@
 """Labels stored as rows and kept in step with the vectors by the feature worker."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from features.extractors.loader import get_extractor
 from features.jobs.worker import Worker
@@ -165,3 +167,23 @@ def test_a_class_index_that_does_not_fit_the_classifier_labels_nothing(tiny_head
 
     assert run_stage("labels") == 0
     assert f"the class index must name classes 0 to {len(LABEL_CLASSES) - 1}" in caplog.text
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_the_vectors_left_to_label_are_found_from_indexes_alone(tiny_head):
+    # At a million vectors, reading every vector's row to ask this took 9 s a pass.
+    library_image((1, 2, 3), vector=class_vector(0))
+
+    with CaptureQueriesContext(connection) as queries:
+        assert run_stage("labels") == 1
+
+    asks = [query["sql"] for query in queries.captured_queries
+            if "NOT EXISTS" in query["sql"]
+            and 'FROM "features_featurevector" WHERE' in query["sql"]]
+    assert asks
+    for sql in asks:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql)
+            plan = [row[-1] for row in cursor.fetchall()]
+        assert any("features_featurevector USING COVERING INDEX" in step for step in plan), plan
+        assert any("INDEX label_vector" in step for step in plan), plan
