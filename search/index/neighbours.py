@@ -182,7 +182,7 @@ class ApproximateNeighbours(PlainNeighbours):
             yield key, query, found_keys[chosen], scores[chosen], vectors[chosen]
 
     def above(self, keys, floor):
-        delta, snapshot = self.index.delta, self.index.snapshot
+        snapshot = self.index.snapshot
         probes = RANGE_PROBES * settings.SEARCH_APPROXIMATE_PROBES
         present = self.present(keys)
         if len(present) >= JOIN_AT and snapshot is not None and snapshot.errors is not None:

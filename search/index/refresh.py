@@ -2,7 +2,7 @@
 
 ``snapshot_refresh`` is cheap when there is nothing to do. It writes a new generation
 when enough vectors changed since the current one (SNAPSHOT_CHANGES, or a hundredth of
-the library), or when any did and the snapshot is older than SNAPSHOT_MAX_AGE; with
+the library), or when a thousandth did and the snapshot is older than SNAPSHOT_MAX_AGE; with
 SEARCH_INDEX=auto the first snapshot waits until the library reaches
 SEARCH_INDEX_AUTO_SIZE vectors (below that the exact index serves).
 
@@ -44,6 +44,10 @@ logger = logging.getLogger(__name__)
 
 SNAPSHOT_CHANGES = 2000
 SNAPSHOT_MAX_AGE = 600.0
+# An old snapshot is written again once this share of the library changed (a thousandth):
+# at a million, a write takes minutes of the worker's time, which a few new photos in the
+# delta (searched exactly) do not need.
+AGED_SHARE = 1000
 FOUR_FOLD = 4
 # Rows read from the database, and added to the index, at once.
 BLOCK = 5000
@@ -97,7 +101,8 @@ def _due(current: dict | None, extractor: str, latest: int) -> bool:
     if changes == 0:
         return False
     age = time.time() - current["written_at"]
-    return changes >= max(SNAPSHOT_CHANGES, current["count"] // 100) or age >= SNAPSHOT_MAX_AGE
+    return changes >= max(SNAPSHOT_CHANGES, current["count"] // 100) or (
+        age >= SNAPSHOT_MAX_AGE and changes >= current["count"] // AGED_SHARE)
 
 
 def snapshot_write(folder: Path, *, extractor: str, column: str, latest: int) -> int:

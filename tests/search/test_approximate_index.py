@@ -226,6 +226,19 @@ def test_a_refresh_writes_nothing_until_enough_changed(monkeypatch):
     assert snapshot_refresh(extractor=fingerprint()) == 11
 
 
+def test_an_old_snapshot_is_written_again_once_enough_of_the_library_changed(monkeypatch):
+    from search.index import refresh
+
+    [library_image((i, 7, 7), vector=unit(i)) for i in range(10)]
+    assert snapshot_refresh(extractor=fingerprint()) == 10
+    monkeypatch.setattr(refresh, "SNAPSHOT_MAX_AGE", 0.0)  # every snapshot old
+    monkeypatch.setattr(refresh, "AGED_SHARE", 5)  # a fifth of the library: two changes
+    library_image((60, 7, 7), vector=unit(60))
+    assert snapshot_refresh(extractor=fingerprint()) == 0  # one: the delta holds it
+    library_image((61, 7, 7), vector=unit(61))
+    assert snapshot_refresh(extractor=fingerprint()) == 12
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_while_writing_a_snapshot_leaves_the_previous_one_in_use(snapshots):
 
