@@ -477,6 +477,23 @@ def results(page) -> list[dict]:
         similarity: Number(n.querySelector('.score__value').dataset.similarity)}))""")
 
 
+def search_timed(page, start, query_name: str, figure: str) -> list[dict]:
+    """Run a search by calling ``start`` (a click) and wait for its six results: the seconds
+    to the results and to their thumbnails go into FIGURES under ``figure``; the results."""
+    from playwright.sync_api import expect
+
+    started = time.perf_counter()
+    start()
+    expect(page.locator("[data-results-title]")).to_have_text(f"Most similar to “{query_name}”")
+    expect(page.locator(".result")).to_have_count(6)
+    answered = time.perf_counter()
+    page.wait_for_function(RESULTS_LOADED)
+    loaded = time.perf_counter()
+    FIGURES[f"page: {figure}, to results (s)"] = round(answered - started, 2)
+    FIGURES[f"page: {figure}, to results' thumbnails (s)"] = round(loaded - started, 2)
+    return results(page)
+
+
 def page_checks(server: Server, password: str, shots: Path, uploads: list[dict],
                 total: int) -> None:
     from playwright.sync_api import expect, sync_playwright
@@ -577,20 +594,9 @@ def page_checks(server: Server, password: str, shots: Path, uploads: list[dict],
         for number, query in enumerate(uploads, 1):
             page.locator("[data-search-file]").set_input_files(query["path"])
             expect(page.get_by_role("img", name=f"Query: {query['path'].name}")).to_be_visible()
-            started = time.perf_counter()
-            page.locator("[data-search-run]").click()
-            expect(page.locator("[data-results-title]")).to_have_text(
-                f"Most similar to “{query['path'].name}”")
-            expect(page.locator(".result")).to_have_count(6)
-            answered = time.perf_counter()
-            page.wait_for_function(RESULTS_LOADED)
-            loaded = time.perf_counter()
-            found = results(page)
+            found = search_timed(page, page.locator("[data-search-run]").click,
+                                 query["path"].name, f"search by upload {number}, submit")
             top = found[0]
-            FIGURES[f"page: search by upload {number}, submit to results (s)"] = round(
-                answered - started, 2)
-            FIGURES[f"page: search by upload {number}, submit to results' thumbnails (s)"] = \
-                round(loaded - started, 2)
             where = ("its own row" if top["id"] == query["row_id"] else
                      "one of its copies" if top["id"] in query["copy_ids"] else "another image")
             check(top["id"] in {query["row_id"], *query["copy_ids"]}
@@ -604,18 +610,8 @@ def page_checks(server: Server, password: str, shots: Path, uploads: list[dict],
         # A result's "Search with this image" (a library image: the photo's own row).
         first = page.locator(".result").first
         name = first.get_attribute("data-name")
-        started = time.perf_counter()
-        first.get_by_role("button", name="Search with this image").click()
-        expect(page.locator("[data-results-title]")).to_have_text(f"Most similar to “{name}”")
-        expect(page.locator(".result")).to_have_count(6)
-        answered = time.perf_counter()
-        page.wait_for_function(RESULTS_LOADED)
-        loaded = time.perf_counter()
-        found = results(page)
-        FIGURES["page: a result's 'Search with this image', click to results (s)"] = round(
-            answered - started, 2)
-        FIGURES["page: a result's 'Search with this image', click to thumbnails (s)"] = round(
-            loaded - started, 2)
+        found = search_timed(page, first.get_by_role("button", name="Search with this image").click,
+                             name, "a result's 'Search with this image', click")
         check(all(r["name"] != name for r in found),
               f"search with library image {name}: {len(found)} results, itself not among them; "
               + ", ".join(f"{r['id']}={r['similarity']:.3f}" for r in found))
@@ -636,19 +632,8 @@ def page_checks(server: Server, password: str, shots: Path, uploads: list[dict],
             f"{viewer.locator('[data-viewer-counter]').text_content()} · "
             f"{viewer.locator('[data-viewer-meta]').text_content()}")
         shot(page, "05-viewer-last")
-        started = time.perf_counter()
-        viewer.locator("[data-viewer-search]").click()
-        expect(page.locator("[data-results-title]")).to_have_text(
-            f"Most similar to “{last_name}”")
-        expect(page.locator(".result")).to_have_count(6)
-        answered = time.perf_counter()
-        page.wait_for_function(RESULTS_LOADED)
-        loaded = time.perf_counter()
-        found = results(page)
-        FIGURES["page: the viewer's 'Search with this image' (last image), click to results (s)"] \
-            = round(answered - started, 2)
-        FIGURES["page: the viewer's 'Search with this image', click to thumbnails (s)"] = round(
-            loaded - started, 2)
+        found = search_timed(page, viewer.locator("[data-viewer-search]").click, last_name,
+                             "the viewer's 'Search with this image' (last image), click")
         check(all(str(r["id"]) != last_id for r in found) and len(found) == 6,
               f"search with the last image ({last_name}): "
               + ", ".join(f"{r['id']}={r['similarity']:.3f}" for r in found))

@@ -35,11 +35,11 @@ def _keys(sliced: QuerySet, count: int) -> list:
     and turned around: the last page of a million skips a few entries of the index rather
     than all the others (at a million images, 123 ms before, 71 to 80 with the count)."""
     low, high = sliced.query.low_mark, sliced.query.high_mark
-    if _totally_ordered(sliced) and high is not None and count and low > count - min(high, count):
+    high = count if high is None else min(high, count)
+    if _totally_ordered(sliced) and count and low > count - high:
         whole = sliced._chain()
         whole.query.clear_limits()
-        tail = whole.reverse().values_list("pk", flat=True)[count - min(high, count):count - low]
-        return list(tail)[::-1]
+        return list(whole.reverse().values_list("pk", flat=True)[count - high:count - low])[::-1]
     return list(sliced.values_list("pk", flat=True))
 
 

@@ -79,10 +79,10 @@ def _label_batch(*, head: Head, extractor: str, preset: str) -> int:
     # the labels' own (not every vector's row: 9 s at a million), and only those found
     # read whole.
     current = ImageLabel.objects.filter(vector_id=OuterRef("id"), rank=0, head=head.identity)
-    vectors = FeatureVector.objects.filter(extractor=extractor)
-    found = list(vectors.filter(~Exists(current)).order_by("id").values_list("id", flat=True)
-                 [:BATCH])
-    rows = list(vectors.filter(id__in=found).order_by("id")
+    of_extractor = FeatureVector.objects.filter(extractor=extractor)
+    waiting = list(of_extractor.filter(~Exists(current)).order_by("id")
+                   .values_list("id", flat=True)[:BATCH])
+    rows = list(of_extractor.filter(id__in=waiting).order_by("id")
                 .values_list("id", "image_id", "vector"))
     if not rows:
         return 0

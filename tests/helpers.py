@@ -336,3 +336,12 @@ def approximate_index_serving(settings, folder: Path):
         snapshot_writer_join(timeout=30)
         reset_index()
         snapshot_forget()
+
+
+def sqlite_plan(sql: str, params=()) -> list[str]:
+    """The steps SQLite's planner takes for ``sql`` (EXPLAIN QUERY PLAN), one line each."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        return [row[-1] for row in cursor.fetchall()]

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from features.extractors.resnet50 import ResNet50Extractor
 from features.models import FeatureJob, FeatureTask
-from tests.helpers import RecordingExtractor, replace_stored
+from tests.helpers import RecordingExtractor, replace_stored, sqlite_plan
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 JOBS = reverse("api-features-jobs")
@@ -224,7 +224,5 @@ def test_the_status_counts_without_looking_up_the_image_of_every_vector(api_clie
               if "COUNT" in query["sql"] and "features_featurevector" in query["sql"]]
     assert len(counts) >= 2
     for sql in counts:
-        with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN QUERY PLAN " + sql)
-            plan = [row[-1] for row in cursor.fetchall()]
+        plan = sqlite_plan(sql)
         assert not any("gallery_image USING INTEGER PRIMARY KEY" in step for step in plan), plan

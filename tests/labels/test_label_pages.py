@@ -13,7 +13,8 @@ from gallery.selectors import image_list
 from gallery.trash import image_restore, images_trash
 from labels import querysets
 from labels.selectors import images_with_label
-from tests.helpers import LABEL_CLASS, add_vector, class_vector, library_image, run_stage
+from tests.helpers import (LABEL_CLASS, add_vector, class_vector, library_image, run_stage,
+                           sqlite_plan)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 URL = "/api/v1/images/"
@@ -141,7 +142,7 @@ def test_the_count_and_the_first_and_last_pages_look_up_no_found_image(api_clien
         count = [query["sql"] for query in queries.captured_queries
                  if "COUNT" in query["sql"] and "labels_imagelabel" in query["sql"]]
         assert len(reads) == 1 and len(count) == 1
-        plans = {name: _plan(sql) for name, sql in [("page", reads[0]), ("count", count[0])]}
+        plans = {name: sqlite_plan(sql) for name, sql in [("page", reads[0]), ("count", count[0])]}
         # The page walks the library's newest-first index, sorting nothing; the count reads
         # the label index and the trash's own index, never an image's row.
         assert any(step.startswith(("SCAN gallery_image USING INDEX image_live_newest_first",
@@ -168,7 +169,7 @@ def test_a_page_in_the_middle_is_sorted_from_the_label_index_alone(api_client, s
              if "labels_imagelabel" in query["sql"] and "DISTINCT" in query["sql"]
              and "COUNT" not in query["sql"]]
     assert len(reads) == 1
-    plan = _plan(reads[0])
+    plan = sqlite_plan(reads[0])
     # Each class's labels from the index that keeps their images' upload times (a name
     # outside WordNet from its own); the trash from its index; no found image's row.
     assert sum("COVERING INDEX label_class_score" in step for step in plan) == 5, plan
@@ -176,8 +177,3 @@ def test_a_page_in_the_middle_is_sorted_from_the_label_index_alone(api_client, s
     assert not any("SEARCH gallery_image USING INTEGER PRIMARY KEY" in step
                    for step in plan), plan
 
-
-def _plan(sql):
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN QUERY PLAN " + sql)
-        return [row[-1] for row in cursor.fetchall()]

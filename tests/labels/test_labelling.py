@@ -16,6 +16,7 @@ from tests.helpers import (
     library_image,
     make_image_bytes,
     run_stage,
+    sqlite_plan,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
@@ -182,8 +183,6 @@ def test_the_vectors_left_to_label_are_found_from_indexes_alone(tiny_head):
             and 'FROM "features_featurevector" WHERE' in query["sql"]]
     assert asks
     for sql in asks:
-        with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN QUERY PLAN " + sql)
-            plan = [row[-1] for row in cursor.fetchall()]
+        plan = sqlite_plan(sql)
         assert any("features_featurevector USING COVERING INDEX" in step for step in plan), plan
         assert any("INDEX label_vector" in step for step in plan), plan

@@ -21,6 +21,7 @@ from tests.helpers import (
     library_image,
     make_image_bytes,
     run_stage,
+    sqlite_plan,
     unit,
 )
 
@@ -214,9 +215,7 @@ def test_a_pass_looks_for_deleted_neighbours_among_the_links_to_changed_vectors_
               if "search_neighbourlink" in q["sql"] and "NOT EXISTS" in q["sql"]]
     assert looked
     for sql in looked:  # each pass's
-        with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN QUERY PLAN " + sql)
-            plan = [row[-1] for row in cursor.fetchall()]
+        plan = sqlite_plan(sql)
         # The links are found through their neighbour's index, from the log's few entries.
         assert not any(step.startswith("SCAN") and "search_neighbourlink" in step
                        for step in plan), plan
@@ -236,9 +235,7 @@ def test_the_vectors_left_to_blend_are_found_in_their_own_small_index():
             if '"features_featurevector"."augmented" IS NULL' in q["sql"] and "LIMIT" in q["sql"]]
     assert asks
     for sql in asks:
-        with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN QUERY PLAN " + sql)
-            plan = [row[-1] for row in cursor.fetchall()]
+        plan = sqlite_plan(sql)
         assert any("INDEX vector_unaugmented" in step for step in plan), plan
 
 
