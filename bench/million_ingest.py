@@ -18,7 +18,9 @@ processes:
   stored to its last (the model's start left out, the same for both), and the time until
   every later stage (augmentation, duplicates, their hashes, labels) has done them all.
 
-The copy is about 5 GB beside the library, and removed at the end (``--keep`` keeps it).
+The copy is about 18 GB with its snapshots, and removed at the end (``--keep`` keeps it; a
+later run deletes for good what the last one added to it, and goes on from there).
+``--code DIR`` runs the import and the worker from another checkout: a baseline.
 """
 
 import argparse
@@ -73,11 +75,27 @@ def environment(folder: Path) -> dict:
             "SEARCH_INDEX_DIR": str(folder / "index")}
 
 
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+# The checkout whose code imports and extracts (--code: a baseline's, beside this one's).
+code = ROOT
+
+
 def manage(folder: Path, *args: str) -> float:
     started = time.perf_counter()
-    subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "manage.py", *args], cwd=ROOT,
-                   env=environment(folder), check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([PYTHON, "manage.py", *args], cwd=code, env=environment(folder), check=True,
+                   stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
+
+
+def reset(folder: Path) -> None:
+    """Delete for good the images a run added to the settled million (their rows and
+    files, as a purge does), so the next run starts where the first did."""
+    newest = int((folder / "settled").read_text() or 0)
+    script = ("from gallery.models import Image\n"
+              "from gallery.trash import images_purge\n"
+              f"images_purge(images=list(Image.all_objects.filter(pk__gt={newest})))\n")
+    subprocess.run([PYTHON, "manage.py", "shell", "-c", script], cwd=ROOT,
+                   env=environment(folder), check=True, stdout=subprocess.DEVNULL)
 
 
 def settle(folder: Path) -> None:
@@ -159,8 +177,8 @@ def ingest(folder: Path, photos_folder: Path, photos: int) -> dict:
             "SELECT (SELECT COALESCE(MAX(id), 0) FROM features_featurevector),"
             " (SELECT COALESCE(MAX(id), 0) FROM gallery_image)").fetchone()
     imported = manage(folder, "import_folder", str(photos_folder))
-    worker = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "manage.py",
-                               "featureworker"], cwd=ROOT, env=environment(folder),
+    worker = subprocess.Popen([PYTHON, "manage.py", "featureworker"], cwd=code,
+                              env=environment(folder),
                               stdout=subprocess.DEVNULL)
     started = time.time()
     try:
@@ -187,7 +205,11 @@ def main() -> None:
                         help="a library kept by bench/million.py --keep")
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench" / "ingest")
     parser.add_argument("--keep", action="store_true", help="keep the copy of the million")
+    parser.add_argument("--code", type=Path, default=ROOT,
+                        help="a checkout whose code imports and extracts (a baseline's)")
     args = parser.parse_args()
+    global code
+    code = args.code.resolve()
     photos = photos_make(args.work / "photos")
     empty, million = args.work / "empty", args.work / "million"
     shutil.rmtree(empty, ignore_errors=True)
@@ -204,9 +226,14 @@ def main() -> None:
 
         django.setup()
         settle(million)
-        (million / "settled").touch()
+        from gallery.models import Image
+
+        newest = Image.all_objects.order_by("-id").values_list("id", flat=True).first()
+        (million / "settled").write_text(str(newest))
         print(f"the million copied and settled in {time.perf_counter() - started:.0f} s")
-    print(f"{photos} photos into each library; the real model")
+    else:
+        reset(million)
+    print(f"{photos} photos into each library; the real model; the code of {code}")
     print(f"{'library':<22} {'import s':>9} {'photos/s':>9} {'extracted/s':>12} "
           f"{'all stages done s':>18}")
     for name, folder in (("empty", empty), ("a million images", million)):

@@ -20,7 +20,9 @@ neighbours come from the worker's stage runner (search/index/neighbours.py; pgve
 index holds the augmented vectors, so never that): an exact scan of the plain vectors, or,
 where the approximate index serves, its candidates above the floor scored again exactly.
 A pass compares at most BATCH new vectors, so a busy worker spends a bounded time here
-between batches; a backlog (a backfill) goes BACKLOG_BATCH at a time.
+between batches; a backlog (a backfill) goes BACKLOG_BATCH at a time. New vectors are
+looked for among those the change log names since the last pass that found none (a
+Frontier), not among every vector.
 """
 
 import logging
@@ -34,7 +36,7 @@ from core.errors import ImageSimError
 from duplicates.models import DuplicatePair, DuplicateScan, PixelDigest
 from duplicates.pixels import grey_picture, image_pixel_digest, match_score
 from features.models import FeatureVector
-from features.jobs.stages import StagePass
+from features.jobs.stages import Frontier, StagePass
 from gallery.models import Image
 from gallery.storage import file_read
 
@@ -55,21 +57,28 @@ IDENTICAL_CANDIDATE = 0.99
 # benchmark made was a copy, and no two other photos came this close).
 MATCH_BELOW = 0.95
 
+_frontier = Frontier()
 
-def vectors_unscanned(extractor: str):
-    return FeatureVector.objects.filter(extractor=extractor).filter(
-        ~Exists(DuplicateScan.objects.filter(vector_id=OuterRef("pk"))))
+
+def vectors_unscanned(extractor: str, among=None):
+    """The extractor's vectors not compared yet (of the ids ``among``, a query, if given)."""
+    vectors = FeatureVector.objects.filter(extractor=extractor)
+    if among is not None:
+        vectors = vectors.filter(pk__in=among)
+    return vectors.filter(~Exists(DuplicateScan.objects.filter(vector_id=OuterRef("pk"))))
 
 
 def duplicates_pass(work: StagePass) -> int:
     """Compare up to BATCH new vectors (BACKLOG_BATCH from a backlog) with all the others;
     return how many were compared."""
     extractor = work.extractor
-    new = list(vectors_unscanned(extractor).order_by("id")
+    written = _frontier.written(extractor)
+    new = list(vectors_unscanned(extractor, among=written.ids).order_by("id")
                .values_list("id", flat=True)[:BACKLOG_BATCH])
     if len(new) < BACKLOG_BATCH:
         new = new[:BATCH]
     if not new:
+        written.caught_up()
         return 0
     floor = float(settings.DUPLICATE_FLOOR)
     with work.plain_neighbours(keys=new) as plain:

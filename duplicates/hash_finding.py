@@ -17,7 +17,7 @@ table: rows added since the last pass are read by id, and a count that disagrees
 import logging
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q
 
 from core.errors import ImageSimError
@@ -50,31 +50,56 @@ def hashes_pass(*, limit: int = BATCH) -> int:
     return images_hash(limit=limit) + hashes_pair(limit=limit)
 
 
-def images_newest() -> tuple:
-    """The newest image's id and the library's size: the hash stage has new work only once
-    an image is added (or restored from the trash)."""
-    return tuple(Image.objects.aggregate(newest=Max("id"), count=Count("id")).values())
+def hashes_state() -> tuple:
+    """Changes whenever the hash stage may have work: an image is added (the newest id),
+    or one with a hash waiting to be paired comes back from the trash."""
+    newest = Image.all_objects.aggregate(newest=Max("id"))["newest"]
+    return newest, _waiting_pairing().count()
 
 
 def hashes_trashed(sender, image_ids, **kwargs) -> None:
     """Images moved to the trash (gallery's images_trashing, in its transaction) leave
-    their hash pairs, so their groups, at once; their hashes go too, so a restored image
-    is hashed and paired again."""
+    their hash pairs, so their groups, at once. Their hashes stay, marked unpaired: an
+    image restored is paired again, and one trashed before it was hashed is hashed too."""
     HashPair.objects.filter(Q(first_id__in=image_ids) | Q(second_id__in=image_ids)).delete()
-    ImageHash.objects.filter(image_id__in=image_ids).delete()
-    hashes_forget()
+    ImageHash.objects.filter(image_id__in=image_ids).update(paired=False)
 
 
 def images_without_hash():
-    return Image.objects.filter(~Exists(ImageHash.objects.filter(image_id=OuterRef("pk"))))
+    """Images (in the trash too) without a hash; on SQLite, once a pass found none, only
+    among those added since."""
+    images = Image.all_objects.all()
+    if _hashed_upto is not None:
+        images = images.filter(pk__gt=_hashed_upto)
+    return images.filter(~Exists(ImageHash.objects.filter(image_id=OuterRef("pk"))))
+
+
+def _waiting_pairing():
+    """Hashes not paired yet, of images not in the trash."""
+    return ImageHash.objects.filter(paired=False, image__trashed_at__isnull=True)
+
+
+# Every image up to this id has a hash, as the last pass that found none saw it. Image
+# ids only grow on SQLite (AUTOINCREMENT, one writer at a time), so later passes look
+# only past it, not at a million images after every batch. None: look at every image
+# (after a start, and on PostgreSQL, where ids can commit out of order).
+_hashed_upto: int | None = None
 
 
 def images_hash(*, limit: int = BATCH) -> int:
     """Hash up to ``limit`` images that have no hash; return how many were stored. A plain
     or unreadable thumbnail stores a row without hashes (not tried again); a store that
     does not answer ends the pass, and the images are tried at the next."""
+    global _hashed_upto
+    newest = Image.all_objects.aggregate(newest=Max("id"))["newest"]
+    images = list(images_without_hash().order_by("id").only("pk", "thumbnail", "filename")
+                  [:limit])
+    if not images:
+        if connection.vendor == "sqlite":
+            _hashed_upto = newest
+        return 0
     rows = []
-    for image in images_without_hash().order_by("id").only("pk", "thumbnail", "filename")[:limit]:
+    for image in images:
         hashes = [None] * len(VARIANT_FIELDS)  # plain or unreadable: no hash
         try:
             found = picture_hashes(file_read(image.thumbnail.name))
@@ -89,7 +114,7 @@ def images_hash(*, limit: int = BATCH) -> int:
         rows.append(ImageHash(image_id=image.pk, **dict(zip(VARIANT_FIELDS, hashes))))
     with transaction.atomic():
         # Images deleted meanwhile get no row (their ids are checked in this transaction).
-        present = set(Image.objects.filter(pk__in=[row.image_id for row in rows])
+        present = set(Image.all_objects.filter(pk__in=[row.image_id for row in rows])
                       .values_list("pk", flat=True))
         ImageHash.objects.bulk_create([row for row in rows if row.image_id in present],
                                       ignore_conflicts=True)
@@ -101,7 +126,7 @@ def hashes_pair(*, limit: int = BATCH) -> int:
     distance = int(settings.DUPLICATE_HASH_DISTANCE)
     if distance < 0:
         return 0  # the hash signal is off: hashes wait, unpaired, until it is on
-    new = list(ImageHash.objects.filter(paired=False).order_by("id")
+    new = list(_waiting_pairing().order_by("id")
                .values_list("id", "image_id", *VARIANT_FIELDS)[:limit])
     if not new:
         return 0
@@ -174,6 +199,7 @@ def hash_index() -> HashIndex:
 
 
 def hashes_forget() -> None:
-    """Read the hashes again at the next lookup (tests: ids are reused after a rollback)."""
-    global _synced
-    _synced = None
+    """Read the hashes again at the next lookup, and look at every image for ones without
+    a hash (tests: ids are reused after a rollback)."""
+    global _synced, _hashed_upto
+    _synced, _hashed_upto = None, None

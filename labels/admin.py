@@ -38,3 +38,7 @@ class ImageLabelAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        # The worker remakes only the labels of vectors written since it last looked.
+        return False

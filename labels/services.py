@@ -1,9 +1,11 @@
 """Writes: every image's top labels kept in step with its vector of the serving extractor.
 
-The work is found in the database, not in a log: vectors of the serving extractor whose
-image has no label made from that very vector by the current classifier (new vectors,
-a vector made again, a switched extractor, another classifier); deleted images take
-their labels with them (the rows cascade). A pass labels up to BATCH images in one
+The work is found in the database: vectors of the serving extractor whose image has no
+label made from that very vector by the current classifier (new vectors, a vector made
+again, a switched extractor, another classifier); deleted images take their labels with
+them (the rows cascade). Once a pass found none, later passes look only among the
+vectors the change log names since (a Frontier), until the extractor or classifier
+changes. A pass labels up to BATCH images in one
 transaction. It is the "labels" stage of the feature worker (features/jobs/stages.py): passes
 run after each batch it saves (for a bounded time) and whenever it is idle (until none is
 left), so an existing library is labelled in the background too.
@@ -14,11 +16,11 @@ import logging
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, Max, OuterRef
+from django.db.models import Exists, OuterRef
 
 from features.models import FeatureVector
 from features.serving import serving_row
-from features.jobs.stages import StagePass
+from features.jobs.stages import Frontier, StagePass, vector_log_latest
 from gallery.models import Image
 from labels.head import FEATURE_SCALE, Head, class_probabilities, top_classes
 from labels.loader import get_head
@@ -29,20 +31,20 @@ logger = logging.getLogger(__name__)
 BATCH = 256
 # (extractor, classifier) pairs already warned about not fitting each other.
 _warned: set[tuple[str, str]] = set()
+# Per (serving extractor, classifier): past it, only vectors the change log names can
+# be waiting (a look at every vector took a second at a million, after every batch).
+_frontier = Frontier()
 
 
 def labels_state(extractor: str) -> tuple:
-    """Changes whenever a pass may find work: the serving extractor, the classifier, the
-    count and newest id of the serving vectors, and the count of labels. (The worker's
-    ``extractor`` does not matter: labels follow the serving one.)"""
+    """Changes whenever a pass may find work: the serving extractor, the classifier, and
+    the vector change log's newest entry. (The worker's ``extractor`` does not matter:
+    labels follow the serving one.)"""
     head = get_head()
     if head is None:
         return ("no classifier",)
     fingerprint = serving_row().fingerprint
-    vectors = FeatureVector.objects.filter(extractor=fingerprint).aggregate(
-        n=Count("id"), last=Max("id"))
-    return (fingerprint, head.identity, vectors["n"], vectors["last"],
-            ImageLabel.objects.count())
+    return fingerprint, head.identity, vector_log_latest(fingerprint)
 
 
 def labels_pass(work: StagePass) -> int:
@@ -51,9 +53,12 @@ def labels_pass(work: StagePass) -> int:
     if head is None:
         return 0
     serving = serving_row()
-    done = _label_batch(head=head, extractor=serving.fingerprint, preset=serving.preset)
+    written = _frontier.written(serving.fingerprint, key=(serving.fingerprint, head.identity))
+    done = _label_batch(head=head, extractor=serving.fingerprint, preset=serving.preset,
+                        among=written.ids)
     if done == 0:
-        labels_prune(extractor=serving.fingerprint, head=head)
+        labels_prune(extractor=serving.fingerprint, head=head, among=written.ids)
+        written.caught_up()
     return done
 
 
@@ -62,25 +67,32 @@ def labels_forget(sender, image_ids, **kwargs) -> None:
     ImageLabel.objects.filter(image_id__in=image_ids).delete()
 
 
-def labels_prune(*, extractor: str, head: Head) -> int:
+def labels_prune(*, extractor: str, head: Head, among=None) -> int:
     """Remove labels not made from a vector of ``extractor`` by ``head``: once every image
     with such a vector is labelled, those are of images without one (its extraction
-    failed, or the classifier does not fit the vectors)."""
+    failed, or the classifier does not fit the vectors). ``among``: only labels made from
+    these vector ids (a query) can be stale, as the rest were checked with this extractor
+    and classifier before."""
     vector = FeatureVector.objects.filter(pk=OuterRef("vector_id"), extractor=extractor)
+    if among is not None:
+        return ImageLabel.objects.filter(vector_id__in=among).filter(~Exists(vector)) \
+            .delete()[0]
     stale = ImageLabel.objects.exclude(head=head.identity) | \
         ImageLabel.objects.filter(~Exists(vector))
     return stale.delete()[0]
 
 
-def _label_batch(*, head: Head, extractor: str, preset: str) -> int:
-    """Label up to BATCH images whose labels are missing or stale; return how many."""
+def _label_batch(*, head: Head, extractor: str, preset: str, among=None) -> int:
+    """Label up to BATCH images whose labels are missing or stale (of the vector ids
+    ``among``, a query, if given); return how many."""
     # A label made from the vector is its image's (labels go with the vector that made
     # them), so the vectors are read from their extractor's index alone, each probed in
     # the labels' own (not every vector's row: 9 s at a million), and only those found
     # read whole.
     current = ImageLabel.objects.filter(vector_id=OuterRef("id"), rank=0, head=head.identity)
     of_extractor = FeatureVector.objects.filter(extractor=extractor)
-    waiting = list(of_extractor.filter(~Exists(current)).order_by("id")
+    candidates = of_extractor if among is None else of_extractor.filter(id__in=among)
+    waiting = list(candidates.filter(~Exists(current)).order_by("id")
                    .values_list("id", flat=True)[:BATCH])
     rows = list(of_extractor.filter(id__in=waiting).order_by("id")
                 .values_list("id", "image_id", "vector"))

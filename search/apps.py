@@ -7,13 +7,17 @@ class SearchConfig(AppConfig):
 
     def ready(self):
         # The feature worker keeps the augmented vectors in step (a stage), and its stages
-        # ask for neighbours among the plain vectors through search's index.
-        from features.jobs.stages import Stage, plain_neighbours_provide, stage_register
+        # ask for neighbours among the plain vectors through search's index, and follow
+        # the vector change log.
+        from features.jobs.stages import (Stage, plain_neighbours_provide, stage_register,
+                                          vector_log_provide)
         from search.augmentation import augmentation_pass, augmentation_state
+        from search.changelog import StageLog
         from search.index import plain_neighbours
         from search.index.writer import snapshot_stage
 
         plain_neighbours_provide(plain_neighbours)
+        vector_log_provide(StageLog())
         stage_register(Stage("augmentation", run=augmentation_pass, state=augmentation_state))
         # The machine's approximate-index snapshots (searched and plain vectors), rewritten
         # when enough changed (no state: a quiet change log still makes one due after a

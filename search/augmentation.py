@@ -78,7 +78,7 @@ def augmentation_pass(work: StagePass) -> int:
         orphaned = _orphaned(state)
         if not new and not orphaned:
             return 0
-        with work.plain_neighbours(count=rows.count()) as plain:
+        with work.plain_neighbours(count=rows.count) as plain:
             dirty = set(new) | orphaned | _beaten(state, plain, new, k)
             results = _recompute(plain, sorted(dirty), k, reranking)
         _write(extractor, results)
@@ -171,7 +171,8 @@ def _passed(state: AugmentationState, results: list[tuple], k: int) -> None:
     state.generation = uuid.uuid4().hex
     state.save(update_fields=["generation"])
     kept = _limits.pop(state.extractor, None)
-    if kept is None or not before or kept.generation != before:
+    # Limits read while the state had no generation yet were read in this very pass.
+    if kept is None or kept.generation != before:
         return
     written = np.array([vector_id for vector_id, _, _ in results], dtype=np.int64)
     limits = np.array([min(s for _, s in links) - SLACK if len(links) >= k else -np.inf

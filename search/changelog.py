@@ -57,6 +57,30 @@ def log_bounds() -> tuple[int, int]:
 _BOUNDS = f"SELECT MIN(id), MAX(id) FROM {VectorChange._meta.db_table}"
 
 
+class StageLog:
+    """The log as the feature worker's stages follow it (features.jobs.stages.VectorLog)."""
+
+    def written(self, extractor: str, after: int | None):
+        """The ids of ``extractor``'s vectors written or deleted after change ``after`` (a
+        query), or None where the log cannot say: ``after`` is None, the log was pruned
+        past it, or PostgreSQL, where a change can commit after a later one was read; and
+        the latest change."""
+        first, latest = log_bounds()
+        if after is None or connection.vendor != "sqlite" or first > after + 1:
+            return None, latest
+        return VectorChange.objects.filter(extractor=extractor, id__gt=after,
+                                           id__lte=latest).values("vector_id"), latest
+
+    def reader(self):
+        # On PostgreSQL stages look at every vector: they keep no place in the log.
+        return LogReader() if connection.vendor == "sqlite" else _NoPlace()
+
+
+class _NoPlace:
+    def caught_up(self, applied: int) -> None:
+        pass
+
+
 def changes_prune() -> int:
     """Delete the entries every live reader has applied; return how many went."""
     with transaction.atomic():

@@ -18,6 +18,12 @@ A stage that needs neighbours among the plain vectors (not the blended ones sear
 compare) asks ``StagePass.plain_neighbours``: search provides the queries
 (``plain_neighbours_provide``; exact, or from the approximate index where it serves) and
 holds its lock while the stage asks.
+
+A stage whose work is "the vectors not done yet" keeps a ``Frontier``: where its last pass
+that found nothing left stood in the vector change log (search provides the log,
+``vector_log_provide``). Its next passes look only among the vectors the log names past
+that point, not at every vector: a full look takes a second or more at a million images,
+and came after every batch.
 """
 
 import logging
@@ -25,6 +31,7 @@ import time
 from collections.abc import Callable, Hashable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from django.db import IntegrityError
 
@@ -41,8 +48,20 @@ ATTEMPTS = 3
 # (extractor, keys=, count=) -> a context manager holding the plain vectors' lock and
 # yielding neighbour queries over them (search.index.neighbours.PlainNeighbours: the k
 # nearest of a row, every row at or above a floor), in step with the database (``keys``
-# and ``count``: what the stage expects to be there).
+# and ``count()``: what the stage expects to be there; counted only where it is checked).
 PlainNeighboursProvider = Callable[..., AbstractContextManager]
+
+
+class VectorLog(Protocol):
+    """The vector change log, as stages follow it (search provides it)."""
+
+    def written(self, extractor: str, after: int | None) -> tuple[Any, int]:
+        """(the ids of the extractor's vectors written or deleted after change ``after``,
+        a query to filter by, or None where the log cannot say; the latest change)."""
+
+    def reader(self):
+        """A new reader of the log: its ``caught_up(position)`` keeps the log from being
+        pruned past ``position``."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +71,8 @@ class StagePass:
 
     extractor: str
 
-    def plain_neighbours(self, *, keys: Iterable[int] = (), count: int | None = None):
+    def plain_neighbours(self, *, keys: Iterable[int] = (),
+                         count: Callable[[], int] | None = None):
         if _plain_neighbours is None:
             raise RuntimeError("No app provides the plain vectors (search does, in its ready())")
         return _plain_neighbours(self.extractor, keys=keys, count=count)
@@ -70,10 +90,75 @@ class Stage:
     when_idle: Callable[[str], None] | None = None
     # Work too long to put between two batches (minutes): only on idle steps.
     idle_only: bool = False
+    # Forget what the stage's passes remember of the library (stages_forget).
+    forget: Callable[[], None] | None = None
+
+
+@dataclass(frozen=True)
+class Written:
+    """The vectors a stage's pass need look at: ``ids`` (a query of vector ids, or None:
+    every vector), as the log stood at change ``latest``."""
+
+    frontier: "Frontier"
+    key: Hashable
+    ids: Any
+    latest: int
+
+    def caught_up(self) -> None:
+        """The pass found nothing left among them: later passes look past ``latest``."""
+        self.frontier.reach(self.key, self.latest)
+
+
+class Frontier:
+    """How far one stage has caught up with the vector change log, for its current key
+    (its extractor, and whatever else decides its work, such as the classifier).
+
+    Vectors are only ever added and deleted (features/jobs/saving.py), each with a new id,
+    and the log names every one. So once a pass has found nothing left, as the log stood
+    at change N, later work can only be among the vectors the log names past N. Where
+    the log cannot say (the process has just started, the key changed, the log was
+    pruned past N, or the database is PostgreSQL, whose log ids can commit out of order)
+    a pass looks at every vector. The frontier reads the log as one of its readers, so
+    it is not pruned past N.
+    """
+
+    def __init__(self):
+        self.key: Hashable = None
+        self.position: int | None = None
+        self._reader = None
+        _frontiers.append(self)
+
+    def written(self, extractor: str, key: Hashable = None) -> Written:
+        key = extractor if key is None else key
+        after = self.position if key == self.key else None
+        ids, latest = _log().written(extractor, after)
+        return Written(self, key, ids, latest)
+
+    def reach(self, key: Hashable, position: int) -> None:
+        self.key, self.position = key, position
+        if self._reader is None:
+            self._reader = _log().reader()
+        self._reader.caught_up(position)
+
+    def forget(self) -> None:
+        self.key, self.position, self._reader = None, None, None
+
+
+def vector_log_latest(extractor: str) -> int:
+    """The newest change in the vector log: a cheap stage ``state``."""
+    return _log().written(extractor, None)[1]
+
+
+def _log() -> "VectorLog":
+    if _vector_log is None:
+        raise RuntimeError("No app provides the vector change log (search does, in its ready())")
+    return _vector_log
 
 
 _stages: dict[str, Stage] = {}
 _plain_neighbours: PlainNeighboursProvider | None = None
+_vector_log: VectorLog | None = None
+_frontiers: list[Frontier] = []
 # (stage, extractor) -> its state after a pass that found nothing.
 _settled: dict[tuple[str, str], Hashable] = {}
 
@@ -88,9 +173,19 @@ def plain_neighbours_provide(provider: PlainNeighboursProvider) -> None:
     _plain_neighbours = provider
 
 
+def vector_log_provide(provider: VectorLog) -> None:
+    global _vector_log
+    _vector_log = provider
+
+
 def stages_forget() -> None:
     """Forget what passes found (tests: ids are reused once a test's rows roll back)."""
     _settled.clear()
+    for frontier in _frontiers:
+        frontier.forget()
+    for stage in _stages.values():
+        if stage.forget is not None:
+            stage.forget()
 
 
 def stage_refresh(name: str, *, extractor: str, budget_seconds: float | None = None) -> int:

@@ -9,7 +9,7 @@ PostgreSQL gets pgvector's HNSW index inside the database. One instance per proc
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -101,7 +101,8 @@ def reset_index() -> None:
 
 
 @contextmanager
-def plain_neighbours(extractor: str, *, keys: Iterable[int] = (), count: int | None = None):
+def plain_neighbours(extractor: str, *, keys: Iterable[int] = (),
+                     count: Callable[[], int] | None = None):
     """Neighbour queries over the plain vectors of ``extractor`` (search/index/neighbours.py),
     under the plain index's lock: what the feature worker hands its later stages
     (features/jobs/stages.py).
@@ -109,8 +110,9 @@ def plain_neighbours(extractor: str, *, keys: Iterable[int] = (), count: int | N
     Where the approximate index serves (SQLite, SEARCH_INDEX), they are answered from a
     snapshot of the plain column plus the rows written since; the worker holds no copy of
     the whole library. Elsewhere from the exact plain matrix, read whole again first if
-    it lacks one of ``keys`` or does not hold ``count`` rows: rows committed out of id
-    order (PostgreSQL) escape the change log.
+    it lacks one of ``keys`` or does not hold ``count()`` rows: rows committed out of id
+    order (PostgreSQL) escape the change log. (``count`` is a function: a count of every
+    vector takes a tenth of a second at a million, and the approximate index needs none.)
     """
     from search.index.neighbours import ApproximateNeighbours, ExactNeighbours
 
@@ -126,7 +128,7 @@ def plain_neighbours(extractor: str, *, keys: Iterable[int] = (), count: int | N
     index = get_plain_index()
     with index.lock:
         matrix = index.matrix(extractor)
-        if (count is not None and matrix.size != count) or any(
+        if (count is not None and matrix.size != count()) or any(
                 matrix.row_of_key(key) is None for key in keys):
             index.forget(extractor)
             matrix = index.matrix(extractor)

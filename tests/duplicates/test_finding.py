@@ -5,6 +5,8 @@ import io
 
 import numpy as np
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from PIL import Image as PILImage
 from PIL import PngImagePlugin
 
@@ -14,7 +16,8 @@ from features.extractors.loader import get_extractor
 from features.jobs.worker import Worker
 from features.models import FeatureVector
 from gallery.services import image_create, images_delete
-from tests.helpers import STORED_TOLERANCE, fingerprint, library_image, run_stage, unit
+from tests.helpers import (STORED_TOLERANCE, fingerprint, library_image, run_stage,
+                           sqlite_plan, unit)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
@@ -153,3 +156,42 @@ def test_the_same_pixels_saved_again_are_identical_and_a_recompressed_copy_is_ne
     grouped = duplicate_grouping(threshold=0.90).groups
     assert [(g.image_ids, g.tier) for g in grouped] == [
         ((identical[0].pk, identical[1].pk, near_copy.pk), "near-duplicate")]
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_once_caught_up_a_pass_looks_for_new_vectors_only_among_those_the_log_names():
+    # At a million vectors, asking every vector whether it was compared took a second,
+    # after every batch the worker saved.
+    vectors = library_vectors(30)
+    add({n: v for n, v in vectors.items() if n < 20})
+    run_stage("duplicates")
+    add({n: v for n, v in vectors.items() if n >= 20})
+
+    with CaptureQueriesContext(connection) as queries:
+        assert run_stage("duplicates") == 10
+
+    assert_equals_from_scratch()
+    asks = [q["sql"] for q in queries.captured_queries
+            if "duplicates_duplicatescan" in q["sql"] and "NOT EXISTS" in q["sql"]]
+    assert len(asks) == 2  # the pass that found the ten, and the one that found none
+    for sql in asks:
+        plan = sqlite_plan(sql)
+        # Each vector the log names is probed by its id; the log is read by a range.
+        assert any("features_featurevector" in step and "rowid=?" in step
+                   for step in plan), plan
+        assert any("rowid>?" in step for step in plan), plan
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_new_vectors_are_found_after_the_log_was_pruned_past_the_last_pass():
+    from search.models import VectorChange
+
+    vectors = library_vectors(30)
+    add({n: v for n, v in vectors.items() if n < 20})
+    run_stage("duplicates")
+    add({n: v for n, v in vectors.items() if n >= 20})
+    # Every reader applied the new vectors: the log keeps only its newest entry.
+    VectorChange.objects.filter(id__lt=VectorChange.objects.order_by("-id").first().id).delete()
+
+    assert run_stage("duplicates") == 10
+    assert_equals_from_scratch()

@@ -43,5 +43,10 @@ def test_the_label_rows_are_read_only(admin_client, library):
     rows = admin_client.get(reverse("admin:labels_imagelabel_changelist"))
     add = admin_client.get(reverse("admin:labels_imagelabel_add"))
 
+    label = library["sandal"].labels.get()
+    delete = admin_client.post(reverse("admin:labels_imagelabel_delete", args=[label.pk]),
+                               {"post": "yes"})
+
     assert rows.status_code == 200 and "beach.png" in rows.text
     assert add.status_code == 403
+    assert delete.status_code == 403 and library["sandal"].labels.count() == 1

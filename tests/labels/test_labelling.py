@@ -186,3 +186,24 @@ def test_the_vectors_left_to_label_are_found_from_indexes_alone(tiny_head):
         plan = sqlite_plan(sql)
         assert any("features_featurevector USING COVERING INDEX" in step for step in plan), plan
         assert any("INDEX label_vector" in step for step in plan), plan
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_once_caught_up_only_the_vectors_the_log_names_are_looked_at(tiny_head):
+    # Asking every vector whether it has labels, and every label whether its vector is
+    # there, took seconds at a million, after every batch the worker saved.
+    lost = library_image((1, 2, 3), vector=class_vector(0))
+    run_stage("labels")
+    FeatureVector.objects.filter(image=lost).delete()  # its labels are stale now
+    new = library_image((4, 5, 6), vector=class_vector(3))
+
+    with CaptureQueriesContext(connection) as queries:
+        assert run_stage("labels") == 1
+
+    assert names(new)[0] == "tabby" and names(lost) == []
+    asks = [query["sql"] for query in queries.captured_queries if "NOT EXISTS" in query["sql"]]
+    assert len(asks) == 3  # labels waiting (found one, then none), labels stale
+    for sql in asks:
+        plan = sqlite_plan(sql)
+        assert not any(step.startswith("SCAN") for step in plan), plan
+        assert any("rowid>?" in step for step in plan), plan  # the log, from the last pass
