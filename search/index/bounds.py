@@ -25,25 +25,26 @@ from core.vectors import normalise
 ROUNDING = 1e-3
 
 
-def codes_add(index, stored: np.ndarray) -> np.ndarray:
-    """Add rows as stored (half precision) to the index, unit length; return per row (float32,
-    n x 3) its codes' error in the projected space |Px - c|, what the projection leaves out
-    |x - P'Px|, and the stored vector's length."""
+def codes_add(index, stored: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Add vectors as stored (half precision) to the index, unit length, as its rows
+    ``rows`` (the next ones if None); return per vector (float32, n x 3) its codes' error
+    in the projected space |Px - c|, what the projection leaves out |x - P'Px|, and the
+    stored vector's length."""
     import faiss
 
     stored = np.asarray(stored, dtype=np.float32)
     lengths = np.linalg.norm(stored, axis=1)
-    rows = normalise(stored)
+    unit = normalise(stored)
     if isinstance(index, faiss.IndexPreTransform):
         lists = faiss.downcast_index(index.index)
-        projected = index.chain.at(0).apply(rows)
+        projected = index.chain.at(0).apply(unit)
         outside = np.sqrt(np.maximum(0.0, 1.0 - np.einsum("ij,ij->i", projected, projected)))
     else:
-        lists, projected = index, rows
-        outside = np.zeros(len(rows), dtype=np.float32)
+        lists, projected = index, unit
+        outside = np.zeros(len(unit), dtype=np.float32)
     # Encoded once: the codes added are the codes measured.
     codes = lists.sa_encode(projected)
-    lists.add_sa_codes(codes)
+    lists.add_sa_codes(codes, rows)
     index.ntotal = lists.ntotal
     coded = np.linalg.norm(projected - lists.sa_decode(codes), axis=1)
     return np.stack([coded, outside, lengths], axis=1).astype(np.float32)
