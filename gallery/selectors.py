@@ -1,17 +1,31 @@
 """Reads of the library."""
 
+from functools import partial
+
+from django.db import connection
 from django.db.models import QuerySet
 
 from accounts import rules
 from core.errors import NotFound
-from gallery.models import Image
+from gallery.models import Image, LiveCount
 
 
 def image_list(*, kind: str = Image.Kind.ALL, name_contains: str = "") -> QuerySet[Image]:
     images = Image.objects.of_kind(kind).select_related("uploaded_by")
     if name_contains:
-        images = images.filter(name__icontains=name_contains)
+        return images.filter(name__icontains=name_contains)
+    if connection.vendor == "sqlite":
+        # Unfiltered, the count is kept (LiveCount); a filter added later makes a new
+        # queryset without this, which is counted.
+        images.known_count = partial(live_count, kind=kind)
     return images
+
+
+def live_count(*, kind: str = Image.Kind.ALL) -> int:
+    """How many images of ``kind`` the library holds (SQLite: kept by triggers)."""
+    wanted = Image.Kind(kind).is_original
+    return sum(live for is_original, live in LiveCount.objects.values_list("is_original", "live")
+               if wanted is None or is_original == wanted)
 
 
 def image_get(*, pk=None, filename=None) -> Image:
