@@ -122,3 +122,38 @@ def test_a_page_of_the_whole_library_takes_its_count_without_counting_the_images
     # A name filter is counted (the kept counts are of the whole library).
     assert api_client.get(URL, {"kind": kind, "q": "photo-1"}).json()["count"] == \
         Image.objects.of_kind(kind).filter(name__icontains="photo-1").count()
+
+
+NAMES = ["Beach day.jpg", "beach-night.jpg", "BEACH_50%.jpg", "city.jpg", "dog_1.jpg",
+         "Café crème.jpg", "holiday 2026.jpg"]
+
+
+@pytest.mark.both_databases
+@pytest.mark.parametrize("text", ["beach", "EACH", "h_5", "50%", "_1", "ca", "café", "CAFÉ",
+                                  "crème", ".jpg", "day day", "nothing like it"])
+def test_a_name_search_finds_what_a_scan_of_every_name_finds(api_client, add_image, text):
+    from gallery.services import images_delete
+
+    images = {name: add_image(name) for name in NAMES}
+    images_delete(images=[images["city.jpg"]])
+    Image.objects.filter(pk=images["holiday 2026.jpg"].pk).update(name="holiday day 2026.jpg")
+    scanned = sorted(Image.objects.filter(name__icontains=text).values_list("name", flat=True))
+
+    response = api_client.get(URL, {"q": text, "page_size": 50})
+
+    assert sorted(names(response)) == scanned
+    assert response.json()["count"] == len(scanned)
+    if text in ("beach", "day day"):  # three, and the one renamed
+        assert len(scanned) == {"beach": 3, "day day": 1}[text]
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_a_rare_name_is_found_from_the_names_index_not_by_reading_every_name(api_client, library):
+    # Reading every name took 0.4 to 0.7 s at a million images.
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client.get(URL, {"q": "photo-07"})
+
+    assert names(response) == ["photo-07.jpg"] and response.json()["count"] == 1
+    sql = [query["sql"] for query in queries.captured_queries]
+    assert not [query for query in sql if '"gallery_image"."name" LIKE' in query]
+    assert [query for query in sql if "gallery_imagename" in query]
