@@ -34,7 +34,7 @@ from search.changelog import LogReader, log_bounds
 from search.index.base import Hit, VectorIndex
 from search.index.exact import ID_CHUNK, _load, _load_all, _one_blas_thread, _rows
 from search.index.snapshot import (Snapshot, database_identity, manifest_current,
-                                   snapshot_folder, snapshot_open)
+                                   snapshot_folder, snapshot_open, snapshot_pin)
 from search.models import VectorChange
 from search.similarity import VectorMatrix, top_k
 
@@ -251,6 +251,10 @@ class ApproximateIndex(VectorIndex):
         if latest > self._applied:
             self._apply(self._applied, latest)
             self._applied = latest
+        if self._snapshot is not None:
+            # Before this process's report prunes the log (see snapshot_pin).
+            snapshot_pin(snapshot_folder(self.root, extractor=extractor, column=self.column),
+                         extractor=extractor, column=self.column)
         self._reader.caught_up(self._applied)
 
     def _start(self, extractor: str, manifest: dict | None, first: int, latest: int) -> None:

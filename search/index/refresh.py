@@ -18,8 +18,9 @@ the change-log id read *before* the rows: a row written while they are read has 
 later log entry, so readers take it from the database themselves.
 
 The log must keep the entries past the oldest generation on disk, or a process that
-starts later could not tell what changed since. So the writer holds a place among the
-log's readers (search/changelog.py) at that generation's position.
+starts later could not tell what changed since. So the writer, and every process that
+searches a snapshot, holds a place among the log's readers (search/changelog.py) at that
+generation's position (``snapshot_pin``).
 """
 
 import logging
@@ -42,9 +43,9 @@ from search.index.bounds import codes_add
 from search.index.exact import ID_CHUNK, _rows
 from search.index.snapshot import (FORMAT, database_identity, file_name, leftovers_remove,
                                    manifest_current, manifest_publish, manifest_read, manifests,
-                                   publish, snapshot_folder, snapshot_open, temporary,
-                                   writer_lock)
-from search.models import IndexReader, VectorChange
+                                   publish, snapshot_folder, snapshot_open, snapshot_pin,
+                                   snapshot_pins_forget, temporary, writer_lock)
+from search.models import VectorChange
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def snapshot_due(*, extractor: str, column: str = "searchable") -> bool:
     current = manifest_current(folder)
     latest = VectorChange.objects.aggregate(latest=Max("id"))["latest"] or 0
     if current is not None:
-        _pin(folder, extractor, column)
+        snapshot_pin(folder, extractor=extractor, column=column)
     return _due(current, extractor, latest)
 
 
@@ -172,7 +173,7 @@ def snapshot_write(folder: Path, *, extractor: str, column: str, latest: int) ->
     }
     manifest_publish(folder, manifest)
     leftovers_remove(folder, keep=_kept_files(folder, manifest, previous))
-    _pin(folder, extractor, column, force=True)
+    snapshot_pin(folder, extractor=extractor, column=column, force=True)
     logger.info("Index snapshot %d written: %d vectors in %.1f s", generation, count,
                 manifest["seconds"])
     return count
@@ -397,24 +398,7 @@ def _kept_files(folder: Path, *manifests_kept: dict | None) -> set[str]:
     return kept
 
 
-_pinned: dict[str, float] = {}
-PIN_EVERY = 30.0
-
-
-def _pin(folder: Path, extractor: str, column: str, *, force: bool = False) -> None:
-    """Keep the change log from the oldest generation on disk on (see the module notes)."""
-    name = f"snapshot:{column}:{extractor}"[:200]
-    if not force and time.monotonic() - _pinned.get(name, -PIN_EVERY) < PIN_EVERY:
-        return
-    _pinned[name] = time.monotonic()
-    kept = [manifest_read(path) for _, path in manifests(folder)]
-    covers = [m["covers"] for m in kept if m is not None]
-    if covers:
-        IndexReader.objects.update_or_create(
-            name=name, defaults={"applied": min(covers), "seen_at": timezone.now()})
-
-
 def snapshot_forget() -> None:
     """Forget when the log was last pinned (tests: the database is new for each)."""
-    _pinned.clear()
+    snapshot_pins_forget()
 

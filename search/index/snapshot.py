@@ -47,13 +47,16 @@ import mmap
 import os
 import re
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from django.utils import timezone
 
 from core.vectors import normalise
+from search.models import IndexReader
 
 logger = logging.getLogger(__name__)
 
@@ -222,6 +225,37 @@ def _read_ahead(path: Path) -> None:
         os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_WILLNEED)
     finally:
         os.close(descriptor)
+
+
+# ---------------------------------------------------------------- the log kept for them
+
+PIN_EVERY = 30.0
+_pinned: dict[str, float] = {}
+
+
+def snapshot_pin(folder: Path, *, extractor: str, column: str, force: bool = False) -> None:
+    """Keep the change log from the oldest generation on disk on: a place among the log's
+    readers (search/changelog.py), renewed at most every PIN_EVERY seconds by the writer
+    and by every process searching a snapshot. Like any reader's, it goes once nobody has
+    renewed it for a while (a snapshot of an extractor no longer served). Renewed by the
+    searching processes too, so that the first process back after everything stopped for
+    longer than that renews it before its own report prunes the log: otherwise the log
+    would be pruned past the snapshot, and every process started after would find it
+    unusable and read every vector."""
+    name = f"snapshot:{column}:{extractor}"[:200]
+    now = time.monotonic()
+    if not force and now - _pinned.get(name, -PIN_EVERY) < PIN_EVERY:
+        return
+    _pinned[name] = now
+    kept = [manifest_read(path) for _, path in manifests(folder)]
+    covers = [m["covers"] for m in kept if m is not None]
+    if covers:
+        IndexReader.objects.update_or_create(
+            name=name, defaults={"applied": min(covers), "seen_at": timezone.now()})
+
+
+def snapshot_pins_forget() -> None:
+    _pinned.clear()
 
 
 # ---------------------------------------------------------------- writing

@@ -357,3 +357,32 @@ def test_a_new_generation_carries_the_last_one_over_with_the_changes_and_reads_o
         assert np.array_equal(codes_carried, codes_whole)
     found = ApproximateIndex().search(extractor=fingerprint(), query=matrix[7], k=6)
     assert ids(found) == ids(ExactIndex().search(extractor=fingerprint(), query=matrix[7], k=6))
+
+
+def test_a_restart_after_every_process_was_gone_for_long_still_opens_the_snapshot(
+        snapshots, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from search import changelog
+    from search.index.snapshot import snapshot_pins_forget
+    from search.models import IndexReader
+
+    monkeypatch.setattr(changelog, "REPORT_EVERY", 0.0)  # report and prune at every search
+    images = [library_image((i, 3, 3), vector=unit(i)) for i in range(40)]
+    snapshot_refresh(extractor=fingerprint(), force=True)
+    added = library_image((200, 3, 3), vector=unit(200))
+    library_image((201, 3, 3), vector=unit(201))
+    # Every process, the worker too, stopped longer ago than a reader is remembered.
+    IndexReader.objects.update(seen_at=timezone.now() - changelog.READER_TIMEOUT
+                               - timedelta(seconds=1))
+    snapshot_pins_forget()  # the processes below are new: they have renewed nothing yet
+
+    first = ApproximateIndex()  # the first process back prunes what no reader needs
+    assert ids(first.search(extractor=fingerprint(), query=unit(200), k=1)) == [added.pk]
+    second = ApproximateIndex()
+
+    assert ids(second.search(extractor=fingerprint(), query=unit(200), k=1)) == [added.pk]
+    assert ids(second.search(extractor=fingerprint(), query=unit(7), k=1)) == [images[7].pk]
+    assert second.snapshot_generation == 1  # not every vector read again
