@@ -22,6 +22,11 @@ from search.models import IndexReader, VectorChange
 REPORT_EVERY = 30.0
 # A reader not heard from for this long is gone (stopped, or its process crashed).
 READER_TIMEOUT = timedelta(minutes=10)
+# Readers named so stand for files on disk (index snapshots, search/index/snapshot.py),
+# not processes: a server stopped for a night must find its snapshots usable again. One
+# nobody renewed for this long is of files nobody reads (an extractor no longer served).
+FILE_READER_PREFIX = "snapshot:"
+FILE_READER_TIMEOUT = timedelta(days=7)
 
 
 class LogReader:
@@ -84,7 +89,11 @@ class _NoPlace:
 def changes_prune() -> int:
     """Delete the entries every live reader has applied; return how many went."""
     with transaction.atomic():
-        IndexReader.objects.filter(seen_at__lt=timezone.now() - READER_TIMEOUT).delete()
+        now = timezone.now()
+        IndexReader.objects.filter(seen_at__lt=now - READER_TIMEOUT).exclude(
+            name__startswith=FILE_READER_PREFIX).delete()
+        IndexReader.objects.filter(seen_at__lt=now - FILE_READER_TIMEOUT,
+                                   name__startswith=FILE_READER_PREFIX).delete()
         _, latest = log_bounds()
         slowest = IndexReader.objects.aggregate(slowest=Min("applied"))["slowest"]
         upto = latest if slowest is None else min(slowest, latest)

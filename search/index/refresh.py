@@ -76,10 +76,10 @@ def snapshot_due(*, extractor: str, column: str = "searchable") -> bool:
         return False
     folder = snapshot_folder(index_root(), extractor=extractor, column=column)
     current = manifest_current(folder)
-    latest = VectorChange.objects.aggregate(latest=Max("id"))["latest"] or 0
+    first, latest = log_bounds()
     if current is not None:
         snapshot_pin(folder, extractor=extractor, column=column)
-    return _due(current, extractor, latest)
+    return _due(current, extractor, first, latest)
 
 
 def snapshot_refresh(*, extractor: str, column: str = "searchable", force: bool = False) -> int:
@@ -100,7 +100,7 @@ def snapshot_refresh(*, extractor: str, column: str = "searchable", force: bool 
         return snapshot_write(folder, extractor=extractor, column=column, latest=latest)
 
 
-def _due(current: dict | None, extractor: str, latest: int) -> bool:
+def _due(current: dict | None, extractor: str, first: int, latest: int) -> bool:
     if current is None:
         count = FeatureVector.objects.filter(extractor=extractor).count()
         if count == 0:
@@ -108,6 +108,10 @@ def _due(current: dict | None, extractor: str, latest: int) -> bool:
         return settings.SEARCH_INDEX == "approximate" or count >= settings.SEARCH_INDEX_AUTO_SIZE
     if current["covers"] > latest or current.get("database") != _database():
         return True  # the log was reset, or the database replaced: the snapshot is stale
+    if first > current["covers"] + 1:
+        # The log no longer reaches back to it (its place was forgotten): no process can
+        # tell what changed since, and each would read every vector instead.
+        return True
     changes = VectorChange.objects.filter(id__gt=current["covers"], extractor=extractor).count()
     if changes == 0:
         return False

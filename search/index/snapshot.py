@@ -56,6 +56,7 @@ import numpy as np
 from django.utils import timezone
 
 from core.vectors import normalise
+from search.changelog import FILE_READER_PREFIX
 from search.models import IndexReader
 
 logger = logging.getLogger(__name__)
@@ -236,13 +237,11 @@ _pinned: dict[str, float] = {}
 def snapshot_pin(folder: Path, *, extractor: str, column: str, force: bool = False) -> None:
     """Keep the change log from the oldest generation on disk on: a place among the log's
     readers (search/changelog.py), renewed at most every PIN_EVERY seconds by the writer
-    and by every process searching a snapshot. Like any reader's, it goes once nobody has
-    renewed it for a while (a snapshot of an extractor no longer served). Renewed by the
-    searching processes too, so that the first process back after everything stopped for
-    longer than that renews it before its own report prunes the log: otherwise the log
-    would be pruned past the snapshot, and every process started after would find it
-    unusable and read every vector."""
-    name = f"snapshot:{column}:{extractor}"[:200]
+    and by every process searching a snapshot. Pruned past it, the log could not tell a
+    process started later what changed since the snapshot, and it would read every vector
+    instead. So it is kept for days, not minutes, without being renewed
+    (FILE_READER_TIMEOUT): a server stopped overnight finds its snapshots usable."""
+    name = f"{FILE_READER_PREFIX}{column}:{extractor}"[:200]
     now = time.monotonic()
     if not force and now - _pinned.get(name, -PIN_EVERY) < PIN_EVERY:
         return

@@ -239,6 +239,23 @@ def test_an_old_snapshot_is_written_again_once_enough_of_the_library_changed(mon
     assert snapshot_refresh(extractor=fingerprint()) == 12
 
 
+def test_a_snapshot_the_change_log_no_longer_reaches_is_written_again():
+    from search.models import VectorChange
+
+    [library_image((i, 6, 6), vector=unit(i)) for i in range(10)]
+    assert snapshot_refresh(extractor=fingerprint()) == 10
+    added = library_image((70, 6, 6), vector=unit(70))
+    library_image((71, 6, 6), vector=unit(71))
+    assert snapshot_refresh(extractor=fingerprint()) == 0  # two changes: the delta holds them
+    # Pruned past the snapshot: no process could tell the first of them from the log.
+    VectorChange.objects.filter(id__lt=VectorChange.objects.latest("id").id).delete()
+
+    assert snapshot_refresh(extractor=fingerprint()) == 12
+    reader = ApproximateIndex()
+    assert ids(reader.search(extractor=fingerprint(), query=unit(70), k=1)) == [added.pk]
+    assert reader.snapshot_generation == 2
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_while_writing_a_snapshot_leaves_the_previous_one_in_use(snapshots):
 

@@ -91,3 +91,25 @@ def test_pgvector_searches_keep_the_log_short():
     PgvectorIndex().search(extractor=fingerprint(), query=unit(1, dim=2048), k=1)
 
     assert VectorChange.objects.count() == 1
+
+
+def test_a_snapshots_place_outlives_a_stopped_server_but_not_a_week():
+    # A server stopped overnight must find its snapshots usable: the log is kept from the
+    # place a snapshot holds, however long ago it was renewed, for days.
+    for i in range(3):
+        library_image((i, 0, 0), vector=unit(i))
+    first = VectorChange.objects.order_by("id").first().id
+    long_ago = timezone.now() - changelog.READER_TIMEOUT - timedelta(hours=8)
+    IndexReader.objects.create(name="snapshot:searchable:some-extractor", applied=first,
+                               seen_at=long_ago)
+    IndexReader.objects.create(name="host:123:abcdef", applied=first, seen_at=long_ago)
+
+    changelog.changes_prune()
+
+    assert list(IndexReader.objects.values_list("name", flat=True)) == [
+        "snapshot:searchable:some-extractor"]
+    assert VectorChange.objects.count() == 3
+    IndexReader.objects.update(seen_at=timezone.now() - changelog.FILE_READER_TIMEOUT
+                               - timedelta(seconds=1))
+    changelog.changes_prune()
+    assert not IndexReader.objects.exists() and VectorChange.objects.count() == 1
