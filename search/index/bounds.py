@@ -50,23 +50,30 @@ def codes_add(index, stored: np.ndarray, rows: np.ndarray | None = None) -> np.n
     return np.stack([coded, outside, lengths], axis=1).astype(np.float32)
 
 
-def code_error(snapshot, query: np.ndarray, rows=None) -> np.ndarray | float | None:
+def code_error(snapshot, query: np.ndarray, rows=None, *, split=None
+               ) -> np.ndarray | float | None:
     """How much higher than its codes' score the cosine of ``query`` (unit) and each of
     ``rows`` can be, at most; with ``rows`` None, the most over every row. None for a
-    snapshot written without bounds (format 2)."""
+    snapshot written without bounds (format 2). ``split``: ``query_split``'s answer for
+    this query, when already known."""
     if snapshot.errors is None:
         return None
-    if snapshot.projection is None:
-        inside, outside = 1.0, 0.0
-    else:
-        projected = snapshot.projection.apply(np.ascontiguousarray(query[None], np.float32))[0]
-        inside = float(np.linalg.norm(projected))
-        outside = float(np.sqrt(max(0.0, 1.0 - inside * inside)))
+    inside, outside = query_split(snapshot, query) if split is None else split
     if rows is None:
         most = snapshot.manifest["error_most"]
         return inside * most[0] + outside * most[1] + ROUNDING
     errors = snapshot.errors[rows]
     return inside * errors[:, 0] + outside * errors[:, 1] + ROUNDING
+
+
+def query_split(snapshot, query: np.ndarray) -> tuple[float, float]:
+    """The lengths of ``query`` (unit) inside the projection and outside it: |Pq| and
+    |q - P'Pq|."""
+    if snapshot.projection is None:
+        return 1.0, 0.0
+    projected = snapshot.projection.apply(np.ascontiguousarray(query[None], np.float32))[0]
+    inside = float(np.linalg.norm(projected))
+    return inside, float(np.sqrt(max(0.0, 1.0 - inside * inside)))
 
 
 def cosines(snapshot, query: np.ndarray, rows, *, ask: bool = True) -> np.ndarray:

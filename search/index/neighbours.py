@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 from django.conf import settings
 
-from search.index.bounds import code_error, cosines
+from search.index.bounds import code_error, cosines, query_split
 from search.index.join import snapshot_candidates_joined
 from search.reranking import BLOCK, nearest
 
@@ -193,10 +193,11 @@ class ApproximateNeighbours(PlainNeighbours):
             # From the snapshot, one pass over its lists for every row whose codes' score
             # may be that of a cosine at the floor, then only those whose own bound lets
             # them reach it scored exactly.
-            most = code_error(snapshot, query)
+            split = query_split(snapshot, query)
+            most = code_error(snapshot, query, split=split)
             most = CODE_ERROR if most is None else most
             rows, codes = self.index.snapshot_within(query, floor - most, probes=probes)
-            error = code_error(snapshot, query, rows)
+            error = code_error(snapshot, query, rows, split=split)
             if error is not None:
                 rows = rows[codes + error >= floor]
             yield self._above_found(key, item, query, rows, floor)
