@@ -43,9 +43,9 @@ def _named(images: QuerySet[Image], text: str) -> QuerySet[Image]:
     if len(text) >= 3 and not any(mark in text for mark in "%_\\") and _names_indexed():
         pattern = f"%{text}%"
         with connection.cursor() as cursor:
-            cursor.execute("SELECT rowid FROM gallery_imagename WHERE name LIKE %s LIMIT %s",
-                           [pattern, NAME_INDEX_MOST + 1])
-            found = len(cursor.fetchall())
+            cursor.execute("SELECT COUNT(*) FROM (SELECT rowid FROM gallery_imagename "
+                           "WHERE name LIKE %s LIMIT %s)", [pattern, NAME_INDEX_MOST + 1])
+            found = cursor.fetchone()[0]
         if found <= NAME_INDEX_MOST:
             return images.filter(pk__in=RawSQL(
                 "SELECT rowid FROM gallery_imagename WHERE name LIKE %s", [pattern]))
@@ -58,9 +58,7 @@ def _names_indexed() -> bool:
         return False
     key = connection.settings_dict["NAME"]
     if key not in _indexed:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'gallery_imagename'")
-            _indexed[key] = cursor.fetchone() is not None
+        _indexed[key] = "gallery_imagename" in connection.introspection.table_names()
     return _indexed[key]
 
 

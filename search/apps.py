@@ -21,7 +21,7 @@ class SearchConfig(AppConfig):
         stage_register(Stage("augmentation", run=augmentation_pass, state=augmentation_state))
         # The machine's approximate-index snapshots (searched and plain vectors), rewritten
         # when enough changed (no state: a quiet change log still makes one due after a
-        # while). Writing one takes minutes at a million: on a thread of its own, while the
-        # worker goes on extracting. Started between batches too, so a long import does not
-        # leave every search to scan all it added exactly.
+        # while). Writing one takes 15 s to minutes at a million: on a thread of its own,
+        # while the worker goes on extracting. Started between batches too, so a long
+        # import does not leave every search to scan all it added exactly.
         stage_register(Stage("index snapshot", run=snapshot_stage))

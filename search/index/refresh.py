@@ -32,7 +32,6 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 from django.db import connection
-from django.db.models import Max
 from django.utils import timezone
 
 from core.vectors import normalise
@@ -52,8 +51,8 @@ logger = logging.getLogger(__name__)
 SNAPSHOT_CHANGES = 2000
 SNAPSHOT_MAX_AGE = 600.0
 # An old snapshot is written again once this share of the library changed (a thousandth):
-# at a million, a write takes minutes of the worker's time, which a few new photos in the
-# delta (searched exactly) do not need.
+# at a million, even a carried-over write takes 15 to 20 s of the worker's time, which a
+# few new photos in the delta (searched exactly) do not need.
 AGED_SHARE = 1000
 FOUR_FOLD = 4
 # Rows read from the database, and added to the index, at once.
@@ -93,7 +92,7 @@ def snapshot_refresh(*, extractor: str, column: str = "searchable", force: bool 
     if not force and not snapshot_due(extractor=extractor, column=column):
         return 0
     folder = snapshot_folder(index_root(), extractor=extractor, column=column)
-    latest = VectorChange.objects.aggregate(latest=Max("id"))["latest"] or 0
+    latest = log_bounds()[1]
     with writer_lock(folder) as mine:
         if not mine:
             return 0  # another worker of this machine is writing it
