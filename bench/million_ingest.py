@@ -21,7 +21,8 @@ processes:
   them all.
 
 The copy is about 18 GB with its snapshots, and removed at the end (``--keep`` keeps it; a
-later run deletes for good what the last one added to it, and goes on from there).
+later run deletes for good what the last one added to it, brings its snapshots up to date,
+and goes on from there).
 ``--code DIR`` runs the import and the worker from another checkout: a baseline.
 """
 
@@ -96,6 +97,20 @@ def reset(folder: Path) -> None:
     script = ("from gallery.models import Image\n"
               "from gallery.trash import images_purge\n"
               f"images_purge(images=list(Image.all_objects.filter(pk__gt={newest})))\n")
+    subprocess.run([PYTHON, "manage.py", "shell", "-c", script], cwd=ROOT,
+                   env=environment(folder), check=True, stdout=subprocess.DEVNULL)
+    snapshots_write(folder)
+
+
+def snapshots_write(folder: Path) -> None:
+    """Both snapshots brought up to the log's newest entry (carried over from the last
+    ones), as a worker kept in step leaves them: otherwise the first run after a pause
+    writes an aged snapshot while it extracts, and measures that write instead."""
+    script = ("from features.extractors.loader import get_extractor\n"
+              "from search.index.refresh import snapshot_refresh\n"
+              "for column in ('searchable', 'vector'):\n"
+              "    snapshot_refresh(extractor=get_extractor().fingerprint, column=column,"
+              " force=True)\n")
     subprocess.run([PYTHON, "manage.py", "shell", "-c", script], cwd=ROOT,
                    env=environment(folder), check=True, stdout=subprocess.DEVNULL)
 
@@ -248,6 +263,7 @@ def main() -> None:
         (million / "settled").write_text(str(newest))
         print(f"the million copied and settled in {time.perf_counter() - started:.0f} s")
     else:
+        manage(million, "migrate", "--verbosity", "0")
         reset(million)
     print(f"{photos} photos into each library; the real model; the code of {code}")
     print(f"{'library':<22} {'import s':>9} {'photos/s':>9} {'extracted/s':>12} "

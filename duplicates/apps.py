@@ -9,9 +9,9 @@ class DuplicatesConfig(AppConfig):
     def ready(self):
         # The feature worker hashes new images and compares new vectors for duplicates
         # (two stages).
-        from duplicates.finding import duplicates_pass
+        from duplicates.finding import duplicates_pass, duplicates_warm
         from duplicates.hash_finding import (hashes_forget, hashes_pass, hashes_state,
-                                             hashes_trashed)
+                                             hashes_trashed, hashes_warm)
         from duplicates.selectors import duplicate_grouping
         from features.jobs.stages import Stage, stage_register
         from gallery.signals import images_trashing
@@ -26,5 +26,7 @@ class DuplicatesConfig(AppConfig):
         # Images are hashed, and paired by their hashes, first: the default groups formed
         # once the vectors are compared then hold the hash pairs too.
         stage_register(Stage("duplicate-hashes", run=lambda work: hashes_pass(),
-                             state=lambda extractor: hashes_state(), forget=hashes_forget))
-        stage_register(Stage("duplicates", run=duplicates_pass, when_idle=form_default_groups))
+                             state=lambda extractor: hashes_state(), forget=hashes_forget,
+                             warm=lambda extractor: hashes_warm()))
+        stage_register(Stage("duplicates", run=duplicates_pass, when_idle=form_default_groups,
+                             warm=duplicates_warm))

@@ -68,6 +68,15 @@ def vectors_unscanned(extractor: str, among=None):
     return vectors.filter(~Exists(DuplicateScan.objects.filter(vector_id=OuterRef("pk"))))
 
 
+def duplicates_warm(extractor: str) -> None:
+    """Look once at every vector, ahead of the first pass after a start
+    (features.jobs.stages.stages_warm): with none waiting, passes look only among the
+    vectors the log names from here."""
+    written = _frontier.written(extractor)
+    if written.ids is None and not vectors_unscanned(extractor).exists():
+        written.caught_up()
+
+
 def duplicates_pass(work: StagePass) -> int:
     """Compare up to BATCH new vectors (BACKLOG_BATCH from a backlog) with all the others;
     return how many were compared."""

@@ -10,16 +10,20 @@ Deletes need nothing here: a pair goes with either of its images (a cascade).
 
 The lookup uses an in-process multi-index (duplicates/hash_index.py) of every image's
 upright hash and its trimmed one (the picture inside its canvas), kept in step with the
-table: rows added since the last pass are read by id, and a count that disagrees
-(deleted images, or rows committed out of id order by another worker) reads it again.
+table: rows added since the last pass are read by id. On PostgreSQL a count that
+disagrees (deleted images, or rows committed out of id order by another worker) reads it
+again; on SQLite rows commit in id order, and a deleted image's hashes left in the index
+are harmless, as only images still there are paired.
 """
 
 import logging
 
+import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q
 
+from core.bulk_reads import values_array
 from core.errors import ImageSimError
 from duplicates.hash_index import HashIndex
 from duplicates.hashing import HASH_BITS, picture_hashes, to_signed, to_unsigned
@@ -48,6 +52,17 @@ def hashes_pass(*, limit: int = BATCH) -> int:
     """Hash up to ``limit`` images without a hash, then pair up to ``limit`` new hashes;
     return how many of both (0 when there is nothing left to do)."""
     return images_hash(limit=limit) + hashes_pair(limit=limit)
+
+
+def hashes_warm() -> None:
+    """Read every hash into the index, and find where the images without one start,
+    ahead of the first pass after a start (features.jobs.stages.stages_warm)."""
+    global _hashed_upto
+    hash_index()
+    if connection.vendor == "sqlite" and _hashed_upto is None:
+        newest = Image.all_objects.aggregate(newest=Max("id"))["newest"]
+        first = images_without_hash().order_by("id").values_list("id", flat=True).first()
+        _hashed_upto = newest if first is None else first - 1
 
 
 def hashes_state() -> tuple:
@@ -79,7 +94,7 @@ def _waiting_pairing():
     return ImageHash.objects.filter(paired=False, image__trashed_at__isnull=True)
 
 
-# Every image up to this id has a hash, as the last pass that found none saw it. Image
+# Every image up to this id has a hash, as the last pass saw it. Image
 # ids only grow on SQLite (AUTOINCREMENT, one writer at a time), so later passes look
 # only past it, not at a million images after every batch. None: look at every image
 # (after a start, and on PostgreSQL, where ids can commit out of order).
@@ -94,9 +109,10 @@ def images_hash(*, limit: int = BATCH) -> int:
     newest = Image.all_objects.aggregate(newest=Max("id"))["newest"]
     images = list(images_without_hash().order_by("id").only("pk", "thumbnail", "filename")
                   [:limit])
+    if connection.vendor == "sqlite":
+        # Every image before the first found has a hash: the next pass starts there.
+        _hashed_upto = newest if not images else max(_hashed_upto or 0, images[0].pk - 1)
     if not images:
-        if connection.vendor == "sqlite":
-            _hashed_upto = newest
         return 0
     rows = []
     for image in images:
@@ -180,20 +196,24 @@ def hash_index() -> HashIndex:
                 if value is not None:
                     _synced.index.add(image, to_unsigned(value))
             _synced.last_id = row_id
+        if connection.vendor == "sqlite":
+            # Rows commit in id order here, and are only ever deleted with their image,
+            # which the pairing leaves out (it pairs only images still there): no count
+            # of a million hashes after every batch.
+            return _synced.index
         counts = stored.aggregate(**{field: Count(field) for field in INDEXED_FIELDS})
         if len(_synced.index) == sum(counts.values()):
             return _synced.index
     synced = _SyncedIndex()
+    # Up to the newest row now: rows committed meanwhile are read at the next lookup.
+    synced.last_id = stored.aggregate(newest=Max("id"))["newest"] or 0
     keys, hashes = [], []
-    for row_id, image, *values in (stored.order_by("id")
-                                   .values_list("id", "image_id", *INDEXED_FIELDS)
-                                   .iterator(chunk_size=50_000)):
-        for value in values:
-            if value is not None:
-                keys.append(image)
-                hashes.append(to_unsigned(value))
-        synced.last_id = row_id
-    synced.index = HashIndex(keys, hashes)
+    for field in INDEXED_FIELDS:
+        rows = values_array(stored.filter(id__lte=synced.last_id, **{f"{field}__isnull": False})
+                            .values_list("image_id", field))
+        keys.append(rows[:, 0])
+        hashes.append(rows[:, 1].view(np.uint64))  # the signed column's bits, unsigned
+    synced.index = HashIndex(np.concatenate(keys), np.concatenate(hashes))
     _synced = synced
     return synced.index
 

@@ -62,6 +62,20 @@ def labels_pass(work: StagePass) -> int:
     return done
 
 
+def labels_warm(extractor: str) -> None:
+    """Look once at every vector and label ahead of the first pass after a start
+    (features.jobs.stages.stages_warm): with none waiting and none stale, passes look only
+    among the vectors the log names from here."""
+    head = get_head()
+    if head is None:
+        return
+    serving = serving_row().fingerprint
+    written = _frontier.written(serving, key=(serving, head.identity))
+    if (written.ids is None and not _waiting(head=head, extractor=serving).exists()
+            and not _stale(extractor=serving, head=head).exists()):
+        written.caught_up()
+
+
 def labels_forget(sender, image_ids, **kwargs) -> None:
     """Remove the labels of images moved to the trash (gallery's images_trashing)."""
     ImageLabel.objects.filter(image_id__in=image_ids).delete()
@@ -73,13 +87,25 @@ def labels_prune(*, extractor: str, head: Head, among=None) -> int:
     failed, or the classifier does not fit the vectors). ``among``: only labels made from
     these vector ids (a query) can be stale, as the rest were checked with this extractor
     and classifier before."""
+    return _stale(extractor=extractor, head=head, among=among).delete()[0]
+
+
+def _stale(*, extractor: str, head: Head, among=None):
     vector = FeatureVector.objects.filter(pk=OuterRef("vector_id"), extractor=extractor)
     if among is not None:
-        return ImageLabel.objects.filter(vector_id__in=among).filter(~Exists(vector)) \
-            .delete()[0]
-    stale = ImageLabel.objects.exclude(head=head.identity) | \
+        return ImageLabel.objects.filter(vector_id__in=among).filter(~Exists(vector))
+    return ImageLabel.objects.exclude(head=head.identity) | \
         ImageLabel.objects.filter(~Exists(vector))
-    return stale.delete()[0]
+
+
+def _waiting(*, head: Head, extractor: str, among=None):
+    """The extractor's vectors (of the ids ``among``, a query, if given) whose image has no
+    label made from them by ``head``."""
+    current = ImageLabel.objects.filter(vector_id=OuterRef("id"), rank=0, head=head.identity)
+    candidates = FeatureVector.objects.filter(extractor=extractor)
+    if among is not None:
+        candidates = candidates.filter(id__in=among)
+    return candidates.filter(~Exists(current))
 
 
 def _label_batch(*, head: Head, extractor: str, preset: str, among=None) -> int:
@@ -89,12 +115,9 @@ def _label_batch(*, head: Head, extractor: str, preset: str, among=None) -> int:
     # them), so the vectors are read from their extractor's index alone, each probed in
     # the labels' own (not every vector's row: 9 s at a million), and only those found
     # read whole.
-    current = ImageLabel.objects.filter(vector_id=OuterRef("id"), rank=0, head=head.identity)
-    of_extractor = FeatureVector.objects.filter(extractor=extractor)
-    candidates = of_extractor if among is None else of_extractor.filter(id__in=among)
-    waiting = list(candidates.filter(~Exists(current)).order_by("id")
+    waiting = list(_waiting(head=head, extractor=extractor, among=among).order_by("id")
                    .values_list("id", flat=True)[:BATCH])
-    rows = list(of_extractor.filter(id__in=waiting).order_by("id")
+    rows = list(FeatureVector.objects.filter(extractor=extractor, id__in=waiting).order_by("id")
                 .values_list("id", "image_id", "vector"))
     if not rows:
         return 0

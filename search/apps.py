@@ -11,14 +11,15 @@ class SearchConfig(AppConfig):
         # the vector change log.
         from features.jobs.stages import (Stage, plain_neighbours_provide, stage_register,
                                           vector_log_provide)
-        from search.augmentation import augmentation_pass, augmentation_state
+        from search.augmentation import augmentation_pass, augmentation_state, augmentation_warm
         from search.changelog import StageLog
         from search.index import plain_neighbours
         from search.index.writer import snapshot_stage
 
         plain_neighbours_provide(plain_neighbours)
         vector_log_provide(StageLog())
-        stage_register(Stage("augmentation", run=augmentation_pass, state=augmentation_state))
+        stage_register(Stage("augmentation", run=augmentation_pass, state=augmentation_state,
+                             warm=augmentation_warm))
         # The machine's approximate-index snapshots (searched and plain vectors), rewritten
         # when enough changed (no state: a quiet change log still makes one due after a
         # while). Writing one takes 15 s to minutes at a million: on a thread of its own,

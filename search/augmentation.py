@@ -34,6 +34,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef
 
+from core.bulk_reads import values_array
 from features.models import FeatureVector
 from features.jobs.stages import StagePass
 from search.changelog import log_bounds
@@ -150,17 +151,38 @@ def _beaten(state: AugmentationState, plain, new: list[int], k: int) -> set[int]
     return plain.reaching(fresh, kept.owners, kept.limits)
 
 
+def augmentation_warm(extractor: str) -> None:
+    """Read every row's limits ahead of the first pass after a start (stages_warm): two
+    seconds at a million images. Read under a pass's generation, they are thrown away
+    if another pass comes first."""
+    k = Reranking.configured(settings).augment_neighbours
+    state = AugmentationState.objects.filter(extractor=extractor).first()
+    if not k or state is None or not state.generation:
+        return
+    kept = _limits.get(extractor)
+    if kept is None or kept.generation != state.generation:
+        _limits[extractor] = _limits_read(state, k)
+
+
 def _limits_read(state: AugmentationState, k: int) -> _Limits:
     extractor = state.extractor
-    # Every augmented row with its k-th neighbour's similarity and its neighbour count.
-    kth = {owner: (similarity, count) for owner, similarity, count in
-           NeighbourLink.objects.filter(extractor=extractor).values("owner_id")
-           .annotate(similarity=Min("similarity"), count=Count("id"))
-           .values_list("owner_id", "similarity", "count")}
-    owners = np.asarray(FeatureVector.objects.filter(extractor=extractor, augmented__isnull=False)
-                        .order_by("id").values_list("id", flat=True), dtype=np.int64)
-    limits = np.array([kth[o][0] - SLACK if kth.get(o, (0, 0))[1] >= k else -np.inf
-                       for o in owners.tolist()], dtype=np.float32)
+    # Every augmented row, and each linked one's k-th neighbour's similarity and neighbour
+    # count (from the links' covering index). The augmented rows are every row less those
+    # not augmented yet: both read from indexes alone, not from a million rows.
+    rows = FeatureVector.objects.filter(extractor=extractor).order_by("id").values_list("id")
+    owners = np.setdiff1d(values_array(rows)[:, 0],
+                          values_array(rows.filter(augmented__isnull=True))[:, 0],
+                          assume_unique=True)
+    linked = values_array(NeighbourLink.objects.filter(extractor=extractor).order_by("owner_id")
+                          .values_list("owner_id").annotate(similarity=Min("similarity"),
+                                                            count=Count("*"))
+                          .values_list("owner_id", "similarity", "count"), dtype=np.float64)
+    limits = np.full(owners.size, -np.inf, dtype=np.float32)
+    linked_owners = linked[:, 0].astype(np.int64)
+    places = np.minimum(np.searchsorted(owners, linked_owners), max(owners.size - 1, 0))
+    # Links of a row not augmented now (cleared since) change nothing.
+    full = (linked[:, 2] >= k) & (owners[places] == linked_owners) if owners.size else []
+    limits[places[full]] = linked[full, 1] - SLACK
     return _Limits(state.generation, owners, limits)
 
 

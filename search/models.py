@@ -49,7 +49,10 @@ class NeighbourLink(models.Model):
     similarity = models.FloatField()
 
     class Meta:
-        indexes = [models.Index(fields=["extractor", "owner"], name="neighbour_link_owner")]
+        # With the similarity, each row's k-th neighbour is read from this index alone
+        # (the worker's augmentation limits, search/augmentation.py).
+        indexes = [models.Index(fields=["extractor", "owner", "similarity"],
+                                name="neighbour_link_owner_kth")]
 
     def __str__(self):
         return f"{self.owner_id} -> {self.neighbour_id} ({self.similarity:.4f})"

@@ -27,13 +27,14 @@ and came after every batch.
 """
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Hashable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 
 from features.jobs import progress
 from features.jobs.switching import extractor_switch_finish
@@ -92,6 +93,9 @@ class Stage:
     idle_only: bool = False
     # Forget what the stage's passes remember of the library (stages_forget).
     forget: Callable[[], None] | None = None
+    # Read ahead, for an extractor, what the stage's first pass after a start would read of
+    # the whole library (stages_warm); it only reads, on a thread of its own.
+    warm: Callable[[str], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,8 @@ _stages: dict[str, Stage] = {}
 _plain_neighbours: PlainNeighboursProvider | None = None
 _vector_log: VectorLog | None = None
 _frontiers: list[Frontier] = []
+# The read-ahead after a worker's start (stages_warm), while it runs.
+_warming: threading.Thread | None = None
 # (stage, extractor) -> its state after a pass that found nothing.
 _settled: dict[tuple[str, str], Hashable] = {}
 
@@ -180,6 +186,7 @@ def vector_log_provide(provider: VectorLog) -> None:
 
 def stages_forget() -> None:
     """Forget what passes found (tests: ids are reused once a test's rows roll back)."""
+    _warmed()
     _settled.clear()
     for frontier in _frontiers:
         frontier.forget()
@@ -188,9 +195,41 @@ def stages_forget() -> None:
             stage.forget()
 
 
+def stages_warm(*, extractor: str) -> None:
+    """Start reading ahead what each stage's first pass after a start reads of the whole
+    library (every row's augmentation limits, every image's hashes, where each stage
+    stands in the vector log): seconds at a million images, read while the worker starts
+    its model or waits for uploads rather than after its first batch. The next
+    ``stages_run`` waits for it to end."""
+    global _warming
+
+    def warm():
+        try:
+            for stage in list(_stages.values()):
+                if stage.warm is not None:
+                    stage.warm(extractor)
+        except Exception:
+            logger.exception("Reading ahead for the worker's stages failed; their passes "
+                             "read what they need")
+        finally:
+            connection.close()
+
+    _warming = threading.Thread(target=warm, daemon=True, name="stages-warm")
+    _warming.start()
+
+
+def _warmed() -> None:
+    """Wait for the read-ahead, if one runs: a pass never races it for what it reads."""
+    global _warming
+    if _warming is not None:
+        _warming.join()
+        _warming = None
+
+
 def stage_refresh(name: str, *, extractor: str, budget_seconds: float | None = None) -> int:
     """Pass one stage until it has nothing left (or the budget is spent); return how much
     it did. One cheap read when its state has not changed since it last caught up."""
+    _warmed()
     stage = _stages[name]
     key = (name, extractor)
     if stage.state is not None and key in _settled and _settled[key] == stage.state(extractor):

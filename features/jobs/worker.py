@@ -34,7 +34,7 @@ from features.extractors.base import Extractor
 from features.extractors.loader import get_extractor
 from features.jobs import progress, services
 from features.jobs.saving import batch_save
-from features.jobs.stages import stages_run
+from features.jobs.stages import stages_run, stages_warm
 from features.jobs.switching import extractor_switch_start
 from features.models import FeatureJob, FeatureTask
 from gallery.models import Image
@@ -240,6 +240,7 @@ class Worker:
         poll = settings.FEATURE_POLL_SECONDS if poll is None else poll
         logger.info("Feature worker %s started (%s)", self.name, self.extractor.fingerprint)
         self.recover()
+        stages_warm(extractor=self.extractor.fingerprint)
         while not self.stop.is_set():
             close_old_connections()
             try:

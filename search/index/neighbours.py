@@ -69,8 +69,8 @@ class PlainNeighbours(ABC):
 
     @abstractmethod
     def reaching(self, keys: list[int], owners: np.ndarray, thresholds: np.ndarray) -> set[int]:
-        """The ``owners`` (keys) to which some row of ``keys`` is at least as alike as the
-        owner's threshold (more may be given, never fewer)."""
+        """The ``owners`` (keys, ascending) to which some row of ``keys`` is at least as
+        alike as the owner's threshold (more may be given, never fewer)."""
 
 
 class ExactNeighbours(PlainNeighbours):
@@ -128,6 +128,7 @@ class ApproximateNeighbours(PlainNeighbours):
 
     def __init__(self, index, extractor: str):
         self.index, self.extractor = index, extractor
+        self._asked: dict[tuple[int, int], tuple] = {}
 
     def _vectors(self, keys) -> dict[int, tuple[int, np.ndarray]]:
         """(image id, unit float32 vector) of each key that is here: from the delta, or from
@@ -152,34 +153,33 @@ class ApproximateNeighbours(PlainNeighbours):
         found = self._vectors(keys)
         return [key for key in keys if int(key) in found]
 
-    def _scored(self, key: int, count: int):
+    def _scored(self, key: int, query: np.ndarray, count: int):
         """Candidates for ``key``'s row with exact scores: the snapshot's ``count`` best by
-        the codes, and the delta's ``count`` best. (query, keys, items, scores, vectors)."""
-        query = self._vectors([key])[key][1]
-        delta = self.index.delta
+        the codes, and the delta's ``count`` best. (keys, scores)."""
+        delta, snapshot = self.index.delta, self.index.snapshot
         mine = delta.rows @ query
-        if mine.size > count:
-            mine = np.argpartition(-mine, count - 1)[:count]
-        else:
-            mine = np.arange(mine.size)
-        rows, _ = self.index.snapshot_candidates(query, count)
-        found = self._vectors(self.index.snapshot.keys[rows] if len(rows) else [])
-        keys = np.concatenate([delta.keys[mine],
-                               np.fromiter(found, dtype=np.int64, count=len(found))])
-        items = np.concatenate([delta.items[mine],
-                                np.array([item for item, _ in found.values()], dtype=np.int64)])
-        vectors = np.concatenate([delta.rows[mine], np.stack([v for _, v in found.values()])
-                                  if found else np.zeros((0, query.size), dtype=np.float32)])
+        best = (np.argpartition(-mine, count - 1)[:count] if mine.size > count
+                else np.arange(mine.size))
+        rows, _ = self._candidates(key, query, count)
+        rows = np.sort(rows[~self.index.masked[rows]])  # read in file order
+        keys = np.concatenate([delta.keys[best], snapshot.keys[rows]])
+        # Scored in place from the snapshot's copy (search/index/bounds.py): only the k
+        # chosen are read whole, for their blend.
+        scores = np.concatenate([mine[best], cosines(snapshot, query, rows) if rows.size
+                                 else np.zeros(0, dtype=np.float32)])
         others = keys != key
-        keys, items, vectors = keys[others], items[others], vectors[others]
-        return query, keys, items, vectors @ query, vectors
+        return keys[others], scores[others]
 
     def nearest(self, keys, k):
         count = max(FIRST_CANDIDATES, 8 * (k + 1))
         for key in self.present(keys):
-            query, found_keys, _, scores, vectors = self._scored(key, count)
+            query = self._vectors([key])[key][1]
+            found_keys, scores = self._scored(key, query, count)
             chosen = nearest(scores, found_keys, k)
-            yield key, query, found_keys[chosen], scores[chosen], vectors[chosen]
+            vectors = self._vectors(found_keys[chosen])
+            yield (key, query, found_keys[chosen], scores[chosen],
+                   np.stack([vectors[other][1] for other in found_keys[chosen].tolist()])
+                   if len(chosen) else np.zeros((0, query.size), dtype=np.float32))
 
     def above(self, keys, floor):
         snapshot = self.index.snapshot
@@ -229,47 +229,65 @@ class ApproximateNeighbours(PlainNeighbours):
         return key, item, found_keys[others], items[others], scores[others]
 
     def reaching(self, keys, owners, thresholds):
+        # Nothing here is the size of the library but two comparisons per query: a pass
+        # after every batch of uploads must not sort a million thresholds.
         owners = np.asarray(owners, dtype=np.int64)
         thresholds = np.asarray(thresholds, dtype=np.float32)
         fresh = self.present(keys)
         if not fresh or owners.size == 0:
             return set()
         reached = set(owners[np.isneginf(thresholds)].tolist())
+        vectors = self._vectors(fresh)
+        queries = {key: vectors[key][1] for key in fresh}
         # Owners in the delta: their vectors are here, compared exactly.
         delta = self.index.delta
-        in_delta = np.isin(owners, delta.keys)
-        vectors = self._vectors(fresh)
-        queries = np.stack([vectors[key][1] for key in fresh])
-        if in_delta.any():
-            places = [delta.row_of_key(o) for o in owners[in_delta]]
-            best = (delta.rows[places] @ queries.T).max(axis=1)
+        in_delta = _positions_of(owners, delta.keys)
+        if in_delta.size:
+            places = [delta.row_of_key(o) for o in owners[in_delta].tolist()]
+            best = (delta.rows[places] @ np.stack(list(queries.values())).T).max(axis=1)
             reached |= set(owners[in_delta][best >= thresholds[in_delta]].tolist())
         snapshot = self.index.snapshot
         if snapshot is None:
             return reached
-        # Owners in the snapshot, by row: a threshold per row (+inf: not an owner).
-        rows = np.searchsorted(snapshot.keys, owners)
-        inside = (rows < snapshot.size) & ~in_delta
-        inside[inside] &= snapshot.keys[rows[inside]] == owners[inside]
-        limit = np.full(snapshot.size, np.inf, dtype=np.float32)
-        limit[rows[inside]] = thresholds[inside]
-        limit[self.index.masked] = np.inf
-        by_limit = np.argsort(limit, kind="stable")
-        sorted_limit = limit[by_limit]
-        for query in queries:
+        for key, query in queries.items():
             count = FIRST_CANDIDATES
             while True:
-                candidates, codes = self.index.snapshot_candidates(query, count)
+                candidates, codes = self._candidates(key, query, count)
                 covered = -np.inf if len(candidates) < count else float(codes.min()) + CODE_ERROR
                 # Owners the candidates may have missed: those with a threshold that low.
-                low = by_limit[:np.searchsorted(sorted_limit, covered, side="right")]
+                low = np.flatnonzero(thresholds <= covered)
                 if len(low) <= count or count >= MAX_CANDIDATES:
                     break
                 count *= 4
-            check = np.union1d(candidates, low)
-            check = check[np.isfinite(limit[check])]
-            if check.size == 0:
+            check = np.union1d(_positions_of(owners, snapshot.keys[candidates]), low)
+            check = check[np.isfinite(thresholds[check])]
+            # Their rows in the snapshot, unless changed since (the delta's were compared).
+            rows = np.searchsorted(snapshot.keys, owners[check])
+            there = rows < snapshot.size
+            there[there] &= snapshot.keys[rows[there]] == owners[check[there]]
+            there[there] &= ~self.index.masked[rows[there]]
+            check, rows = check[there], rows[there]
+            if rows.size == 0:
                 continue
-            hit = check[snapshot.unit_rows(check) @ query >= limit[check]]
-            reached |= set(snapshot.keys[hit].tolist())
+            order = np.argsort(rows)  # read in file order
+            check, rows = check[order], rows[order]
+            hit = snapshot.unit_rows(rows) @ query >= thresholds[check]
+            reached |= set(owners[check[hit]].tolist())
         return reached
+
+    def _candidates(self, key: int, query: np.ndarray, count: int):
+        """``snapshot_candidates`` for ``key``'s row, asked once a pass: augmentation asks
+        for a new row's candidates twice (whose k nearest it may change, and its own)."""
+        asked = self._asked.get((key, count))
+        if asked is None:
+            asked = self._asked[(key, count)] = self.index.snapshot_candidates(query, count)
+        return asked
+
+
+def _positions_of(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """The positions in ``sorted_keys`` of those of ``keys`` it holds."""
+    keys = np.asarray(keys, dtype=np.int64)
+    positions = np.searchsorted(sorted_keys, keys)
+    inside = positions < sorted_keys.size
+    inside[inside] &= sorted_keys[positions[inside]] == keys[inside]
+    return positions[inside]

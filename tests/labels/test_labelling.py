@@ -207,3 +207,24 @@ def test_once_caught_up_only_the_vectors_the_log_names_are_looked_at(tiny_head):
         plan = sqlite_plan(sql)
         assert not any(step.startswith("SCAN") for step in plan), plan
         assert any("rowid>?" in step for step in plan), plan  # the log, from the last pass
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_after_a_start_the_read_ahead_spares_the_first_pass_a_look_at_every_vector(tiny_head):
+    # A worker's start looks at every vector and label once, off its thread
+    # (features.jobs.stages.stages_warm), not in the first pass after its first batch.
+    from features.jobs.stages import stages_forget
+    from labels.services import labels_warm
+
+    library_image((1, 2, 3), vector=class_vector(0))
+    run_stage("labels")
+    stages_forget()  # the worker stops and starts again
+    labels_warm(get_extractor().fingerprint)
+    new = library_image((4, 5, 6), vector=class_vector(3))
+
+    with CaptureQueriesContext(connection) as queries:
+        assert run_stage("labels") == 1
+
+    assert names(new)[0] == "tabby"
+    asks = [query["sql"] for query in queries.captured_queries if "NOT EXISTS" in query["sql"]]
+    assert asks and all(any("rowid>?" in step for step in sqlite_plan(sql)) for sql in asks)

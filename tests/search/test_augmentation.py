@@ -265,3 +265,29 @@ def test_a_process_reads_every_rows_limit_only_when_another_process_passed_since
         run_stage("augmentation")
     assert limits_reads(after_another) == 1
     assert_equals_recomputation()
+
+
+def test_the_limits_kept_through_passes_are_those_read_from_the_links():
+    # What a process keeps of every row's k-th similarity after its own passes is what a
+    # process started now reads from the links (a row with fewer than k: none, -inf).
+    from search import augmentation
+    from search.models import AugmentationState
+
+    images = add(range(3))
+    run_stage("augmentation")
+    for start in (3, 20, 41):
+        images += add(range(start, start + 17))
+        run_stage("augmentation")
+    images_delete(images=[images[5], images[30]])
+    add([200])
+    run_stage("augmentation")
+
+    kept = augmentation._limits[fingerprint()]
+    state = AugmentationState.objects.get(extractor=fingerprint())
+    read = augmentation._limits_read(state, 4)
+    assert read.owners.tolist() == sorted(FeatureVector.objects.filter(
+        extractor=fingerprint()).values_list("id", flat=True))
+    assert len(read.owners) == 53 and np.isfinite(read.limits).all()  # each has 4 nearest
+    assert kept.owners[np.isin(kept.owners, read.owners)].tolist() == read.owners.tolist()
+    np.testing.assert_allclose(kept.limits[np.isin(kept.owners, read.owners)], read.limits,
+                               atol=1e-6)

@@ -91,6 +91,32 @@ def test_augmentation_through_the_snapshot_equals_a_recomputation_from_scratch(d
     assert index.delta.size < len(keys)
 
 
+def augmentation_is_from_scratch():
+    keys, matrix = plain_library()
+    _, positions, _ = augment_all(matrix, np.asarray(keys), 4)
+    links = {}
+    for owner, neighbour in NeighbourLink.objects.values_list("owner_id", "neighbour_id"):
+        links.setdefault(owner, set()).add(neighbour)
+    for key, found in zip(keys, positions):
+        assert links[key] == {keys[p] for p in found}, key
+
+
+@LENGTHS
+def test_batches_after_the_snapshot_change_the_neighbours_of_rows_written_since(settings, dim):
+    # Uploads arrive in batches: rows augmented after the snapshot (held by the delta) get
+    # new nearest neighbours from later batches, as snapshot rows do.
+    vectors = clustered_unit_vectors(2300, dim, seed=12)
+    images_with_vectors(vectors[:2000])
+    run_stage("augmentation")
+    assert snapshot_refresh(extractor=fingerprint(), column="vector", force=True) == 2000
+    for start in range(2000, 2300, 50):
+        images_with_vectors(vectors[start:start + 50])
+        assert run_stage("augmentation") >= 50
+    augmentation_is_from_scratch()
+    index = plain_index()
+    assert index.snapshot_generation == 1 and index.delta.size >= 300
+
+
 @LENGTHS
 def test_duplicate_pairs_through_the_snapshot_are_those_exact_search_finds(settings, monkeypatch,
                                                                           dim):

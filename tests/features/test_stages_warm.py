@@ -1,0 +1,63 @@
+"""A worker's start reads ahead, on a thread of its own, what its stages' first passes would
+read of the whole library (every row's augmentation limits, every hash, a look at every
+vector and image), so that its first passes after a batch look only at what is new."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from duplicates.models import DuplicateScan, ImageHash
+from features.jobs import stages
+from features.jobs.stages import Stage, stages_forget, stages_run, stages_warm
+from features.models import FeatureVector
+from search import augmentation
+from tests.helpers import fingerprint, library_image
+
+# The read-ahead runs on its own connection: it sees only committed rows.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_after_the_read_ahead_the_first_passes_look_only_at_what_is_new(settings):
+    settings.SEARCH_AUGMENT, settings.SEARCH_AUGMENT_NEIGHBOURS = True, 4
+    for n in range(12):
+        library_image((n * 20, 90, 255 - n * 20))
+    stages_run(extractor=fingerprint(), idle=True)
+    stages_forget()  # the worker stops and starts again
+    augmentation._limits.clear()
+    stages_warm(extractor=fingerprint())
+    stages._warmed()
+    new = library_image((250, 5, 5))  # the first upload after the start
+
+    with CaptureQueriesContext(connection) as first_passes:
+        stages_run(extractor=fingerprint(), idle=False)
+
+    statements = [query["sql"] for query in first_passes.captured_queries]
+    # No row's limit read from every link, no hash read but those added since.
+    assert not [s for s in statements if "search_neighbourlink" in s and "GROUP BY" in s]
+    assert not [s for s in statements if '"duplicates_imagehash"."id" <=' in s]
+    # The vectors to compare, and the images to hash, looked for among the new ones only.
+    looks = [s for s in statements if 'NOT EXISTS(SELECT 1 AS "a" FROM "duplicates_duplicatescan"'
+             in s.replace(" (", "(")]
+    assert looks and all("search_vectorchange" in s for s in looks)
+    hash_looks = [s for s in statements if "duplicates_imagehash" in s and "gallery_image" in s
+                  and "NOT EXISTS" in s]
+    assert hash_looks and all('"gallery_image"."id" >' in s for s in hash_looks)
+    # And the new image is done all the same.
+    vector = FeatureVector.objects.get(image=new)
+    assert vector.augmented is not None
+    assert DuplicateScan.objects.filter(vector=vector).exists()
+    assert ImageHash.objects.filter(image=new).exists()
+
+
+def test_a_failing_read_ahead_is_logged_and_the_passes_still_run(monkeypatch, caplog):
+    passes = []
+
+    def broken(extractor):
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(stages, "_stages", {})
+    stages.stage_register(Stage("broken", run=lambda work: passes.append(1) or 0, warm=broken))
+    stages_warm(extractor=fingerprint())
+    stages_run(extractor=fingerprint(), idle=True)
+    assert passes == [1]
+    assert "Reading ahead for the worker's stages failed" in caplog.text
