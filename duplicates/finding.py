@@ -36,7 +36,7 @@ from core.errors import ImageSimError
 from duplicates.models import DuplicatePair, DuplicateScan, PixelDigest
 from duplicates.pixels import grey_picture, image_pixel_digest, match_score
 from features.models import FeatureVector
-from features.jobs.stages import Frontier, StagePass
+from features.jobs.stages import Frontier, StagePass, vector_newest
 from gallery.models import Image
 from gallery.storage import file_read
 
@@ -73,7 +73,8 @@ def duplicates_warm(extractor: str) -> None:
     (features.jobs.stages.stages_warm): with none waiting, passes look only among the
     vectors the log names from here."""
     written = _frontier.written(extractor)
-    if written.ids is None and not vectors_unscanned(extractor).exists():
+    if written.ids is None and not vectors_unscanned(extractor).filter(
+            id__lte=vector_newest(extractor)).exists():
         written.caught_up()
 
 

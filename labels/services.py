@@ -20,7 +20,7 @@ from django.db.models import Exists, OuterRef
 
 from features.models import FeatureVector
 from features.serving import serving_row
-from features.jobs.stages import Frontier, StagePass, vector_log_latest
+from features.jobs.stages import Frontier, StagePass, vector_log_latest, vector_newest
 from gallery.models import Image
 from labels.head import FEATURE_SCALE, Head, class_probabilities, top_classes
 from labels.loader import get_head
@@ -71,7 +71,9 @@ def labels_warm(extractor: str) -> None:
         return
     serving = serving_row().fingerprint
     written = _frontier.written(serving, key=(serving, head.identity))
-    if (written.ids is None and not _waiting(head=head, extractor=serving).exists()
+    if (written.ids is None
+            and not _waiting(head=head, extractor=serving).filter(
+                id__lte=vector_newest(serving)).exists()
             and not _stale(extractor=serving, head=head).exists()):
         written.caught_up()
 

@@ -35,9 +35,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.db import IntegrityError, connection
+from django.db.models import Max
 
 from features.jobs import progress
 from features.jobs.switching import extractor_switch_finish
+from features.models import FeatureVector
 
 logger = logging.getLogger(__name__)
 
@@ -153,6 +155,15 @@ def vector_log_latest(extractor: str) -> int:
     return _log().written(extractor, None)[1]
 
 
+def vector_newest(extractor: str) -> int:
+    """The newest vector id of ``extractor``. Read after a log position (``Written.latest``),
+    every vector past it is named by the log past that position: a stage's read-ahead
+    (``warm``) looks for waiting vectors up to it, not among those the worker stores
+    meanwhile, which would keep it from catching up."""
+    return FeatureVector.objects.filter(extractor=extractor).aggregate(
+        newest=Max("id"))["newest"] or 0
+
+
 def _log() -> "VectorLog":
     if _vector_log is None:
         raise RuntimeError("No app provides the vector change log (search does, in its ready())")
@@ -199,8 +210,8 @@ def stages_warm(*, extractor: str) -> None:
     """Start reading ahead what each stage's first pass after a start reads of the whole
     library (every row's augmentation limits, every image's hashes, where each stage
     stands in the vector log): seconds at a million images, read while the worker starts
-    its model or waits for uploads rather than after its first batch. The next
-    ``stages_run`` waits for it to end."""
+    its model or waits for uploads rather than after its first batch. Steps after a batch
+    leave the stages alone while it runs; any other pass waits for it to end."""
     global _warming
 
     def warm():
@@ -252,8 +263,12 @@ def stages_run(*, extractor: str, idle: bool) -> None:
     """Every stage's turn after a batch (``idle`` False) or when extraction is idle.
 
     A failing stage is logged and the others go on; an extractor switch waits until an
-    idle step on which every stage caught up.
+    idle step on which every stage caught up. While the read-ahead after the worker's
+    start still runs, a step after a batch leaves the stages to a later one: extraction
+    goes on meanwhile.
     """
+    if not idle and _warming is not None and _warming.is_alive():
+        return
     ready = True
     for stage in list(_stages.values()):
         if stage.idle_only and not idle:

@@ -61,3 +61,19 @@ def test_a_failing_read_ahead_is_logged_and_the_passes_still_run(monkeypatch, ca
     stages_run(extractor=fingerprint(), idle=True)
     assert passes == [1]
     assert "Reading ahead for the worker's stages failed" in caplog.text
+
+
+def test_while_the_read_ahead_runs_a_step_after_a_batch_leaves_the_stages_for_later(
+        monkeypatch):
+    import threading
+
+    release, passes = threading.Event(), []
+    monkeypatch.setattr(stages, "_stages", {})
+    stages.stage_register(Stage("slow to warm", run=lambda work: passes.append(1) or 0,
+                                warm=lambda extractor: release.wait(10)))
+    stages_warm(extractor=fingerprint())
+    stages_run(extractor=fingerprint(), idle=False)  # extraction goes on
+    assert passes == []
+    release.set()
+    stages_run(extractor=fingerprint(), idle=True)  # an idle step waits for it
+    assert passes == [1]
