@@ -81,8 +81,8 @@ def hashes_trashed(sender, image_ids, **kwargs) -> None:
 
 
 def images_without_hash():
-    """Images (in the trash too) without a hash; on SQLite, once a pass found none, only
-    among those added since."""
+    """Images (in the trash too) without a hash; on SQLite, once a pass (or the read-ahead
+    at a start) found where they start, only among those from there."""
     images = Image.all_objects.all()
     if _hashed_upto is not None:
         images = images.filter(pk__gt=_hashed_upto)
@@ -187,7 +187,7 @@ _synced: _SyncedIndex | None = None
 
 def hash_index() -> HashIndex:
     """Every committed upright and trimmed hash, keyed by image id."""
-    global _synced
+    global _synced, _hashed_upto
     stored = ImageHash.objects.filter(upright__isnull=False)
     if _synced is not None:
         for row_id, image, *values in (stored.filter(id__gt=_synced.last_id).order_by("id")
@@ -199,11 +199,17 @@ def hash_index() -> HashIndex:
         if connection.vendor == "sqlite":
             # Rows commit in id order here, and are only ever deleted with their image,
             # which the pairing leaves out (it pairs only images still there): no count
-            # of a million hashes after every batch.
-            return _synced.index
-        counts = stored.aggregate(**{field: Count(field) for field in INDEXED_FIELDS})
-        if len(_synced.index) == sum(counts.values()):
-            return _synced.index
+            # of a million hashes after every batch. Only a table whose newest row is
+            # older than the index's (the database replaced under the worker, or the
+            # newest image purged) is read again.
+            newest = ImageHash.objects.aggregate(newest=Max("id"))["newest"] or 0
+            if newest >= _synced.last_id:
+                return _synced.index
+            _hashed_upto = None
+        else:
+            counts = stored.aggregate(**{field: Count(field) for field in INDEXED_FIELDS})
+            if len(_synced.index) == sum(counts.values()):
+                return _synced.index
     synced = _SyncedIndex()
     # Up to the newest row now: rows committed meanwhile are read at the next lookup.
     synced.last_id = stored.aggregate(newest=Max("id"))["newest"] or 0

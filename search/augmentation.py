@@ -132,9 +132,9 @@ class _Limits:
     limits: np.ndarray
 
 
-# Per extractor, kept by this process between its passes: read from every link (five
-# seconds at a million images) only when another process passed since, or the database
-# is not the one they were read from.
+# Per extractor, kept by this process between its passes: read from every link (two
+# seconds at a million images, read ahead as the worker starts) only when another process
+# passed since, or the database is not the one they were read from.
 _limits: dict[str, _Limits] = {}
 
 
@@ -178,11 +178,12 @@ def _limits_read(state: AugmentationState, k: int) -> _Limits:
                                                             count=Count("*"))
                           .values_list("owner_id", "similarity", "count"), dtype=np.float64)
     limits = np.full(owners.size, -np.inf, dtype=np.float32)
-    linked_owners = linked[:, 0].astype(np.int64)
-    places = np.minimum(np.searchsorted(owners, linked_owners), max(owners.size - 1, 0))
-    # Links of a row not augmented now (cleared since) change nothing.
-    full = (linked[:, 2] >= k) & (owners[places] == linked_owners) if owners.size else []
-    limits[places[full]] = linked[full, 1] - SLACK
+    if owners.size and linked.size:
+        linked_owners = linked[:, 0].astype(np.int64)
+        places = np.minimum(np.searchsorted(owners, linked_owners), owners.size - 1)
+        # Links of a row not augmented now (cleared since) change nothing.
+        full = (linked[:, 2] >= k) & (owners[places] == linked_owners)
+        limits[places[full]] = linked[full, 1] - SLACK
     return _Limits(state.generation, owners, limits)
 
 

@@ -24,6 +24,10 @@ that found nothing left stood in the vector change log (search provides the log,
 ``vector_log_provide``). Its next passes look only among the vectors the log names past
 that point, not at every vector: a full look takes a second or more at a million images,
 and came after every batch.
+
+What a stage's first pass after a start would read of the whole library (a first full
+look, every row's augmentation limits, every hash) is read ahead as the worker starts, on
+a thread of its own (``stages_warm``, each stage's ``warm``), not after its first batch.
 """
 
 import logging
@@ -96,7 +100,8 @@ class Stage:
     # Forget what the stage's passes remember of the library (stages_forget).
     forget: Callable[[], None] | None = None
     # Read ahead, for an extractor, what the stage's first pass after a start would read of
-    # the whole library (stages_warm); it only reads, on a thread of its own.
+    # the whole library (stages_warm), on a thread of its own: it does none of the stage's
+    # work, and writes no more than the stage's place in the log.
     warm: Callable[[str], None] | None = None
 
 
@@ -120,12 +125,13 @@ class Frontier:
     (its extractor, and whatever else decides its work, such as the classifier).
 
     Vectors are only ever added and deleted (features/jobs/saving.py), each with a new id,
-    and the log names every one. So once a pass has found nothing left, as the log stood
-    at change N, later work can only be among the vectors the log names past N. Where
-    the log cannot say (the process has just started, the key changed, the log was
-    pruned past N, or the database is PostgreSQL, whose log ids can commit out of order)
-    a pass looks at every vector. The frontier reads the log as one of its readers, so
-    it is not pruned past N.
+    and the log names every one. So once a pass (or a stage's read-ahead after a start,
+    ``stages_warm``) has found nothing left, as the log stood at change N, later work can
+    only be among the vectors the log names past N. Where the log cannot say (no pass has
+    caught up since the process started, the key changed, the log was pruned past N, or
+    the database is PostgreSQL, whose log ids can commit out of order) a pass looks at
+    every vector. The frontier reads the log as one of its readers, so it is not pruned
+    past N.
     """
 
     def __init__(self):
@@ -156,10 +162,11 @@ def vector_log_latest(extractor: str) -> int:
 
 
 def vector_newest(extractor: str) -> int:
-    """The newest vector id of ``extractor``. Read after a log position (``Written.latest``),
-    every vector past it is named by the log past that position: a stage's read-ahead
-    (``warm``) looks for waiting vectors up to it, not among those the worker stores
-    meanwhile, which would keep it from catching up."""
+    """The newest vector id of ``extractor``. Read after a log position (``Written.latest``)
+    on SQLite (ids in commit order, the log written in the vector's transaction), every
+    vector past it is named by the log past that position: a stage's read-ahead (``warm``)
+    looks for waiting vectors up to it, not among those the worker stores meanwhile,
+    which would keep it from catching up."""
     return FeatureVector.objects.filter(extractor=extractor).aggregate(
         newest=Max("id"))["newest"] or 0
 
@@ -209,19 +216,22 @@ def stages_forget() -> None:
 def stages_warm(*, extractor: str) -> None:
     """Start reading ahead what each stage's first pass after a start reads of the whole
     library (every row's augmentation limits, every image's hashes, where each stage
-    stands in the vector log): seconds at a million images, read while the worker starts
-    its model or waits for uploads rather than after its first batch. Steps after a batch
-    leave the stages alone while it runs; any other pass waits for it to end."""
+    stands in the vector log): seconds at a million images, read while the worker loads
+    its model and extracts its first batches rather than after the first. Steps after a
+    batch leave the stages alone while it runs; any other pass waits for it to end."""
     global _warming
+    _warmed()
 
     def warm():
         try:
             for stage in list(_stages.values()):
-                if stage.warm is not None:
+                if stage.warm is None:
+                    continue
+                try:
                     stage.warm(extractor)
-        except Exception:
-            logger.exception("Reading ahead for the worker's stages failed; their passes "
-                             "read what they need")
+                except Exception:
+                    logger.exception("Reading ahead for the %s stage failed; its passes read "
+                                     "what they need", stage.name)
         finally:
             connection.close()
 

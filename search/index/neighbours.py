@@ -128,7 +128,7 @@ class ApproximateNeighbours(PlainNeighbours):
 
     def __init__(self, index, extractor: str):
         self.index, self.extractor = index, extractor
-        self._asked: dict[tuple[int, int], tuple] = {}
+        self._asked: dict[int, tuple] = {}
 
     def _vectors(self, keys) -> dict[int, tuple[int, np.ndarray]]:
         """(image id, unit float32 vector) of each key that is here: from the delta, or from
@@ -249,18 +249,21 @@ class ApproximateNeighbours(PlainNeighbours):
         snapshot = self.index.snapshot
         if snapshot is None:
             return reached
+        # The thresholds left to the snapshot's rows (+inf: reached already, or compared).
+        left = np.where(np.isneginf(thresholds), np.inf, thresholds)
+        left[in_delta] = np.inf
         for key, query in queries.items():
             count = FIRST_CANDIDATES
             while True:
                 candidates, codes = self._candidates(key, query, count)
                 covered = -np.inf if len(candidates) < count else float(codes.min()) + CODE_ERROR
                 # Owners the candidates may have missed: those with a threshold that low.
-                low = np.flatnonzero(thresholds <= covered)
+                low = np.flatnonzero(left <= covered)
                 if len(low) <= count or count >= MAX_CANDIDATES:
                     break
                 count *= 4
             check = np.union1d(_positions_of(owners, snapshot.keys[candidates]), low)
-            check = check[np.isfinite(thresholds[check])]
+            check = check[np.isfinite(left[check])]
             # Their rows in the snapshot, unless changed since (the delta's were compared).
             rows = np.searchsorted(snapshot.keys, owners[check])
             there = rows < snapshot.size
@@ -276,11 +279,14 @@ class ApproximateNeighbours(PlainNeighbours):
         return reached
 
     def _candidates(self, key: int, query: np.ndarray, count: int):
-        """``snapshot_candidates`` for ``key``'s row, asked once a pass: augmentation asks
-        for a new row's candidates twice (whose k nearest it may change, and its own)."""
-        asked = self._asked.get((key, count))
+        """``snapshot_candidates`` for ``key``'s row. The first FIRST_CANDIDATES are asked
+        once a pass: augmentation asks for them twice for a new row (which rows it may
+        change, and, with k up to 15, its own k nearest); larger asks are rare, not kept."""
+        if count != FIRST_CANDIDATES:
+            return self.index.snapshot_candidates(query, count)
+        asked = self._asked.get(key)
         if asked is None:
-            asked = self._asked[(key, count)] = self.index.snapshot_candidates(query, count)
+            asked = self._asked[key] = self.index.snapshot_candidates(query, count)
         return asked
 
 

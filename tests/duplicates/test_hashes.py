@@ -13,7 +13,7 @@ from PIL import Image as PILImage
 from duplicates.hash_finding import hashes_pass
 from duplicates.hashing import hash_distance, to_unsigned
 from duplicates.models import HashPair, ImageHash
-from gallery.trash import image_restore
+from gallery.trash import image_restore, images_purge
 from features.jobs.stages import stages_forget
 from gallery.services import image_create, images_delete
 from tests.helpers import (
@@ -208,6 +208,19 @@ def test_a_deleted_image_takes_its_pairs_with_it_and_pairs_with_nothing_in_the_t
     later = library_photo(small_copy(data, fraction=1 / 4), name="later.jpg")
     hash_everything()
     assert list(HashPair.objects.values_list("first_id", "second_id")) == [(copy.pk, later.pk)]
+
+
+def test_a_purged_images_hash_left_in_the_index_pairs_with_nothing():
+    # The worker's index keeps a purged image's hashes (no count of every hash after each
+    # batch): a later copy still pairs only with the images that are there.
+    data = photo_bytes(8)
+    first, second = library_photo(data, name="first.jpg"), library_photo(small_copy(data))
+    hash_everything()
+    images_delete(images=[first])
+    images_purge(images=[first])
+    later = library_photo(small_copy(data, fraction=1 / 4), name="later.jpg")
+    hash_everything()
+    assert list(HashPair.objects.values_list("first_id", "second_id")) == [(second.pk, later.pk)]
 
 
 def test_with_the_hash_signal_off_images_are_hashed_and_paired_once_it_is_on(api_client,

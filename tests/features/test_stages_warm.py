@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from duplicates import finding
 from duplicates.models import DuplicateScan, ImageHash
 from features.jobs import stages
 from features.jobs.stages import Stage, stages_forget, stages_run, stages_warm
@@ -49,18 +50,53 @@ def test_after_the_read_ahead_the_first_passes_look_only_at_what_is_new(settings
     assert ImageHash.objects.filter(image=new).exists()
 
 
-def test_a_failing_read_ahead_is_logged_and_the_passes_still_run(monkeypatch, caplog):
-    passes = []
+def done(image) -> bool:
+    vector = FeatureVector.objects.get(image=image)
+    return (vector.augmented is not None and DuplicateScan.objects.filter(vector=vector).exists()
+            and ImageHash.objects.filter(image=image).exists())
+
+
+def test_work_waiting_at_the_start_or_stored_during_the_read_ahead_is_done(settings,
+                                                                             monkeypatch):
+    settings.SEARCH_AUGMENT, settings.SEARCH_AUGMENT_NEIGHBOURS = True, 4
+    images = [library_image((n * 20, 90, 255 - n * 20)) for n in range(12)]
+    stages_run(extractor=fingerprint(), idle=True)
+    stages_forget()
+    augmentation._limits.clear()
+    # Waiting as the worker starts: a new image, and a hash lost among the others.
+    waiting = library_image((250, 250, 5))
+    ImageHash.objects.filter(image=images[4]).delete()
+    # Stored while the read-ahead looks (after it read the log's position).
+    meanwhile = []
+
+    def newest_then_one_more(extractor):
+        newest = stages.vector_newest(extractor)
+        meanwhile.append(library_image((5, 250, 250)))
+        return newest
+
+    monkeypatch.setattr(finding, "vector_newest", newest_then_one_more)
+    stages_warm(extractor=fingerprint())
+    stages._warmed()
+
+    stages_run(extractor=fingerprint(), idle=False)
+    assert done(waiting) and done(meanwhile[0])
+    assert ImageHash.objects.filter(image=images[4]).exists()
+
+
+def test_a_failing_read_ahead_is_logged_and_the_others_and_the_passes_still_run(monkeypatch,
+                                                                                 caplog):
+    passes, warmed = [], []
 
     def broken(extractor):
         raise RuntimeError("disk gone")
 
     monkeypatch.setattr(stages, "_stages", {})
     stages.stage_register(Stage("broken", run=lambda work: passes.append(1) or 0, warm=broken))
+    stages.stage_register(Stage("fine", run=lambda work: 0, warm=warmed.append))
     stages_warm(extractor=fingerprint())
     stages_run(extractor=fingerprint(), idle=True)
-    assert passes == [1]
-    assert "Reading ahead for the worker's stages failed" in caplog.text
+    assert passes == [1] and warmed == [fingerprint()]
+    assert "Reading ahead for the broken stage failed" in caplog.text
 
 
 def test_while_the_read_ahead_runs_a_step_after_a_batch_leaves_the_stages_for_later(

@@ -291,3 +291,23 @@ def test_the_limits_kept_through_passes_are_those_read_from_the_links():
     assert kept.owners[np.isin(kept.owners, read.owners)].tolist() == read.owners.tolist()
     np.testing.assert_allclose(kept.limits[np.isin(kept.owners, read.owners)], read.limits,
                                atol=1e-6)
+
+
+def test_rows_with_fewer_than_k_neighbours_read_as_reached_by_any_new_row():
+    # Three images, four neighbours asked: each row has two, so any new image may change
+    # it (its limit reads -inf), and one added next is blended into all of them.
+    from search import augmentation
+    from search.models import AugmentationState
+
+    add(range(3))
+    run_stage("augmentation")
+    state = AugmentationState.objects.get(extractor=fingerprint())
+    read = augmentation._limits_read(state, 4)
+    assert len(read.owners) == 3 and np.isneginf(read.limits).all()
+
+    augmentation._limits.clear()  # as a process started now
+    new = add([3])[0]
+    run_stage("augmentation")
+    new_vector = FeatureVector.objects.get(image=new).pk
+    assert NeighbourLink.objects.filter(neighbour_id=new_vector).count() == 3
+    assert_equals_recomputation()

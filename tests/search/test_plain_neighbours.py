@@ -63,6 +63,22 @@ def plain_index():
 LENGTHS = pytest.mark.parametrize("dim", [128, 1024])
 
 
+def assert_augmentation_from_scratch():
+    """The stored links and augmented vectors are those a recomputation from scratch gives."""
+    keys, matrix = plain_library()
+    augmented, positions, _ = augment_all(matrix, np.asarray(keys), 4)
+    stored = dict(FeatureVector.objects.filter(extractor=fingerprint())
+                  .values_list("id", "augmented"))
+    links = {}
+    for owner, neighbour in NeighbourLink.objects.values_list("owner_id", "neighbour_id"):
+        links.setdefault(owner, set()).add(neighbour)
+    for key, found in zip(keys, positions):
+        assert links[key] == {keys[p] for p in found}, key
+    # As stored: at half precision.
+    assert np.abs(np.stack([stored[key] for key in keys]) - augmented).max() < 1e-3
+    return keys
+
+
 @LENGTHS
 def test_augmentation_through_the_snapshot_equals_a_recomputation_from_scratch(dim):
     vectors = clustered_unit_vectors(2200, dim, seed=5)
@@ -75,30 +91,10 @@ def test_augmentation_through_the_snapshot_equals_a_recomputation_from_scratch(d
 
     assert run_stage("augmentation") > 200
 
-    keys, matrix = plain_library()
-    augmented, positions, similarities = augment_all(matrix, np.asarray(keys), 4)
-    stored = dict(FeatureVector.objects.filter(extractor=fingerprint())
-                  .values_list("id", "augmented"))
-    links = {}
-    for owner, neighbour in NeighbourLink.objects.values_list("owner_id", "neighbour_id"):
-        links.setdefault(owner, set()).add(neighbour)
-    for key, found in zip(keys, positions):
-        assert links[key] == {keys[p] for p in found}, key
-    # As stored: at half precision.
-    assert np.abs(np.stack([stored[key] for key in keys]) - augmented).max() < 1e-3
+    keys = assert_augmentation_from_scratch()
     index = plain_index()
     assert index.snapshot_generation == 1
     assert index.delta.size < len(keys)
-
-
-def augmentation_is_from_scratch():
-    keys, matrix = plain_library()
-    _, positions, _ = augment_all(matrix, np.asarray(keys), 4)
-    links = {}
-    for owner, neighbour in NeighbourLink.objects.values_list("owner_id", "neighbour_id"):
-        links.setdefault(owner, set()).add(neighbour)
-    for key, found in zip(keys, positions):
-        assert links[key] == {keys[p] for p in found}, key
 
 
 @LENGTHS
@@ -112,7 +108,7 @@ def test_batches_after_the_snapshot_change_the_neighbours_of_rows_written_since(
     for start in range(2000, 2300, 50):
         images_with_vectors(vectors[start:start + 50])
         assert run_stage("augmentation") >= 50
-    augmentation_is_from_scratch()
+    assert_augmentation_from_scratch()
     index = plain_index()
     assert index.snapshot_generation == 1 and index.delta.size >= 300
 
