@@ -57,12 +57,11 @@ def hashes_pass(*, limit: int = BATCH) -> int:
 def hashes_warm() -> None:
     """Read every hash into the index, and find where the images without one start,
     ahead of the first pass after a start (features.jobs.stages.stages_warm)."""
-    global _hashed_upto
     hash_index()
     if connection.vendor == "sqlite" and _hashed_upto is None:
         newest = Image.all_objects.aggregate(newest=Max("id"))["newest"]
-        first = images_without_hash().order_by("id").values_list("id", flat=True).first()
-        _hashed_upto = newest if first is None else first - 1
+        _hashed_upto_move(newest, images_without_hash().order_by("id")
+                          .values_list("id", flat=True).first())
 
 
 def hashes_state() -> tuple:
@@ -101,17 +100,22 @@ def _waiting_pairing():
 _hashed_upto: int | None = None
 
 
+def _hashed_upto_move(newest: int | None, first: int | None) -> None:
+    """On SQLite: every image before ``first`` (the first found without a hash; None: none
+    up to ``newest``, the newest id read before looking) has a hash."""
+    global _hashed_upto
+    if connection.vendor == "sqlite":
+        _hashed_upto = newest if first is None else max(_hashed_upto or 0, first - 1)
+
+
 def images_hash(*, limit: int = BATCH) -> int:
     """Hash up to ``limit`` images that have no hash; return how many were stored. A plain
     or unreadable thumbnail stores a row without hashes (not tried again); a store that
     does not answer ends the pass, and the images are tried at the next."""
-    global _hashed_upto
     newest = Image.all_objects.aggregate(newest=Max("id"))["newest"]
     images = list(images_without_hash().order_by("id").only("pk", "thumbnail", "filename")
                   [:limit])
-    if connection.vendor == "sqlite":
-        # Every image before the first found has a hash: the next pass starts there.
-        _hashed_upto = newest if not images else max(_hashed_upto or 0, images[0].pk - 1)
+    _hashed_upto_move(newest, images[0].pk if images else None)
     if not images:
         return 0
     rows = []

@@ -66,9 +66,11 @@ def labels_warm(extractor: str) -> None:
     """Look once at every vector and label ahead of the first pass after a start
     (features.jobs.stages.stages_warm): with none waiting and none stale, passes look only
     among the vectors the log names from here."""
+    if connection.vendor != "sqlite":
+        return  # passes look at every vector there (Frontier)
     head = get_head()
-    if head is None or connection.vendor != "sqlite":
-        return  # no labels, or passes look at every vector (Frontier)
+    if head is None:
+        return
     serving = serving_row().fingerprint
     written = _frontier.written(serving, key=(serving, head.identity))
     if (written.ids is None

@@ -143,12 +143,18 @@ def _beaten(state: AugmentationState, plain, new: list[int], k: int) -> set[int]
     fresh = plain.present(new)
     if not fresh:
         return set()
-    kept = _limits.get(state.extractor)
-    if kept is None or not state.generation or kept.generation != state.generation:
-        kept = _limits[state.extractor] = _limits_read(state, k)
+    kept = _limits_current(state, k)
     if kept.owners.size == 0:
         return set()
     return plain.reaching(fresh, kept.owners, kept.limits)
+
+
+def _limits_current(state: AugmentationState, k: int) -> _Limits:
+    """The limits this process keeps, read again unless they are those of the last pass."""
+    kept = _limits.get(state.extractor)
+    if kept is None or not state.generation or kept.generation != state.generation:
+        kept = _limits[state.extractor] = _limits_read(state, k)
+    return kept
 
 
 def augmentation_warm(extractor: str) -> None:
@@ -157,11 +163,8 @@ def augmentation_warm(extractor: str) -> None:
     if another pass comes first."""
     k = Reranking.configured(settings).augment_neighbours
     state = AugmentationState.objects.filter(extractor=extractor).first()
-    if not k or state is None or not state.generation:
-        return
-    kept = _limits.get(extractor)
-    if kept is None or kept.generation != state.generation:
-        _limits[extractor] = _limits_read(state, k)
+    if k and state is not None and state.generation:
+        _limits_current(state, k)
 
 
 def _limits_read(state: AugmentationState, k: int) -> _Limits:

@@ -32,6 +32,7 @@ from django.conf import settings
 
 from search.index.bounds import code_error, cosines, query_split
 from search.index.join import snapshot_candidates_joined
+from search.index.snapshot import positions_of
 from search.reranking import BLOCK, nearest
 
 # How far a candidate's exact cosine can be above its score by the 8-bit codes of the
@@ -241,7 +242,7 @@ class ApproximateNeighbours(PlainNeighbours):
         queries = {key: vectors[key][1] for key in fresh}
         # Owners in the delta: their vectors are here, compared exactly.
         delta = self.index.delta
-        in_delta = _positions_of(owners, delta.keys)
+        in_delta = positions_of(owners, delta.keys)
         if in_delta.size:
             places = [delta.row_of_key(o) for o in owners[in_delta].tolist()]
             best = (delta.rows[places] @ np.stack(list(queries.values())).T).max(axis=1)
@@ -262,7 +263,7 @@ class ApproximateNeighbours(PlainNeighbours):
                 if len(low) <= count or count >= MAX_CANDIDATES:
                     break
                 count *= 4
-            check = np.union1d(_positions_of(owners, snapshot.keys[candidates]), low)
+            check = np.union1d(positions_of(owners, snapshot.keys[candidates]), low)
             check = check[np.isfinite(left[check])]
             # Their rows in the snapshot, unless changed since (the delta's were compared).
             rows = np.searchsorted(snapshot.keys, owners[check])
@@ -289,11 +290,3 @@ class ApproximateNeighbours(PlainNeighbours):
             asked = self._asked[key] = self.index.snapshot_candidates(query, count)
         return asked
 
-
-def _positions_of(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """The positions in ``sorted_keys`` of those of ``keys`` it holds."""
-    keys = np.asarray(keys, dtype=np.int64)
-    positions = np.searchsorted(sorted_keys, keys)
-    inside = positions < sorted_keys.size
-    inside[inside] &= sorted_keys[positions[inside]] == keys[inside]
-    return positions[inside]

@@ -175,11 +175,7 @@ class Snapshot:
 
     def rows_of_keys(self, keys) -> np.ndarray:
         """The rows holding these vector ids (ids not in the snapshot are left out)."""
-        keys = np.asarray(list(keys), dtype=np.int64)
-        rows = np.searchsorted(self.keys, keys)
-        inside = rows < len(self.keys)
-        rows, keys = rows[inside], keys[inside]
-        return rows[self.keys[rows] == keys]
+        return positions_of(self.keys, list(keys))
 
     def rows_of_items(self, items) -> np.ndarray:
         """The rows of these image ids (ids not in the snapshot are left out)."""
@@ -313,3 +309,12 @@ def leftovers_remove(folder: Path, *, keep: set[str]) -> None:
                 os.unlink(Path(folder) / name)
             except FileNotFoundError:
                 pass
+
+
+def positions_of(sorted_keys: np.ndarray, keys) -> np.ndarray:
+    """The positions in ``sorted_keys`` of those of ``keys`` it holds (the others left out)."""
+    keys = np.asarray(keys, dtype=np.int64)
+    positions = np.searchsorted(sorted_keys, keys)
+    inside = positions < sorted_keys.size
+    inside[inside] &= sorted_keys[positions[inside]] == keys[inside]
+    return positions[inside]
