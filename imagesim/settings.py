@@ -250,6 +250,12 @@ FEATURE_DECODE_THREADS = env_int("FEATURE_DECODE_THREADS", 2)
 FEATURE_CLAIM_TIMEOUT = env_int("FEATURE_CLAIM_TIMEOUT", 120)
 # How often an idle featureworker looks for new work (seconds).
 FEATURE_POLL_SECONDS = env_int("FEATURE_POLL_SECONDS", 2)
+# While images wait for extraction, the stages after it (augmentation, duplicates, labels,
+# the index snapshots) take at most this share of the worker's time; the rest of their
+# work is done when extraction is idle. 1: they keep up after every batch.
+FEATURE_STAGES_SHARE = env_float("FEATURE_STAGES_SHARE", 0.25)
+if not 0.0 <= FEATURE_STAGES_SHARE <= 1.0:
+    raise ImproperlyConfigured("FEATURE_STAGES_SHARE must be from 0 to 1")
 # The shipped originals (the demo library) and their precomputed vectors (manage.py
 # precompute_originals). DEMO_ORIGINALS=false: seed_originals (bin/serve) leaves them out.
 DEMO_ORIGINALS = env_bool("DEMO_ORIGINALS", "true")

@@ -3,8 +3,13 @@ step by the feature worker, off the request path.
 
 A later app (search's augmentation, duplicates, labels) registers a ``Stage`` in its
 AppConfig.ready; features knows none of them. The worker calls ``stages_run`` after each
-batch it saves (each stage gets BUSY_BUDGET_SECONDS before the next batch) and whenever it
-has no extraction left (each stage runs until it has nothing left). A stage is a *pass*,
+batch it saves and whenever it has no extraction left (each stage then runs until it has
+nothing left). While images wait for extraction the stages take turns after batches, each
+for at most BUSY_BUDGET_SECONDS, and all of them together for about FEATURE_STAGES_SHARE of
+the worker's time since extraction started (``BusyShare``): their work per photo grows
+with the library (a million rows to compare with), the model's does not, so without a
+share a large library would slow feature generation itself. What they leave is done as
+soon as extraction is idle. A stage is a *pass*,
 one bounded piece of work that finds what to do in the database and returns how much it
 did (0: nothing left), so a stage never needs its own loop, budget or retry:
 
@@ -38,6 +43,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from django.conf import settings
 from django.db import IntegrityError, connection
 from django.db.models import Max
 
@@ -171,6 +177,41 @@ def vector_newest(extractor: str) -> int:
         newest=Max("id"))["newest"] or 0
 
 
+class BusyShare:
+    """How much of the worker's time the stages have had since extraction got busy.
+
+    The clock starts at the first step after a batch, and that step gives every stage a
+    turn (a small import is kept up with as it goes). Later busy steps give turns while
+    the stages' time is within FEATURE_STAGES_SHARE of the time since the clock started,
+    the stage that has had the least time first: a stage with little to do is never kept
+    waiting behind a slow one, and slow ones take turns. An idle step stops the clock:
+    time without work earns the stages no turns.
+    """
+
+    def __init__(self):
+        self.stop()
+
+    def stop(self) -> None:
+        self.started: float | None = None
+        self.spent: dict[str, float] = {}
+
+    def turns(self, stages: list[Stage]):
+        """The stages whose turn it is after a batch; each turn's time is counted."""
+        first = self.started is None
+        if first:
+            self.started = time.monotonic()
+        for stage in sorted(stages, key=lambda stage: self.spent.get(stage.name, 0.0)):
+            if not first and not self._left():
+                return
+            started = time.monotonic()
+            yield stage
+            self.spent[stage.name] = self.spent.get(stage.name, 0.0) + time.monotonic() - started
+
+    def _left(self) -> bool:
+        elapsed = time.monotonic() - self.started
+        return sum(self.spent.values()) <= settings.FEATURE_STAGES_SHARE * elapsed
+
+
 def _log() -> "VectorLog":
     if _vector_log is None:
         raise RuntimeError("No app provides the vector change log (search does, in its ready())")
@@ -185,6 +226,7 @@ _frontiers: list[Frontier] = []
 _warming: threading.Thread | None = None
 # (stage, extractor) -> its state after a pass that found nothing.
 _settled: dict[tuple[str, str], Hashable] = {}
+_busy = BusyShare()
 
 
 def stage_register(stage: Stage) -> None:
@@ -206,6 +248,7 @@ def stages_forget() -> None:
     """Forget what passes found (tests: ids are reused once a test's rows roll back)."""
     _warmed()
     _settled.clear()
+    _busy.stop()
     for frontier in _frontiers:
         frontier.forget()
     for stage in _stages.values():
@@ -273,16 +316,19 @@ def stages_run(*, extractor: str, idle: bool) -> None:
     """Every stage's turn after a batch (``idle`` False) or when extraction is idle.
 
     A failing stage is logged and the others go on; an extractor switch waits until an
-    idle step on which every stage caught up. While the read-ahead after the worker's
-    start still runs, a step after a batch leaves the stages to a later one: extraction
-    goes on meanwhile.
+    idle step on which every stage caught up. After a batch, the stages get turns within
+    their share of the worker's time (``BusyShare``); while the read-ahead after the
+    worker's start still runs, none: extraction goes on meanwhile.
     """
-    if not idle and _warming is not None and _warming.is_alive():
+    if idle:
+        _busy.stop()
+        turns = list(_stages.values())
+    elif _warming is not None and _warming.is_alive():
         return
+    else:
+        turns = _busy.turns([stage for stage in _stages.values() if not stage.idle_only])
     ready = True
-    for stage in list(_stages.values()):
-        if stage.idle_only and not idle:
-            continue
+    for stage in turns:
         try:
             stage_refresh(stage.name, extractor=extractor,
                           budget_seconds=None if idle else BUSY_BUDGET_SECONDS)

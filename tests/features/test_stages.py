@@ -117,3 +117,103 @@ def test_an_idle_only_stage_waits_for_an_idle_step(registered):
     assert recorded.passes == 0
     stages_run(extractor=OLD, idle=True)
     assert recorded.work == 0
+
+
+class Clock:
+    """The stages' clock, moved by hand: batches and passes take the seconds a test says."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def monotonic(self):
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(stages, "time", clock)
+    return clock
+
+
+class Slow(Recorded):
+    """A stage with plenty of work whose every pass takes ``seconds``."""
+
+    def __init__(self, clock, seconds, *, name):
+        super().__init__(10_000, name=name)
+        self.clock, self.seconds = clock, seconds
+
+    def run(self, work_pass):
+        self.clock.now += self.seconds
+        return super().run(work_pass)
+
+
+def test_while_images_wait_for_extraction_the_stages_take_only_their_share(
+        registered, clock, settings):
+    settings.FEATURE_STAGES_SHARE = 0.25
+    first = registered(Slow(clock, 0.6, name="first"))
+    second = registered(Slow(clock, 0.6, name="second"))
+
+    started = clock.now
+    stages_run(extractor=OLD, idle=False)  # after the first batch of an import
+    assert (first.passes, second.passes) == (2, 2)  # a turn each, for its budget (a second)
+    for _ in range(60):
+        clock.now += 2.0  # the model's time for the next batch
+        stages_run(extractor=OLD, idle=False)
+
+    stage_seconds = (first.passes + second.passes) * 0.6
+    elapsed = clock.now - started
+    # Within their quarter, give or take the first step's turns and one that overruns it.
+    assert 0.25 * elapsed - 1.2 <= stage_seconds <= 0.25 * elapsed + 2.4
+    assert abs(first.passes - second.passes) <= 2  # turn about: neither waits for the other
+
+    first.work = second.work = 3  # what is left
+    stages_run(extractor=OLD, idle=True)  # extraction idle: every stage until it is done
+    assert first.work == second.work == 0
+
+
+def test_the_share_starts_again_with_each_import(registered, clock, settings):
+    settings.FEATURE_STAGES_SHARE = 0.25
+    slow = registered(Slow(clock, 0.6, name="slow"))
+    stages_run(extractor=OLD, idle=False)
+    clock.now += 0.1
+    stages_run(extractor=OLD, idle=False)  # its share is spent
+    assert slow.passes == 2
+
+    slow.work = 0
+    stages_run(extractor=OLD, idle=True)
+    clock.now += 3600  # an hour idle earns the stages no time for the next import
+    slow.work, passes = 10, slow.passes
+    stages_run(extractor=OLD, idle=False)
+    clock.now += 0.1
+    stages_run(extractor=OLD, idle=False)
+    assert slow.passes == passes + 2  # the first batch's turn only
+
+
+def test_a_stage_with_little_to_do_goes_before_a_slow_one(
+        registered, clock, settings):
+    settings.FEATURE_STAGES_SHARE = 0.25
+    slow = registered(Slow(clock, 0.6, name="slow"))
+    quick = registered(Slow(clock, 0.001, name="quick"))
+    quick.work = 0
+    stages_run(extractor=OLD, idle=False)
+    slow_turns = 0
+    for _ in range(12):
+        clock.now += 2.0
+        quick.work += 1  # a little new work for it after every batch
+        passes = slow.passes
+        stages_run(extractor=OLD, idle=False)
+        if slow.passes > passes:
+            slow_turns += 1
+            assert quick.work == 0  # it had its turn first
+        assert quick.work <= 2  # it waits at most until the share comes back
+    assert 2 <= slow_turns <= 6  # the slow one within the share (1.2 s a turn, 2 s a batch)
+
+
+def test_with_all_the_time_the_stages_keep_up_after_every_batch(registered, clock, settings):
+    settings.FEATURE_STAGES_SHARE = 1.0
+    slow = registered(Slow(clock, 0.6, name="slow"))
+    for _ in range(5):
+        clock.now += 0.1
+        stages_run(extractor=OLD, idle=False)
+    assert slow.passes == 10

@@ -25,6 +25,7 @@ SQLITE_ONLY = pytest.mark.skipif("connection.vendor != 'sqlite'")
 @SQLITE_ONLY
 def test_after_the_read_ahead_the_first_passes_look_only_at_what_is_new(settings):
     settings.SEARCH_AUGMENT, settings.SEARCH_AUGMENT_NEIGHBOURS = True, 4
+    settings.FEATURE_STAGES_SHARE = 1.0  # every stage's turn after the batch
     for n in range(12):
         library_image((n * 20, 90, 255 - n * 20))
     stages_run(extractor=fingerprint(), idle=True)
