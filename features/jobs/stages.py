@@ -180,12 +180,12 @@ def vector_newest(extractor: str) -> int:
 class BusyShare:
     """How much of the worker's time the stages have had since extraction got busy.
 
-    The clock starts at the first step after a batch, and that step gives every stage a
-    turn (a small import is kept up with as it goes). Later busy steps give turns while
-    the stages' time is within FEATURE_STAGES_SHARE of the time since the clock started,
-    the stage that has had the least time first: a stage with little to do is never kept
-    waiting behind a slow one, and slow ones take turns. An idle step stops the clock:
-    time without work earns the stages no turns.
+    The clock starts at the first step after a batch (the read-ahead after a start may
+    still run then: its time counts) and stops at the next idle step: time without work
+    earns the stages no turns. A busy step gives turns while the stages' time is within
+    FEATURE_STAGES_SHARE of the time on the clock, the stage that has had the least time
+    first: a stage with little to do does not wait behind a slow one, and slow ones take
+    turns. Each turn lasts at most BUSY_BUDGET_SECONDS (a pass is never cut short).
     """
 
     def __init__(self):
@@ -195,21 +195,19 @@ class BusyShare:
         self.started: float | None = None
         self.spent: dict[str, float] = {}
 
+    def start(self) -> None:
+        if self.started is None:
+            self.started = time.monotonic()
+
     def turns(self, stages: list[Stage]):
         """The stages whose turn it is after a batch; each turn's time is counted."""
-        first = self.started is None
-        if first:
-            self.started = time.monotonic()
         for stage in sorted(stages, key=lambda stage: self.spent.get(stage.name, 0.0)):
-            if not first and not self._left():
+            elapsed = time.monotonic() - self.started
+            if sum(self.spent.values()) > settings.FEATURE_STAGES_SHARE * elapsed:
                 return
             started = time.monotonic()
             yield stage
             self.spent[stage.name] = self.spent.get(stage.name, 0.0) + time.monotonic() - started
-
-    def _left(self) -> bool:
-        elapsed = time.monotonic() - self.started
-        return sum(self.spent.values()) <= settings.FEATURE_STAGES_SHARE * elapsed
 
 
 def _log() -> "VectorLog":
@@ -323,9 +321,10 @@ def stages_run(*, extractor: str, idle: bool) -> None:
     if idle:
         _busy.stop()
         turns = list(_stages.values())
-    elif _warming is not None and _warming.is_alive():
-        return
     else:
+        _busy.start()
+        if _warming is not None and _warming.is_alive():
+            return
         turns = _busy.turns([stage for stage in _stages.values() if not stage.idle_only])
     ready = True
     for stage in turns:

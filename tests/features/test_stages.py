@@ -156,15 +156,15 @@ def test_while_images_wait_for_extraction_the_stages_take_only_their_share(
 
     started = clock.now
     stages_run(extractor=OLD, idle=False)  # after the first batch of an import
-    assert (first.passes, second.passes) == (2, 2)  # a turn each, for its budget (a second)
+    assert (first.passes, second.passes) == (2, 0)  # one turn, for its budget (a second)
     for _ in range(60):
         clock.now += 2.0  # the model's time for the next batch
         stages_run(extractor=OLD, idle=False)
 
     stage_seconds = (first.passes + second.passes) * 0.6
     elapsed = clock.now - started
-    # Within their quarter, give or take the first step's turns and one that overruns it.
-    assert 0.25 * elapsed - 1.2 <= stage_seconds <= 0.25 * elapsed + 2.4
+    # Within their quarter, give or take the one turn that overruns it.
+    assert 0.25 * elapsed - 1.2 <= stage_seconds <= 0.25 * elapsed + 1.2
     assert abs(first.passes - second.passes) <= 2  # turn about: neither waits for the other
 
     first.work = second.work = 3  # what is left
@@ -190,8 +190,7 @@ def test_the_share_starts_again_with_each_import(registered, clock, settings):
     assert slow.passes == passes + 2  # the first batch's turn only
 
 
-def test_a_stage_with_little_to_do_goes_before_a_slow_one(
-        registered, clock, settings):
+def test_a_stage_with_little_to_do_goes_before_a_slow_one(registered, clock, settings):
     settings.FEATURE_STAGES_SHARE = 0.25
     slow = registered(Slow(clock, 0.6, name="slow"))
     quick = registered(Slow(clock, 0.001, name="quick"))
@@ -210,10 +209,32 @@ def test_a_stage_with_little_to_do_goes_before_a_slow_one(
     assert 2 <= slow_turns <= 6  # the slow one within the share (1.2 s a turn, 2 s a batch)
 
 
+def test_while_the_read_ahead_runs_its_time_counts_towards_the_share(
+        registered, clock, settings, monkeypatch):
+    settings.FEATURE_STAGES_SHARE = 0.25
+    slow = registered(Slow(clock, 0.6, name="slow"))
+    reading = type("Thread", (), {"is_alive": lambda self: True, "join": lambda self: None})()
+    monkeypatch.setattr(stages, "_warming", reading)
+    for _ in range(4):
+        stages_run(extractor=OLD, idle=False)
+        clock.now += 2.0
+    assert slow.passes == 0  # extraction went on alone
+
+    monkeypatch.setattr(stages, "_warming", None)  # the read-ahead is done
+    for _ in range(4):
+        stages_run(extractor=OLD, idle=False)
+        clock.now += 0.1
+    # A quarter of the time since the first batch, their own turns of 1.2 s included:
+    # three turns (3.6 s of 12 s), not one for every step missed (nor only one).
+    assert slow.passes == 6
+
+
 def test_with_all_the_time_the_stages_keep_up_after_every_batch(registered, clock, settings):
     settings.FEATURE_STAGES_SHARE = 1.0
     slow = registered(Slow(clock, 0.6, name="slow"))
+    quick = registered(Slow(clock, 0.001, name="quick"))
     for _ in range(5):
         clock.now += 0.1
         stages_run(extractor=OLD, idle=False)
     assert slow.passes == 10
+    assert quick.passes >= 5 * 1000  # each for its second

@@ -66,6 +66,7 @@ def done(image) -> bool:
 def test_work_waiting_at_the_start_or_stored_during_the_read_ahead_is_done(settings,
                                                                              monkeypatch):
     settings.SEARCH_AUGMENT, settings.SEARCH_AUGMENT_NEIGHBOURS = True, 4
+    settings.FEATURE_STAGES_SHARE = 1.0  # every stage's turn after the batch
     images = [library_image((n * 20, 90, 255 - n * 20)) for n in range(12)]
     stages_run(extractor=fingerprint(), idle=True)
     stages_forget()

@@ -196,7 +196,8 @@ def test_search_index_auto_changes_to_the_snapshot_once_the_worker_writes_one(se
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_workers_steps_write_both_snapshots_busy_or_idle(snapshots):
+def test_the_workers_steps_write_both_snapshots_busy_or_idle(snapshots, settings):
+    settings.FEATURE_STAGES_SHARE = 1.0  # every stage's turn after a batch
     from features.jobs.stages import stages_run
     from search.index.writer import snapshot_writer_join
 

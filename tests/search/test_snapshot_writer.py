@@ -73,7 +73,9 @@ def test_a_new_upload_is_extracted_while_a_snapshot_is_being_written(
 
 
 def test_a_long_import_starts_a_snapshot_between_batches_without_waiting_for_it(slowed_write,
-                                                                              approximate):
+                                                                              approximate,
+                                                                              settings):
+    settings.FEATURE_STAGES_SHARE = 1.0  # every stage's turn after a batch
     started, go_on = slowed_write
     [library_image((i, 12, 12), vector=unit(i, get_extractor().dim)) for i in range(12)]
 
