@@ -34,7 +34,9 @@ The rows a search re-checks are asked of the disk all at once before they are re
 (``madvise``), so rows not in the page cache cost disk reads side by side, not one after
 another. The faiss file, read by every search, is read ahead whole when a snapshot is
 opened (in the background): with the page cache emptied, a search's p99 on a million
-vectors was a half to two thirds of what it was without either (README). The vectors' file keeps
+vectors was a half to two thirds of what it was without either (README). So is the
+vectors' file where it takes at most half the memory available (3.8 GB at a million):
+until it is in the page cache, a search's p99 is its disk reads. The vectors' file keeps
 the kernel's readahead around each row: rows written together (one event's photos) are
 often searched together.
 """
@@ -198,8 +200,6 @@ def snapshot_open(folder: Path, manifest: dict) -> Snapshot:
     # locking cost 2-3 ms a search whatever the index's size.
     index = faiss.read_index(str(folder / files["index"]),
                              faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
-    threading.Thread(target=_read_ahead, args=(folder / files["index"],),
-                     name="snapshot-read-ahead", daemon=True).start()
     with open(folder / files["vectors"], "rb") as handle:
         mapping = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     vectors = np.frombuffer(mapping, dtype=np.float16).reshape(manifest["count"], manifest["dim"])
@@ -210,21 +210,55 @@ def snapshot_open(folder: Path, manifest: dict) -> Snapshot:
               else None)
     projection = (faiss.downcast_VectorTransform(index.chain.at(0))
                   if isinstance(index, faiss.IndexPreTransform) else None)
+    # After the reads the first search waits for, which would queue behind it.
+    threading.Thread(target=_read_ahead,
+                     args=(folder / files["index"], folder / files["vectors"]),
+                     name="snapshot-read-ahead", daemon=True).start()
     return Snapshot(manifest=manifest, index=index, vectors=vectors, mapping=mapping,
                     keys=np.ascontiguousarray(rows[:, 0]), items=np.ascontiguousarray(rows[:, 1]),
                     flags=rows[:, 2].astype(bool), errors=errors, projection=projection)
 
 
-def _read_ahead(path: Path) -> None:
-    """Ask the operating system to read a whole file into its page cache."""
+def _read_ahead(index: Path, vectors: Path) -> None:
+    """Ask the operating system to read the faiss file into its page cache, and the
+    vectors' file too where it takes at most half the memory available: every search
+    re-checks rows from it, and each one not in the page cache is a disk read."""
+    _file_read_ahead(index)
+    try:
+        fits = vectors.stat().st_size <= memory_available() / 2
+    except OSError:
+        return  # a generation removed meanwhile
+    if fits:
+        _file_read_ahead(vectors)
+
+
+def _file_read_ahead(path: Path) -> None:
+    """Asked a chunk at a time: Linux reads at most its readahead window (2 MB here) for
+    one request, so one for the whole file read almost none of it."""
     try:
         descriptor = os.open(path, os.O_RDONLY)
     except OSError:
         return  # a generation removed meanwhile
     try:
-        os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_WILLNEED)
+        size = os.fstat(descriptor).st_size
+        for start in range(0, size, READ_AHEAD_CHUNK):
+            os.posix_fadvise(descriptor, start, READ_AHEAD_CHUNK, os.POSIX_FADV_WILLNEED)
     finally:
         os.close(descriptor)
+
+
+READ_AHEAD_CHUNK = 2 << 20
+
+
+def memory_available() -> int:
+    """Bytes of memory the system can give without swapping (0 where it cannot say)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 # ---------------------------------------------------------------- the log kept for them
