@@ -206,10 +206,11 @@ def vectors_of_others(rows, count: int) -> dict:
     """The stored vectors of ``count`` library images not among ``rows``."""
     from features.models import FeatureVector
 
+    # The bench library's image ids run from 1 to its size (part_library).
     size, taken = FeatureVector.objects.count(), set((rows + 1).tolist())
     others = np.random.default_rng(17).choice(size, count * 2, replace=False) + 1
     others = [int(i) for i in others if int(i) not in taken][:count]
-    return dict(FeatureVector.objects.filter(image_id__in=others)
+    return dict(FeatureVector.objects.filter(extractor=EXTRACTOR, image_id__in=others)
                 .values_list("image_id", "vector"))
 
 

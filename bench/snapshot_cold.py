@@ -9,8 +9,9 @@ for the same random library rows, in fresh processes:
 
 - ``plain``: the snapshot's files read as they were before: the vectors through
   ``np.memmap``, nothing read ahead;
-- ``now``: ``snapshot_open`` (the faiss file read ahead in the background, the rows
-  re-checked asked of the disk at once: search/index/snapshot.py);
+- ``now``: ``snapshot_open`` (the faiss file and, where half the memory available holds
+  it, the vectors' copy read ahead in the background, the rows re-checked asked of the
+  disk at once: search/index/snapshot.py);
 
 each once with the snapshot's files dropped from the page cache first (cold), and once
 right after (warm). Printed: p50/p99 over the first 100 searches and over all.

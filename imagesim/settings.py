@@ -252,7 +252,8 @@ FEATURE_CLAIM_TIMEOUT = env_int("FEATURE_CLAIM_TIMEOUT", 120)
 FEATURE_POLL_SECONDS = env_int("FEATURE_POLL_SECONDS", 2)
 # While images wait for extraction, the stages after it (augmentation, duplicates, labels,
 # the index snapshots) take at most this share of the worker's time; the rest of their
-# work is done when extraction is idle. 1: they keep up after every batch.
+# work is done when extraction is idle. 1: they keep up after every batch; 0: they wait
+# for it to be idle. (The index snapshot's writer thread runs beside this, uncounted.)
 FEATURE_STAGES_SHARE = env_float("FEATURE_STAGES_SHARE", 0.25)
 if not 0.0 <= FEATURE_STAGES_SHARE <= 1.0:
     raise ImproperlyConfigured("FEATURE_STAGES_SHARE must be from 0 to 1")

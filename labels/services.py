@@ -7,8 +7,8 @@ them (the rows cascade). Once a pass found none, later passes look only among th
 vectors the change log names since (a Frontier), until the extractor or classifier
 changes. A pass labels up to BATCH images in one
 transaction. It is the "labels" stage of the feature worker (features/jobs/stages.py): passes
-run after each batch it saves (for a bounded time) and whenever it is idle (until none is
-left), so an existing library is labelled in the background too.
+run after batches it saves (within the stages' share of its time) and whenever it is idle
+(until none is left), so an existing library is labelled in the background too.
 """
 
 import logging

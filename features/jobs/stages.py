@@ -53,7 +53,8 @@ from features.models import FeatureVector
 
 logger = logging.getLogger(__name__)
 
-# While extraction runs, each stage gets this long after a batch before the next batch.
+# While extraction runs, the most one stage's turn after a batch lasts (a pass is never cut
+# short); how many turns there are is the stages' share of the time (BusyShare).
 BUSY_BUDGET_SECONDS = 1.0
 # A pass that keeps failing on a library changing under it gives up after this many tries.
 ATTEMPTS = 3
@@ -200,14 +201,17 @@ class BusyShare:
             self.started = time.monotonic()
 
     def turns(self, stages: list[Stage]):
-        """The stages whose turn it is after a batch; each turn's time is counted."""
+        """The stages whose turn it is after a batch. The caller does each stage's work
+        before it asks for the next: the time between the two is that turn's."""
+        share = settings.FEATURE_STAGES_SHARE
         for stage in sorted(stages, key=lambda stage: self.spent.get(stage.name, 0.0)):
             elapsed = time.monotonic() - self.started
-            if sum(self.spent.values()) > settings.FEATURE_STAGES_SHARE * elapsed:
+            if share <= 0 or sum(self.spent.values()) > share * elapsed:
                 return
-            started = time.monotonic()
+            turn_started = time.monotonic()
             yield stage
-            self.spent[stage.name] = self.spent.get(stage.name, 0.0) + time.monotonic() - started
+            self.spent[stage.name] = (self.spent.get(stage.name, 0.0)
+                                      + time.monotonic() - turn_started)
 
 
 def _log() -> "VectorLog":
@@ -228,7 +232,8 @@ _busy = BusyShare()
 
 
 def stage_register(stage: Stage) -> None:
-    """Add a stage (from an AppConfig.ready); stages run in the order registered."""
+    """Add a stage (from an AppConfig.ready). Idle steps run stages in the order
+    registered; steps after a batch, the one that has had the least time first."""
     _stages[stage.name] = stage
 
 

@@ -32,11 +32,10 @@ only (``faiss.omp_set_num_threads(1)`` before each).
 
 The rows a search re-checks are asked of the disk all at once before they are read
 (``madvise``), so rows not in the page cache cost disk reads side by side, not one after
-another. The faiss file, read by every search, is read ahead whole when a snapshot is
-opened (in the background): with the page cache emptied, a search's p99 on a million
-vectors was a half to two thirds of what it was without either (README). So is the
-vectors' file where it takes at most half the memory available (3.8 GB at a million):
-until it is in the page cache, a search's p99 is its disk reads. The vectors' file keeps
+another. The faiss file, read by every search, is read into the page cache when a
+snapshot is opened (in the background), and so is the vectors' file where it takes at most
+half the memory available (3.8 GB at a million): until they are in the page cache, a
+search's p99 is its disk reads (README). The vectors' file keeps
 the kernel's readahead around each row: rows written together (one event's photos) are
 often searched together.
 """
@@ -190,7 +189,9 @@ class Snapshot:
         return rows[self.items[rows] == items[inside]]
 
 
-def snapshot_open(folder: Path, manifest: dict) -> Snapshot:
+def snapshot_open(folder: Path, manifest: dict, *, read_ahead: bool = True) -> Snapshot:
+    """Map a snapshot's files; ``read_ahead``: read them into the page cache in the
+    background, for searches (the writer carrying rows over reads only a few)."""
     import faiss
 
     folder = Path(folder)
@@ -210,10 +211,10 @@ def snapshot_open(folder: Path, manifest: dict) -> Snapshot:
               else None)
     projection = (faiss.downcast_VectorTransform(index.chain.at(0))
                   if isinstance(index, faiss.IndexPreTransform) else None)
-    # After the reads the first search waits for, which would queue behind it.
-    threading.Thread(target=_read_ahead,
-                     args=(folder / files["index"], folder / files["vectors"]),
-                     name="snapshot-read-ahead", daemon=True).start()
+    if read_ahead:  # after the reads above, which would otherwise wait for its first chunks
+        threading.Thread(target=_read_ahead,
+                         args=(folder / files["index"], folder / files["vectors"]),
+                         name="snapshot-read-ahead", daemon=True).start()
     return Snapshot(manifest=manifest, index=index, vectors=vectors, mapping=mapping,
                     keys=np.ascontiguousarray(rows[:, 0]), items=np.ascontiguousarray(rows[:, 1]),
                     flags=rows[:, 2].astype(bool), errors=errors, projection=projection)
@@ -233,21 +234,26 @@ def _read_ahead(index: Path, vectors: Path) -> None:
 
 
 def _file_read_ahead(path: Path) -> None:
-    """Asked a chunk at a time: Linux reads at most its readahead window (2 MB here) for
-    one request, so one for the whole file read almost none of it."""
+    """Asked a chunk at a time, each waited for: Linux reads no more than its readahead
+    window for one request (one request for a whole file read 2 MB of it), and with one
+    chunk in flight a search's own reads do not queue behind the whole file."""
     try:
         descriptor = os.open(path, os.O_RDONLY)
     except OSError:
         return  # a generation removed meanwhile
     try:
         size = os.fstat(descriptor).st_size
-        for start in range(0, size, READ_AHEAD_CHUNK):
+        for number, start in enumerate(range(0, size, READ_AHEAD_CHUNK)):
+            if number % 256 == 0 and os.fstat(descriptor).st_nlink == 0:
+                return  # the generation was removed: its pages would never be read
             os.posix_fadvise(descriptor, start, READ_AHEAD_CHUNK, os.POSIX_FADV_WILLNEED)
+            os.pread(descriptor, 1, min(start + READ_AHEAD_CHUNK, size) - 1)
     finally:
         os.close(descriptor)
 
 
-READ_AHEAD_CHUNK = 2 << 20
+# Linux's default readahead window, the least one request reads.
+READ_AHEAD_CHUNK = 128 << 10
 
 
 def memory_available() -> int:

@@ -238,3 +238,15 @@ def test_with_all_the_time_the_stages_keep_up_after_every_batch(registered, cloc
         stages_run(extractor=OLD, idle=False)
     assert slow.passes == 10
     assert quick.passes >= 5 * 1000  # each for its second
+
+
+def test_with_no_share_the_stages_wait_until_extraction_is_idle(registered, clock, settings):
+    settings.FEATURE_STAGES_SHARE = 0.0
+    slow = registered(Slow(clock, 0.6, name="slow"))
+    for _ in range(5):
+        clock.now += 2.0
+        stages_run(extractor=OLD, idle=False)
+    assert slow.passes == 0
+    slow.work = 2
+    stages_run(extractor=OLD, idle=True)
+    assert slow.work == 0

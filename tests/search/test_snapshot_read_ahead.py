@@ -22,12 +22,23 @@ def test_the_vectors_file_is_read_ahead_only_where_half_the_memory_holds_it(tmp_
     assert read == [index]
 
 
-def test_a_generation_removed_before_its_read_ahead_is_passed_over(tmp_path, monkeypatch):
-    read = []
-    monkeypatch.setattr(snapshot, "_file_read_ahead", read.append)
-    snapshot._read_ahead(tmp_path / "gone.faiss", tmp_path / "gone.f16")
-    assert read == [tmp_path / "gone.faiss"]  # which passes a missing file over itself
-    snapshot._file_read_ahead(tmp_path / "gone.faiss")
+def test_a_generation_removed_before_its_read_ahead_is_passed_over(tmp_path):
+    snapshot._read_ahead(tmp_path / "gone.faiss", tmp_path / "gone.f16")  # raises nothing
+
+
+def test_a_generation_removed_during_its_read_ahead_is_left_unread(tmp_path, monkeypatch):
+    path = tmp_path / "snapshot.f16"
+    path.write_bytes(b"v" * 5000)
+    asked = []
+
+    def ask(descriptor, start, length, advice):
+        asked.append(start)
+        path.unlink(missing_ok=True)  # the writer removes the generation meanwhile
+
+    monkeypatch.setattr(snapshot, "READ_AHEAD_CHUNK", 8)
+    monkeypatch.setattr(snapshot.os, "posix_fadvise", ask)
+    snapshot._file_read_ahead(path)
+    assert len(asked) == 256  # checked every 256 chunks: stopped at the first check after
 
 
 def test_the_memory_available_is_read_from_the_system():
@@ -35,12 +46,17 @@ def test_the_memory_available_is_read_from_the_system():
 
 
 def test_a_file_read_ahead_is_asked_for_a_chunk_at_a_time(tmp_path, monkeypatch):
-    """One request for a whole file makes Linux read only its readahead window."""
+    """One request for a whole file makes Linux read only its readahead window; each chunk
+    is waited for (its last byte read) before the next is asked for."""
     path = tmp_path / "snapshot.f16"
     path.write_bytes(b"v" * 5000)
-    asked = []
+    calls = []
     monkeypatch.setattr(snapshot, "READ_AHEAD_CHUNK", 2048)
     monkeypatch.setattr(snapshot.os, "posix_fadvise",
-                        lambda descriptor, start, length, advice: asked.append((start, length)))
+                        lambda descriptor, start, length, advice: calls.append(("ask", start)))
+    real_pread = snapshot.os.pread
+    monkeypatch.setattr(snapshot.os, "pread", lambda descriptor, length, offset: (
+        calls.append(("wait", offset)), real_pread(descriptor, length, offset))[1])
     snapshot._file_read_ahead(path)
-    assert asked == [(0, 2048), (2048, 2048), (4096, 2048)]
+    assert calls == [("ask", 0), ("wait", 2047), ("ask", 2048), ("wait", 4095),
+                     ("ask", 4096), ("wait", 4999)]
