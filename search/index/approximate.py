@@ -270,7 +270,8 @@ class ApproximateIndex(VectorIndex):
         self._bitmaps = {}
         if usable:
             snapshot = snapshot_open(snapshot_folder(self.root, extractor=extractor,
-                                                     column=self.column), manifest)
+                                                     column=self.column), manifest,
+                                     read_ahead="all" if self.column == "searchable" else "index")
             self._snapshot = snapshot
             self._masked = np.zeros(snapshot.size, dtype=bool)
             self._delta = VectorMatrix(int(manifest["dim"]))

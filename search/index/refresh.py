@@ -268,7 +268,7 @@ def _carry(folder: Path, previous: dict | None, *, extractor: str, column: str, 
         .values_list("vector_id", flat=True).iterator(chunk_size=10_000))), dtype=np.int64)
     if len(changed) > previous["count"] // CARRY_SHARE:
         return None
-    before = snapshot_open(folder, previous, read_ahead=False)
+    before = snapshot_open(folder, previous, read_ahead="none")
     dim = previous["dim"]
     rows = [row for start in range(0, len(changed), ID_CHUNK)
             for row in _rows(extractor, column).filter(

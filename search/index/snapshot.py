@@ -189,9 +189,13 @@ class Snapshot:
         return rows[self.items[rows] == items[inside]]
 
 
-def snapshot_open(folder: Path, manifest: dict, *, read_ahead: bool = True) -> Snapshot:
-    """Map a snapshot's files; ``read_ahead``: read them into the page cache in the
-    background, for searches (the writer carrying rows over reads only a few)."""
+def snapshot_open(folder: Path, manifest: dict, *, read_ahead: str = "all") -> Snapshot:
+    """Map a snapshot's files; ``read_ahead``: which to read into the page cache in the
+    background: "all" for searches (the faiss file, and the vectors' copy where it fits);
+    "index" for the feature worker's neighbour queries over the plain vectors (reading
+    their copy too while the worker catches up doubled the time its stages took at a
+    million: the reads competed with the stages' own); "none" for the writer carrying
+    rows over, which reads only a few."""
     import faiss
 
     folder = Path(folder)
@@ -211,20 +215,22 @@ def snapshot_open(folder: Path, manifest: dict, *, read_ahead: bool = True) -> S
               else None)
     projection = (faiss.downcast_VectorTransform(index.chain.at(0))
                   if isinstance(index, faiss.IndexPreTransform) else None)
-    if read_ahead:  # after the reads above, which would otherwise wait for its first chunks
-        threading.Thread(target=_read_ahead,
-                         args=(folder / files["index"], folder / files["vectors"]),
+    if read_ahead != "none":  # after the reads above, which would otherwise wait for it
+        copy = folder / files["vectors"] if read_ahead == "all" else None
+        threading.Thread(target=_read_ahead, args=(folder / files["index"], copy),
                          name="snapshot-read-ahead", daemon=True).start()
     return Snapshot(manifest=manifest, index=index, vectors=vectors, mapping=mapping,
                     keys=np.ascontiguousarray(rows[:, 0]), items=np.ascontiguousarray(rows[:, 1]),
                     flags=rows[:, 2].astype(bool), errors=errors, projection=projection)
 
 
-def _read_ahead(index: Path, vectors: Path) -> None:
+def _read_ahead(index: Path, vectors: Path | None) -> None:
     """Ask the operating system to read the faiss file into its page cache, and the
     vectors' file too where it takes at most half the memory available: every search
     re-checks rows from it, and each one not in the page cache is a disk read."""
     _file_read_ahead(index)
+    if vectors is None:
+        return
     try:
         fits = vectors.stat().st_size <= memory_available() / 2
     except OSError:

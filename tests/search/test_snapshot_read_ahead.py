@@ -60,3 +60,12 @@ def test_a_file_read_ahead_is_asked_for_a_chunk_at_a_time(tmp_path, monkeypatch)
     snapshot._file_read_ahead(path)
     assert calls == [("ask", 0), ("wait", 2047), ("ask", 2048), ("wait", 4095),
                      ("ask", 4096), ("wait", 4999)]
+
+
+def test_only_the_faiss_file_is_read_ahead_when_asked_for_the_index_alone(tmp_path,
+                                                                          monkeypatch):
+    read = []
+    monkeypatch.setattr(snapshot, "_file_read_ahead", read.append)
+    monkeypatch.setattr(snapshot, "memory_available", lambda: 10**12)
+    snapshot._read_ahead(tmp_path / "snapshot.faiss", None)
+    assert read == [tmp_path / "snapshot.faiss"]
