@@ -33,9 +33,10 @@ only (``faiss.omp_set_num_threads(1)`` before each).
 The rows a search re-checks are asked of the disk all at once before they are read
 (``madvise``), so rows not in the page cache cost disk reads side by side, not one after
 another. The faiss file, read by every search, is read into the page cache when a
-snapshot is opened (in the background), and so is the vectors' file where it takes at most
-half the memory available (3.8 GB at a million): until they are in the page cache, a
-search's p99 is its disk reads (README). The vectors' file keeps
+snapshot is opened (in the background), and for searches so is the vectors' file where it
+takes at most half the memory available (3.8 GB at a million): until they are in the page
+cache, a search's p99 is its disk reads (README). The worker's plain snapshot reads only its
+faiss file ahead (``snapshot_open``'s ``read_ahead``). The vectors' file keeps
 the kernel's readahead around each row: rows written together (one event's photos) are
 often searched together.
 """
