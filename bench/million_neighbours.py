@@ -8,6 +8,12 @@ index over the plain column's snapshot (search/index/neighbours.py). Printed: ti
 vector, the process's own memory, and whether the approximate answers equal the exact
 ones (the pairs, and the k nearest). Also how far the codes' scores fall below the exact
 cosine (what ``CODE_ERROR`` allows for).
+
+The dev-set copies: every real vector hidden in the library (the dev-set photos and their
+crops, mirror images and colour shifts, through the real model) asks the approximate
+index for its pairs, and the pairs among those real vectors are compared with the exact
+ones, all 2,700 x 2,700 cosines of their stored vectors (read from the database, not
+from the snapshot).
 """
 
 import json
@@ -45,11 +51,49 @@ def part_neighbours(folder: Path, kind: str, setup_django, memory, percentiles) 
             nearest_s.append(time.perf_counter() - started)
         if kind == "approximate":
             result["code_error"] = _code_error(plain.index, keys[:50])
+            result["copies"] = _copies(folder, plain.index, floor)
     result.update({"above": percentiles(above_s), "nearest": percentiles(nearest_s),
                    "memory_before": before, "memory": memory(), "floor": floor, "k": k})
     (folder / f"neighbours-{kind}.json").write_text(json.dumps({"pairs": pairs,
                                                                "nearest": nearest}))
     return result
+
+
+def _copies(folder: Path, index, floor: float) -> dict:
+    """The pairs among the dev-set copies: the approximate index's (each copy's own pass)
+    against the exact ones, from their stored vectors."""
+    from features.models import FeatureVector
+    from search.index.neighbours import ApproximateNeighbours
+
+    keys = np.sort(np.load(folder / "real_rows.npy") + 1)
+    stored = dict(FeatureVector.objects.filter(pk__in=keys.tolist())
+                  .values_list("pk", "vector"))
+    rows = np.stack([stored[key] for key in keys.tolist()])
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    alike = rows @ rows.T
+    np.fill_diagonal(alike, -np.inf)
+    exact = {int(key): set(keys[np.flatnonzero(alike[row] >= floor)].tolist())
+             for row, key in enumerate(keys)}
+    copies, seconds, found, same, missed, extra = set(keys.tolist()), [], 0, 0, [], 0
+    for key in keys.tolist():
+        plain = ApproximateNeighbours(index, EXTRACTOR)
+        started = time.perf_counter()
+        for _, _, others, _, scores in plain.above([key], floor):
+            mine = set(others.tolist()) & copies
+        seconds.append(time.perf_counter() - started)
+        found += len(mine & exact[key])
+        same += mine == exact[key]
+        extra += len(mine - exact[key])
+        missed += [(key, other, float(alike[np.searchsorted(keys, key),
+                                            np.searchsorted(keys, other)]))
+                   for other in sorted(exact[key] - mine)]
+    return {"vectors": len(keys), "pairs": sum(map(len, exact.values())), "found": found,
+            "same": int(same), "extra": extra, "missed": missed[:20],
+            "least": float(min((alike[row][alike[row] >= floor].min()
+                                for row in range(len(keys)) if (alike[row] >= floor).any()),
+                               default=np.nan)),
+            "p50": float(np.percentile(seconds, 50) * 1000),
+            "p99": float(np.percentile(seconds, 99) * 1000)}
 
 
 def _code_error(index, keys) -> dict:
@@ -97,6 +141,15 @@ def neighbours_report(folder: Path, exact: dict | None, approximate: dict, real_
     print("  the worker's own memory for them: "
           + (f"exact {grown['exact']:,.0f} MB anonymous, " if exact else "")
           + f"approximate {grown['approximate']:,.0f} MB (+ the mapped snapshot)")
+    copies = approximate.get("copies")
+    if copies:
+        print(f"  the {copies['vectors']:,} dev-set copies (every real vector in the library), "
+              f"pairs among them: the same pairs for {copies['same']:,} of {copies['vectors']:,} "
+              f"({copies['found']:,}/{copies['pairs']:,} exact pairs found, {copies['extra']} "
+              f"not exact; the least alike pair {copies['least']:.3f}); approximate p50 "
+              f"{copies['p50']:.1f} ms p99 {copies['p99']:.1f} ms")
+        for key, other, score in copies["missed"]:
+            print(f"    missed: {key} and {other}, {score:.4f} alike")
     error = approximate["code_error"]
     print(f"  exact cosine above the codes' score: p99.9 {error['p999']:.3f}, "
           f"most {error['max']:.3f}")
