@@ -28,9 +28,13 @@ the anchors; the threshold that follows; a hash lookup at 1M; the listing time a
    DUPLICATE_THRESHOLD against the targets (>= 0.95 over the mix, >= 0.90 each), and the
    anchors' rows from the same images: pHash and dHash at imagededup's distance 10, plain
    cosine at its best threshold and at imagededup's CNN default 0.90.
-2. Hash lookup: one new image's five hashes among ``--hashes`` images' random ones (two
+2. Thumbnail match: the worker's match of two thumbnails (duplicates/pixels.py), for each
+   of ``--match-photos`` dev-set photos against its screenshot and its crop and against
+   another photo of its kind, ms a pair, beside the match one size at a time (each size's
+   own FFT of the larger thumbnail, as before) in the same run: the same scores.
+3. Hash lookup: one new image's five hashes among ``--hashes`` images' random ones (two
    each: upright and trimmed) with near ones planted, by the multi-index and by a scan of all (the same answers), p50.
-3. Listing time: a scratch SQLite library of 100k images (rows with small synthetic
+4. Listing time: a scratch SQLite library of 100k images (rows with small synthetic
    vectors; their files are not needed to list) holding some thousands of groups, whose
    pairs are written as the worker writes them; GET /api/v1/duplicates/ through Django's
    full stack (after one request to another endpoint, so Django itself is warm): the first
@@ -506,6 +510,68 @@ def hash_lookup(args) -> None:
           f"for {len(queries)} images; index built in {built:.2f} s")
 
 
+def match_one_size_at_a_time(first, second) -> float:
+    """The baseline: duplicates.pixels.match_score as it was, one FFT of the larger picture,
+    and its running sums, for each size of the other."""
+    from duplicates.pixels import MATCH_SCALES, _correlation_most
+
+    best = -1.0
+    for outer, inner in ((first, second), (second, first)):
+        area = np.asarray(outer, dtype=np.float32)
+        rows, cols = area.shape
+        fit = min(outer.width / inner.width, outer.height / inner.height)
+        for scale in MATCH_SCALES:
+            width, height = int(inner.width * fit * scale), int(inner.height * fit * scale)
+            if width < 8 or height < 8:
+                continue
+            template = np.asarray(inner.resize((width, height), PILImage.Resampling.BILINEAR),
+                                  dtype=np.float32)
+            centred = template - template.mean()
+            norm = float(np.sqrt((centred * centred).sum()))
+            if norm < 1e-3:
+                best = max(best, 0.0)
+                continue
+            products = np.fft.irfft2(np.fft.rfft2(area, (rows, cols))
+                                     * np.conj(np.fft.rfft2(centred, (rows, cols))), (rows, cols))
+            sums = np.pad(area.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+            squares = np.pad((area.astype(np.float64) ** 2).cumsum(0).cumsum(1),
+                             ((1, 0), (1, 0)))
+            best = max(best, _correlation_most(products[:rows - height + 1, :cols - width + 1],
+                                               sums, squares, height, width, norm))
+    return best
+
+
+def thumbnail_match(args) -> None:
+    """The worker's thumbnail match, ms a pair, against the match one size at a time."""
+    from duplicates.pixels import grey_picture, match_score
+    from gallery.thumbnails import make_thumbnail
+
+    photos = chosen_photos(args.match_photos, args.seed)
+    pictures, pairs = [], []
+    for index, (filename, _) in enumerate(photos):
+        data = (DEVSET / "images" / filename).read_bytes()
+        with PILImage.open(io.BytesIO(data)) as opened:
+            picture = opened.convert("RGB")
+        rng = random.Random(f"{args.seed}-{filename}-match")
+        for made in (data, jpeg(screenshot(picture, rng)), jpeg(cropped(picture, rng))):
+            pictures.append(grey_picture(make_thumbnail(made)))
+        mine = 3 * index
+        pairs += [(mine, mine + 1), (mine, mine + 2)]
+    # Each photo against the next one (of its kind, as chosen_photos orders them).
+    pairs += [(3 * index, 3 * (index + 1)) for index in range(len(photos) - 1)]
+    timed = {}
+    for name, match in (("one size at a time (before)", match_one_size_at_a_time),
+                        ("every size at once (now)", match_score)):
+        started = time.perf_counter()
+        scores = [match(pictures[a], pictures[b]) for a, b in pairs]
+        timed[name] = ((time.perf_counter() - started) / len(pairs), np.array(scores))
+    (before, old), (now, new) = timed.values()
+    print(f"\nThumbnail match: {len(pairs)} pairs of dev-set thumbnails ({len(photos)} photos "
+          f"against their screenshot, their crop and another photo): one size at a time "
+          f"{before * 1000:.2f} ms a pair, every size at once {now * 1000:.2f} ms a pair "
+          f"({before / now:.2f}x); the scores differ by at most {np.abs(old - new).max():.1e}")
+
+
 # --- listing time at 100k --------------------------------------------------------
 
 def listing(args, folder: Path) -> None:
@@ -598,6 +664,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--hashes", type=int, default=1_000_000,
                         help="images whose hashes the lookup is timed among")
+    parser.add_argument("--match-photos", type=int, default=60,
+                        help="dev-set photos whose thumbnails the match is timed on")
     parser.add_argument("--no-model", action="store_true", help="the timings only")
     parser.add_argument("--no-listing", action="store_true", help="the calibration only")
     args = parser.parse_args()
@@ -606,6 +674,7 @@ def main() -> None:
         setup_django(folder / "library.sqlite3", folder / "media")
         if not args.no_model:
             calibrate(args)
+        thumbnail_match(args)
         hash_lookup(args)
         if not args.no_listing:
             listing(args, folder)

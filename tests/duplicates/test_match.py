@@ -55,6 +55,21 @@ def test_a_copy_matches_its_photo_and_another_photo_does_not():
     assert match_score(grey(original), grey(photo(2))) < 0.6
 
 
+def test_a_photo_framed_at_any_size_between_half_and_whole_is_found_inside_the_frame():
+    original = photo(3)
+    for scale in (0.55, 0.7, 0.85):
+        inner = original.resize((round(320 * scale), round(240 * scale)))
+        framed = PILImage.new("RGB", (320, 240), (250, 250, 250))
+        framed.paste(inner, (320 - inner.width, 0))
+        assert match_score(grey(framed), grey(original)) > 0.9, scale
+
+
+def test_a_picture_of_one_grey_matches_nothing():
+    flat = PILImage.new("RGB", (320, 240), (128, 128, 128))
+    assert match_score(grey(flat), grey(photo(1))) == 0.0
+    assert match_score(grey(photo(1)), grey(flat)) == 0.0
+
+
 @pytest.mark.django_db
 @pytest.mark.both_databases
 def test_a_copy_the_vectors_doubt_is_grouped_by_its_match_and_another_photo_is_not(settings):
