@@ -19,6 +19,10 @@ processes:
   second half of them (what a worker does once after its start left out too), and the
   time until every later stage (augmentation, duplicates, their hashes, labels) has done
   them all.
+- ``--rounds 2`` then imports 300 other photos (other variants of the same originals) while
+  that worker runs on: what a worker that has long been up does, with nothing of its start
+  left (its read-ahead of every row's augmentation limits and hashes, and its first look
+  at every vector for each stage).
 
 The copy is about 18 GB with its snapshots, and removed at the end (``--keep`` keeps it; a
 later run deletes for good what the last one added to it, brings its snapshots up to date,
@@ -44,8 +48,9 @@ ORIGINALS = ROOT.parent / "shared" / "data" / "originals"
 LINK_STEPS = (7919, 104729, 224737, 350377)
 
 
-def photos_make(folder: Path) -> int:
-    """Each demo original and five variants of it, as JPEG files in ``folder``."""
+def photos_make(folder: Path, round_: int = 0) -> int:
+    """Each demo original and five variants of it, as JPEG files in ``folder``; a later
+    ``round_`` makes six other variants (other files, other vectors)."""
     from PIL import Image, ImageOps
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -54,17 +59,31 @@ def photos_make(folder: Path) -> int:
         with Image.open(path) as opened:
             photo = opened.convert("RGB")
         width, height = photo.size
-        variants = {
-            "": photo, "mirrored": ImageOps.mirror(photo),
-            "cropped": photo.crop((width // 10, height // 10, width - width // 10,
-                                   height - height // 10)),
-            "smaller": photo.resize((width // 2, height // 2)),
-            "warmer": Image.merge("RGB", [band.point(lambda v, k=k: min(255, int(v * k)))
-                                          for band, k in zip(photo.split(), (1.15, 1.0, 0.85))]),
-        }
+        if round_ == 0:
+            variants = {
+                "": photo, "mirrored": ImageOps.mirror(photo),
+                "cropped": photo.crop((width // 10, height // 10, width - width // 10,
+                                       height - height // 10)),
+                "smaller": photo.resize((width // 2, height // 2)),
+                "warmer": Image.merge("RGB", [band.point(lambda v, k=k: min(255, int(v * k)))
+                                              for band, k in zip(photo.split(),
+                                                                 (1.15, 1.0, 0.85))]),
+            }
+        else:
+            variants = {
+                "turned": photo.rotate(4, resample=Image.Resampling.BILINEAR, expand=True,
+                                       fillcolor=(255, 255, 255)),
+                "grey": ImageOps.grayscale(photo).convert("RGB"),
+                "left": photo.crop((0, 0, width * 2 // 3, height)),
+                "framed": ImageOps.expand(photo, border=width // 8, fill=(20, 20, 20)),
+                "cooler": Image.merge("RGB", [band.point(lambda v, k=k: min(255, int(v * k)))
+                                              for band, k in zip(photo.split(),
+                                                                 (0.85, 1.0, 1.15))]),
+            }
         for name, variant in variants.items():
             variant.save(folder / f"{path.stem}{'-' + name if name else ''}.jpg", quality=90)
-        photo.save(folder / f"{path.stem}-quality-30.jpg", quality=30)
+        low = 30 if round_ == 0 else 50
+        photo.save(folder / f"{path.stem}-quality-{low}.jpg", quality=low)
         made += len(variants) + 1
     return made
 
@@ -185,37 +204,48 @@ def progress(folder: Path, vectors_before: int, images_before: int
     return made, first or 0.0, last or 0.0, waiting == 0
 
 
-def ingest(folder: Path, photos_folder: Path, photos: int) -> dict:
-    """Import and extract the photos into the library at ``folder``; the figures."""
+def ingest(folder: Path, photos_folders: list[Path], photos: int) -> list[dict]:
+    """Import and extract each folder's photos into the library at ``folder``, in turn, the
+    first before the worker starts and the others while it runs on; the figures of each."""
+    results, worker = [], None
+    try:
+        for photos_folder in photos_folders:
+            vectors_before, images_before = newest_ids(folder)
+            imported = manage(folder, "import_folder", str(photos_folder))
+            if worker is None:
+                worker = subprocess.Popen([PYTHON, "manage.py", "featureworker"], cwd=code,
+                                          env=environment(folder), stdout=subprocess.DEVNULL)
+            started = time.time()
+            while True:
+                time.sleep(0.5)
+                made, first, last, done = progress(folder, vectors_before, images_before)
+                if made >= photos and done:
+                    break
+                if worker.poll() is not None:
+                    sys.exit("The feature worker stopped")
+                if time.time() - started > 1800:
+                    sys.exit("Not done in 30 minutes")
+            finished = time.time()
+            middle = halfway(folder, vectors_before, made)
+            results.append({"import_s": imported,
+                            "extract_rate": (made - 1) / max(last - first, 1e-9),
+                            "later_rate": (made - made // 2 - 1) / max(last - middle, 1e-9),
+                            "all_done_s": finished - first, "made": made})
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait()
+    return results
+
+
+def newest_ids(folder: Path) -> tuple[int, int]:
+    """The newest vector id and image id in the library at ``folder``."""
     import sqlite3
 
-    with sqlite3.connect(folder / "library.sqlite3") as db:
-        vectors_before, images_before = db.execute(
+    with sqlite3.connect(folder / "library.sqlite3", timeout=30) as db:
+        return db.execute(
             "SELECT (SELECT COALESCE(MAX(id), 0) FROM features_featurevector),"
             " (SELECT COALESCE(MAX(id), 0) FROM gallery_image)").fetchone()
-    imported = manage(folder, "import_folder", str(photos_folder))
-    worker = subprocess.Popen([PYTHON, "manage.py", "featureworker"], cwd=code,
-                              env=environment(folder),
-                              stdout=subprocess.DEVNULL)
-    started = time.time()
-    try:
-        while True:
-            time.sleep(0.5)
-            made, first, last, done = progress(folder, vectors_before, images_before)
-            if made >= photos and done:
-                break
-            if worker.poll() is not None:
-                sys.exit("The feature worker stopped")
-            if time.time() - started > 1800:
-                sys.exit("Not done in 30 minutes")
-        finished = time.time()
-    finally:
-        worker.terminate()
-        worker.wait()
-    middle = halfway(folder, vectors_before, made)
-    return {"import_s": imported, "extract_rate": (made - 1) / max(last - first, 1e-9),
-            "later_rate": (made - made // 2 - 1) / max(last - middle, 1e-9),
-            "all_done_s": finished - first, "made": made}
 
 
 def halfway(folder: Path, vectors_before: int, made: int) -> float:
@@ -236,12 +266,17 @@ def main() -> None:
                         help="a library kept by bench/million.py --keep")
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench" / "ingest")
     parser.add_argument("--keep", action="store_true", help="keep the copy of the million")
+    parser.add_argument("--rounds", type=int, default=1, choices=(1, 2),
+                        help="2: then 300 other photos into the worker still running")
     parser.add_argument("--code", type=Path, default=ROOT,
                         help="a checkout whose code imports and extracts (a baseline's)")
     args = parser.parse_args()
     global code
     code = args.code.resolve()
-    photos = photos_make(args.work / "photos")
+    folders = [args.work / f"photos-{round_}" for round_ in range(args.rounds)]
+    for round_, photos_folder in enumerate(folders):
+        shutil.rmtree(photos_folder, ignore_errors=True)
+        photos = photos_make(photos_folder, round_)
     empty, million = args.work / "empty", args.work / "million"
     shutil.rmtree(empty, ignore_errors=True)
     empty.mkdir(parents=True)
@@ -269,12 +304,14 @@ def main() -> None:
     print(f"{'library':<22} {'import s':>9} {'photos/s':>9} {'extracted/s':>12} "
           f"{'second half/s':>14} {'all stages done s':>18}")
     for name, folder in (("empty", empty), ("a million images", million)):
-        result = ingest(folder, args.work / "photos", photos)
-        print(f"{name:<22} {result['import_s']:9.1f} {photos / result['import_s']:9.1f} "
-              f"{result['extract_rate']:12.1f} {result['later_rate']:14.1f} "
-              f"{result['all_done_s']:18.1f}", flush=True)
+        for round_, result in enumerate(ingest(folder, folders, photos)):
+            label = name if round_ == 0 else "  then, worker running"
+            print(f"{label:<22} {result['import_s']:9.1f} {photos / result['import_s']:9.1f} "
+                  f"{result['extract_rate']:12.1f} {result['later_rate']:14.1f} "
+                  f"{result['all_done_s']:18.1f}", flush=True)
     shutil.rmtree(empty, ignore_errors=True)
-    shutil.rmtree(args.work / "photos", ignore_errors=True)
+    for photos_folder in folders:
+        shutil.rmtree(photos_folder, ignore_errors=True)
     if not args.keep:
         shutil.rmtree(million, ignore_errors=True)
 
