@@ -34,7 +34,7 @@ from django.db.models import Exists, OuterRef
 
 from core.errors import ImageSimError
 from duplicates.models import DuplicatePair, DuplicateScan, PixelDigest
-from duplicates.pixels import grey_picture, image_pixel_digest, match_score
+from duplicates.pixels import PictureMatcher, grey_picture, image_pixel_digest
 from features.models import FeatureVector
 from features.jobs.stages import Frontier, StagePass, vector_newest
 from gallery.models import Image
@@ -164,7 +164,9 @@ def _matches(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], float]:
             pictures[image.pk] = grey_picture(file_read(image.thumbnail.name))
         except (OSError, ValueError, ImageSimError) as exc:
             logger.warning("Could not read the thumbnail of %s: %s", image.filename, exc)
-    return {(a, b): match_score(pictures[a], pictures[b]) for a, b in pairs
+    matcher = PictureMatcher(pictures)
+    # In order of the first image: its arrays are made once for all its pairs.
+    return {(a, b): matcher.score(a, b) for a, b in sorted(pairs)
             if a in pictures and b in pictures}
 
 

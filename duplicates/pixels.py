@@ -9,6 +9,8 @@ inside the other, at some size and place) from two photos of similar things.
 import hashlib
 import io
 import logging
+from collections import OrderedDict
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image as PILImage
@@ -65,48 +67,114 @@ def match_score(first: PILImage.Image, second: PILImage.Image) -> float:
     or set in a screenshot; well below for two photos of similar things, which the
     vectors alone may find as alike as a heavily framed copy (bench/duplicates.py).
     """
-    return max(_best_inside(first, second), _best_inside(second, first))
+    return PictureMatcher({0: first, 1: second}).score(0, 1)
 
 
-def _best_inside(outer: PILImage.Image, inner: PILImage.Image) -> float:
-    """The highest normalised cross-correlation of ``inner``, at each of MATCH_SCALES of the
-    most that fits, at any position inside ``outer``.
+class _Templates(NamedTuple):
+    """One picture at each of MATCH_SCALES of the most that fits in a picture of another
+    size, centred: their shapes and lengths, and the spectra of their conjugates padded to
+    that size (none for a flat one, which matches nothing in particular)."""
+    shapes: list[tuple[int, int]]
+    norms: list[float]
+    spectra: np.ndarray | None
+    flat: bool
 
-    Every size of the template is correlated at once (one stack of FFTs), and ``outer``'s
-    spectrum and running sums are made once for all of them: the worker matches the
-    thumbnails of every pair in doubt, and one FFT of ``outer`` a size took 2.5 times as
-    long (bench/duplicates.py).
+
+class _Area(NamedTuple):
+    """A picture searched in: its spectrum and its running sums and sums of squares."""
+    spectrum: np.ndarray
+    sums: np.ndarray
+    squares: np.ndarray
+
+
+class PictureMatcher:
+    """``match_score`` for many pairs among the same pictures (a duplicates pass's pairs in
+    doubt, where one photo is often in several): each picture's spectrum and running sums,
+    and its templates at the size of another picture (thumbnails mostly share a few sizes),
+    are made once and kept for the next pairs. Every size of a template is correlated at
+    once, one stack of FFTs.
+
+    ``pictures``: grey pictures (``grey_picture``) by any key. The newest KEPT of each kind
+    are kept (a few tens of MB), so pairs in the order of their first key reuse the most.
     """
-    area = np.asarray(outer, dtype=np.float32)
-    rows, cols = area.shape
-    fit = min(outer.width / inner.width, outer.height / inner.height)
-    templates, best = [], -1.0
-    for scale in MATCH_SCALES:
-        width, height = int(inner.width * fit * scale), int(inner.height * fit * scale)
-        if width < 8 or height < 8:
-            continue
-        template = np.asarray(inner.resize((width, height), PILImage.Resampling.BILINEAR),
-                              dtype=np.float32)
-        centred = template - template.mean()
-        norm = float(np.sqrt((centred * centred).sum()))
-        if norm < 1e-3:
-            best = max(best, 0.0)  # a flat template matches nothing in particular
-        else:
-            templates.append((centred, norm))
-    if not templates:
+
+    KEPT = 128
+
+    def __init__(self, pictures: dict):
+        self.pictures = pictures
+        self._areas: OrderedDict = OrderedDict()
+        self._templates: OrderedDict = OrderedDict()
+
+    def score(self, first, second) -> float:
+        return max(self._best_inside(first, second), self._best_inside(second, first))
+
+    def _best_inside(self, outer, inner) -> float:
+        """The highest normalised cross-correlation of picture ``inner``, at each of its
+        sizes, at any position inside picture ``outer``."""
+        picture = self.pictures[outer]
+        templates = self._templates_of(inner, picture.size)
+        best = 0.0 if templates.flat else -1.0
+        if templates.spectra is None:
+            return best
+        area = self._area_of(outer)
+        rows, cols = picture.height, picture.width
+        products = np.fft.irfft2(area.spectrum[None] * templates.spectra, (rows, cols))
+        for place, ((height, width), norm) in enumerate(zip(templates.shapes, templates.norms)):
+            found = products[place, :rows - height + 1, :cols - width + 1]
+            best = max(best, _correlation_most(found, area.sums, area.squares, height, width,
+                                               norm))
         return best
-    stacked = np.zeros((len(templates), rows, cols), dtype=np.float32)
-    for place, (centred, _) in enumerate(templates):
-        stacked[place, :centred.shape[0], :centred.shape[1]] = centred
-    products = np.fft.irfft2(np.fft.rfft2(area)[None] * np.conj(np.fft.rfft2(stacked)),
-                             (rows, cols))
-    sums = np.pad(area.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    squares = np.pad((area.astype(np.float64) ** 2).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    for place, (centred, norm) in enumerate(templates):
-        height, width = centred.shape
-        found = products[place, :rows - height + 1, :cols - width + 1]
-        best = max(best, _correlation_most(found, sums, squares, height, width, norm))
-    return best
+
+    def _area_of(self, key) -> _Area:
+        area = self._kept(self._areas, key)
+        if area is None:
+            pixels = np.asarray(self.pictures[key], dtype=np.float32)
+            area = self._keep(self._areas, key, _Area(
+                np.fft.rfft2(pixels),
+                np.pad(pixels.cumsum(0).cumsum(1), ((1, 0), (1, 0))),
+                np.pad((pixels.astype(np.float64) ** 2).cumsum(0).cumsum(1), ((1, 0), (1, 0)))))
+        return area
+
+    def _templates_of(self, key, size: tuple[int, int]) -> _Templates:
+        templates = self._kept(self._templates, (key, size))
+        if templates is not None:
+            return templates
+        inner, (cols, rows) = self.pictures[key], size
+        fit = min(cols / inner.width, rows / inner.height)
+        centred_all, norms, flat = [], [], False
+        for scale in MATCH_SCALES:
+            width, height = int(inner.width * fit * scale), int(inner.height * fit * scale)
+            if width < 8 or height < 8:
+                continue
+            template = np.asarray(inner.resize((width, height), PILImage.Resampling.BILINEAR),
+                                  dtype=np.float32)
+            centred = template - template.mean()
+            norm = float(np.sqrt((centred * centred).sum()))
+            if norm < 1e-3:
+                flat = True
+            else:
+                centred_all.append(centred)
+                norms.append(norm)
+        spectra = None
+        if centred_all:
+            stacked = np.zeros((len(centred_all), rows, cols), dtype=np.float32)
+            for place, centred in enumerate(centred_all):
+                stacked[place, :centred.shape[0], :centred.shape[1]] = centred
+            spectra = np.conj(np.fft.rfft2(stacked))
+        return self._keep(self._templates, (key, size), _Templates(
+            [centred.shape for centred in centred_all], norms, spectra, flat))
+
+    def _kept(self, kept: OrderedDict, key):
+        found = kept.get(key)
+        if found is not None:
+            kept.move_to_end(key)
+        return found
+
+    def _keep(self, kept: OrderedDict, key, value):
+        kept[key] = value
+        if len(kept) > self.KEPT:
+            kept.popitem(last=False)
+        return value
 
 
 def _correlation_most(products: np.ndarray, sums: np.ndarray, squares: np.ndarray,

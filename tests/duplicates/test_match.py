@@ -9,7 +9,7 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 
 from duplicates.models import DuplicatePair
-from duplicates.pixels import grey_picture, match_score
+from duplicates.pixels import PictureMatcher, grey_picture, match_score
 from duplicates.selectors import duplicate_grouping
 from gallery.services import image_create
 from tests.helpers import add_vector, run_stage, unit
@@ -68,6 +68,25 @@ def test_a_picture_of_one_grey_matches_nothing():
     flat = PILImage.new("RGB", (320, 240), (128, 128, 128))
     assert match_score(grey(flat), grey(photo(1))) == 0.0
     assert match_score(grey(photo(1)), grey(flat)) == 0.0
+
+
+def test_pairs_matched_together_score_as_each_pair_alone(monkeypatch):
+    """A pass matches its pairs with one PictureMatcher, which keeps each picture's arrays
+    for the next pairs, and forgets the oldest beyond its limit."""
+    originals = [photo(seed) for seed in range(4)]
+    pictures = {}
+    for number, original in enumerate(originals):
+        pictures[f"{number}"] = grey(original)
+        pictures[f"{number}-screenshot"] = grey(screenshot(original))
+        pictures[f"{number}-cropped"] = grey(original.crop((30, 10, 290, 230)))
+    pairs = sorted((a, b) for a in pictures for b in pictures if a < b)
+    alone = {(a, b): match_score(pictures[a], pictures[b]) for a, b in pairs}
+    monkeypatch.setattr(PictureMatcher, "KEPT", 3)
+    matcher = PictureMatcher(pictures)
+    together = {(a, b): matcher.score(a, b) for a, b in pairs}
+    assert together == alone
+    assert len(matcher._areas) == 3 and len(matcher._templates) == 3
+    assert together[("1", "1-screenshot")] > 0.9 and together[("1", "2")] < 0.6
 
 
 @pytest.mark.django_db
