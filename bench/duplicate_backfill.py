@@ -14,7 +14,7 @@ whose pairs the approximate index finds by joining its IVF lists with the whole 
 - the whole backfill's neighbour queries, every vector of the library (``--limit`` fewer);
 - the stage itself, writes included, for its first ``--passes`` passes: the pairs and
   scans written, then removed again so the library is left as it was. The bench library
-  has no picture files, so the thumbnail matching of pairs in doubt (about 5 ms a pair
+  has no picture files, so the thumbnail matching of pairs in doubt (3 to 4 ms a pair
   in a real library, bench/duplicates.py) is not part of this time.
 """
 
