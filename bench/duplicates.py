@@ -516,7 +516,7 @@ def hash_lookup(args) -> None:
 def match_one_size_at_a_time(first, second) -> float:
     """The baseline: duplicates.pixels.match_score as it was, one FFT of the larger picture,
     and its running sums, for each size of the other."""
-    from duplicates.pixels import MATCH_SCALES, _correlation_most
+    from duplicates.pixels import MATCH_SCALES, _highest_correlation
 
     best = -1.0
     for outer, inner in ((first, second), (second, first)):
@@ -539,7 +539,7 @@ def match_one_size_at_a_time(first, second) -> float:
             sums = np.pad(area.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
             squares = np.pad((area.astype(np.float64) ** 2).cumsum(0).cumsum(1),
                              ((1, 0), (1, 0)))
-            best = max(best, _correlation_most(products[:rows - height + 1, :cols - width + 1],
+            best = max(best, _highest_correlation(products[:rows - height + 1, :cols - width + 1],
                                                sums, squares, height, width, norm))
     return best
 

@@ -204,12 +204,13 @@ def progress(folder: Path, vectors_before: int, images_before: int
     return made, first or 0.0, last or 0.0, waiting == 0
 
 
-def ingest(folder: Path, photos_folders: list[Path], photos: int) -> list[dict]:
+def ingest(folder: Path, photos_folders: list[Path], counts: list[int]) -> list[dict]:
     """Import and extract each folder's photos into the library at ``folder``, in turn, the
-    first before the worker starts and the others while it runs on; the figures of each."""
+    first before the worker starts and the others while it runs on (``counts``: photos in
+    each folder); the figures of each."""
     results, worker = [], None
     try:
-        for photos_folder in photos_folders:
+        for photos_folder, photos in zip(photos_folders, counts):
             vectors_before, images_before = newest_ids(folder)
             imported = manage(folder, "import_folder", str(photos_folder))
             if worker is None:
@@ -274,9 +275,10 @@ def main() -> None:
     global code
     code = args.code.resolve()
     folders = [args.work / f"photos-{round_}" for round_ in range(args.rounds)]
+    photos = []  # per round
     for round_, photos_folder in enumerate(folders):
         shutil.rmtree(photos_folder, ignore_errors=True)
-        photos = photos_make(photos_folder, round_)
+        photos.append(photos_make(photos_folder, round_))
     empty, million = args.work / "empty", args.work / "million"
     shutil.rmtree(empty, ignore_errors=True)
     empty.mkdir(parents=True)
@@ -300,13 +302,15 @@ def main() -> None:
     else:
         manage(million, "migrate", "--verbosity", "0")
         reset(million)
-    print(f"{photos} photos into each library; the real model; the code of {code}")
+    print(f"{' then '.join(map(str, photos))} photos into each library; the real model; "
+          f"the code of {code}")
     print(f"{'library':<22} {'import s':>9} {'photos/s':>9} {'extracted/s':>12} "
           f"{'second half/s':>14} {'all stages done s':>18}")
     for name, folder in (("empty", empty), ("a million images", million)):
         for round_, result in enumerate(ingest(folder, folders, photos)):
+            count = photos[round_]
             label = name if round_ == 0 else "  then, worker running"
-            print(f"{label:<22} {result['import_s']:9.1f} {photos / result['import_s']:9.1f} "
+            print(f"{label:<22} {result['import_s']:9.1f} {count / result['import_s']:9.1f} "
                   f"{result['extract_rate']:12.1f} {result['later_rate']:14.1f} "
                   f"{result['all_done_s']:18.1f}", flush=True)
     shutil.rmtree(empty, ignore_errors=True)

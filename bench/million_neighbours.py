@@ -78,6 +78,7 @@ def _copies(folder: Path, index, floor: float) -> dict:
     for key in keys.tolist():
         plain = ApproximateNeighbours(index, EXTRACTOR)
         started = time.perf_counter()
+        mine = set()
         for _, _, others, _, scores in plain.above([key], floor):
             mine = set(others.tolist()) & copies
         seconds.append(time.perf_counter() - started)

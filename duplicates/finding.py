@@ -43,7 +43,8 @@ from gallery.storage import file_read
 logger = logging.getLogger(__name__)
 
 # New vectors per pass: with their pairs' thumbnails matched (3 to 4 ms a pair in
-# doubt, bench/duplicates.py), a pass of 64 takes a second at most, so a busy worker is not held up long.
+# doubt, bench/duplicates.py), a pass of 64 with a few pairs in doubt a vector takes
+# about a second, so a busy worker is not held up long.
 BATCH = 64
 # A backlog at least this long (a library embedded before duplicates existed, a large
 # import) is compared this many at a time: the approximate index then joins its lists

@@ -73,7 +73,8 @@ def match_score(first: PILImage.Image, second: PILImage.Image) -> float:
 class _Templates(NamedTuple):
     """One picture at each of MATCH_SCALES of the most that fits in a picture of another
     size, centred: their shapes and lengths, and the spectra of their conjugates padded to
-    that size (none for a flat one, which matches nothing in particular)."""
+    that size (None when no size is both at least 8 pixels a side and not flat); ``flat``:
+    some size was one grey, which matches nothing in particular (a score of 0)."""
     shapes: list[tuple[int, int]]
     norms: list[float]
     spectra: np.ndarray | None
@@ -94,11 +95,12 @@ class PictureMatcher:
     are made once and kept for the next pairs. Every size of a template is correlated at
     once, one stack of FFTs.
 
-    ``pictures``: grey pictures (``grey_picture``) by any key. The newest KEPT of each kind
-    are kept (a few tens of MB), so pairs in the order of their first key reuse the most.
+    ``pictures``: grey pictures (``grey_picture``) by any key. Only the arrays used last
+    are kept, KEPT of each kind (about 36 MB for 96-pixel thumbnails): pairs in the order of
+    their first key reuse the most.
     """
 
-    KEPT = 128
+    KEPT = 64
 
     def __init__(self, pictures: dict):
         self.pictures = pictures
@@ -106,6 +108,7 @@ class PictureMatcher:
         self._templates: OrderedDict = OrderedDict()
 
     def score(self, first, second) -> float:
+        """``match_score`` of the pictures with keys ``first`` and ``second``."""
         return max(self._best_inside(first, second), self._best_inside(second, first))
 
     def _best_inside(self, outer, inner) -> float:
@@ -121,22 +124,22 @@ class PictureMatcher:
         products = np.fft.irfft2(area.spectrum[None] * templates.spectra, (rows, cols))
         for place, ((height, width), norm) in enumerate(zip(templates.shapes, templates.norms)):
             found = products[place, :rows - height + 1, :cols - width + 1]
-            best = max(best, _correlation_most(found, area.sums, area.squares, height, width,
+            best = max(best, _highest_correlation(found, area.sums, area.squares, height, width,
                                                norm))
         return best
 
     def _area_of(self, key) -> _Area:
-        area = self._kept(self._areas, key)
+        area = self._cached(self._areas, key)
         if area is None:
             pixels = np.asarray(self.pictures[key], dtype=np.float32)
-            area = self._keep(self._areas, key, _Area(
+            area = self._remember(self._areas, key, _Area(
                 np.fft.rfft2(pixels),
                 np.pad(pixels.cumsum(0).cumsum(1), ((1, 0), (1, 0))),
                 np.pad((pixels.astype(np.float64) ** 2).cumsum(0).cumsum(1), ((1, 0), (1, 0)))))
         return area
 
     def _templates_of(self, key, size: tuple[int, int]) -> _Templates:
-        templates = self._kept(self._templates, (key, size))
+        templates = self._cached(self._templates, (key, size))
         if templates is not None:
             return templates
         inner, (cols, rows) = self.pictures[key], size
@@ -161,23 +164,23 @@ class PictureMatcher:
             for place, centred in enumerate(centred_all):
                 stacked[place, :centred.shape[0], :centred.shape[1]] = centred
             spectra = np.conj(np.fft.rfft2(stacked))
-        return self._keep(self._templates, (key, size), _Templates(
+        return self._remember(self._templates, (key, size), _Templates(
             [centred.shape for centred in centred_all], norms, spectra, flat))
 
-    def _kept(self, kept: OrderedDict, key):
-        found = kept.get(key)
+    def _cached(self, cache: OrderedDict, key):
+        found = cache.get(key)
         if found is not None:
-            kept.move_to_end(key)
+            cache.move_to_end(key)
         return found
 
-    def _keep(self, kept: OrderedDict, key, value):
-        kept[key] = value
-        if len(kept) > self.KEPT:
-            kept.popitem(last=False)
+    def _remember(self, cache: OrderedDict, key, value):
+        cache[key] = value
+        if len(cache) > self.KEPT:
+            cache.popitem(last=False)
         return value
 
 
-def _correlation_most(products: np.ndarray, sums: np.ndarray, squares: np.ndarray,
+def _highest_correlation(products: np.ndarray, sums: np.ndarray, squares: np.ndarray,
                       height: int, width: int, norm: float) -> float:
     """The highest normalised cross-correlation from the template's products with each
     window (``products``), the area's running sums and sums of squares (each window's mean

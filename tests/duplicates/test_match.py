@@ -9,7 +9,7 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 
 from duplicates.models import DuplicatePair
-from duplicates.pixels import PictureMatcher, grey_picture, match_score
+from duplicates.pixels import MATCH_SCALES, PictureMatcher, grey_picture, match_score
 from duplicates.selectors import duplicate_grouping
 from gallery.services import image_create
 from tests.helpers import add_vector, run_stage, unit
@@ -70,22 +70,68 @@ def test_a_picture_of_one_grey_matches_nothing():
     assert match_score(grey(photo(1)), grey(flat)) == 0.0
 
 
-def test_pairs_matched_together_score_as_each_pair_alone(monkeypatch):
-    """A pass matches its pairs with one PictureMatcher, which keeps each picture's arrays
-    for the next pairs, and forgets the oldest beyond its limit."""
-    originals = [photo(seed) for seed in range(4)]
+def match_one_size_at_a_time(first, second) -> float:
+    """The match as first written (one FFT of the larger picture, and its running sums, for
+    each size of the other): the scores the faster match must give."""
+    best = -1.0
+    for outer, inner in ((first, second), (second, first)):
+        area = np.asarray(outer, dtype=np.float32)
+        fit = min(outer.width / inner.width, outer.height / inner.height)
+        for scale in MATCH_SCALES:
+            width, height = int(inner.width * fit * scale), int(inner.height * fit * scale)
+            if width < 8 or height < 8:
+                continue
+            template = np.asarray(inner.resize((width, height), PILImage.Resampling.BILINEAR),
+                                  dtype=np.float32)
+            best = max(best, correlation_at_one_size(area, template))
+    return best
+
+
+def correlation_at_one_size(area, template) -> float:
+    rows, cols = area.shape
+    height, width = template.shape
+    centred = template - template.mean()
+    norm = float(np.sqrt((centred * centred).sum()))
+    if norm < 1e-3:
+        return 0.0
+    shape = (rows, cols)
+    products = np.fft.irfft2(np.fft.rfft2(area, shape) * np.conj(np.fft.rfft2(centred, shape)),
+                             shape)[:rows - height + 1, :cols - width + 1]
+    sums = np.pad(area.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    squares = np.pad((area.astype(np.float64) ** 2).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+
+    def window(total):
+        return (total[height:, width:] - total[:-height, width:] - total[height:, :-width]
+                + total[:-height, :-width])
+
+    count = height * width
+    spread = window(squares) - window(sums) ** 2 / count
+    scores = products / (np.sqrt(np.maximum(spread, 1e-6)) * norm)
+    scores[spread < 1e-2 * count] = 0.0
+    return float(min(1.0, scores.max()))
+
+
+def test_pairs_matched_together_score_as_the_match_one_size_at_a_time(monkeypatch):
+    """A pass matches its pairs with one PictureMatcher, which correlates every size at
+    once and keeps each picture's arrays for the next pairs (here only the last three, so
+    some are forgotten and made again): the scores are those of the match as first
+    written, for photos, copies, pictures of one grey and pictures too small to match."""
     pictures = {}
-    for number, original in enumerate(originals):
+    for number in range(3):
+        original = photo(number)
         pictures[f"{number}"] = grey(original)
         pictures[f"{number}-screenshot"] = grey(screenshot(original))
         pictures[f"{number}-cropped"] = grey(original.crop((30, 10, 290, 230)))
+    pictures["grey"] = grey(PILImage.new("RGB", (200, 300), (90, 90, 90)))
+    pictures["grey-too"] = grey(PILImage.new("RGB", (320, 240), (200, 200, 200)))
+    pictures["sliver"] = grey(photo(5, size=(320, 12)))
     pairs = sorted((a, b) for a in pictures for b in pictures if a < b)
-    alone = {(a, b): match_score(pictures[a], pictures[b]) for a, b in pairs}
     monkeypatch.setattr(PictureMatcher, "KEPT", 3)
     matcher = PictureMatcher(pictures)
     together = {(a, b): matcher.score(a, b) for a, b in pairs}
-    assert together == alone
-    assert len(matcher._areas) == 3 and len(matcher._templates) == 3
+    expected = {(a, b): match_one_size_at_a_time(pictures[a], pictures[b]) for a, b in pairs}
+    assert together == expected
+    assert {(a, b): match_score(pictures[a], pictures[b]) for a, b in pairs} == expected
     assert together[("1", "1-screenshot")] > 0.9 and together[("1", "2")] < 0.6
 
 
