@@ -12,16 +12,24 @@ whose pairs the approximate index finds by joining its IVF lists with the whole 
 - the join, for that same sample in one batch: time a vector, and whether the pairs are
   the very pairs the baseline found;
 - the whole backfill's neighbour queries, every vector of the library (``--limit`` fewer);
-- the stage itself, writes included, for its first ``--passes`` passes: the pairs and
-  scans written, then removed again so the library is left as it was. The bench library
-  has no picture files, so the thumbnail matching of pairs in doubt (3 to 4 ms a pair
-  in a real library, bench/duplicates.py) is not part of this time.
+- the stage itself, writes included, for its first ``--passes`` passes (``--whole``: until
+  every vector is compared): the pairs and scans written, then removed again so the
+  library is left as it was. The bench library has no picture files, so the thumbnail
+  matching of pairs in doubt (3 to 4 ms a pair in a real library, bench/duplicates.py) is
+  not part of this time, unless ``--pictures`` gives every image a dev-set photo's
+  thumbnail first (the 300 in turn, by image id): then the time of each part is printed
+  (the pairs' queries, the thumbnails matched, the pairs written).
+
+    .venv/bin/python bench/million.py --sizes 100000 --density sparse --keep
+    .venv/bin/python bench/duplicate_backfill.py --folder var/bench/million-100000-sparse-XXXX \
+        --pictures --whole
 """
 
 import argparse
 import logging
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +38,53 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from million import EXTRACTOR, memory, setup_django  # noqa: E402
+
+DEVSET = ROOT.parent / "shared" / "data" / "devset" / "images"
+
+
+def pictures_give(folder: Path) -> int:
+    """Every image a dev-set photo's thumbnail (made by the app's own code, under
+    MEDIA_ROOT), the photos in turn by image id; how many photos."""
+    from django.db import connection, transaction
+
+    from gallery.thumbnails import make_thumbnail
+
+    thumbnails = folder / "media" / "thumbnails"
+    thumbnails.mkdir(parents=True, exist_ok=True)
+    names = []
+    for path in sorted(DEVSET.iterdir()):
+        name = f"thumbnails/devset-{path.stem}.jpg"
+        (folder / "media" / name).write_bytes(make_thumbnail(path.read_bytes()))
+        names.append(name)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE photo (k INTEGER PRIMARY KEY, thumbnail TEXT)")
+        cursor.executemany("INSERT INTO photo VALUES (%s, %s)", list(enumerate(names)))
+        cursor.execute("UPDATE gallery_image SET thumbnail = photo.thumbnail FROM photo"
+                       " WHERE photo.k = (gallery_image.id - 1) %% %s", [len(names)])
+        cursor.execute("DROP TABLE photo")
+    return len(names)
+
+
+def parts_timed(finding) -> dict:
+    """Time (s) spent in each part of the duplicates stage's passes, and the pairs matched:
+    the module's own functions wrapped where its pass calls them."""
+    spent = defaultdict(float)
+
+    def timed(name, function):
+        def run(*args, **kwargs):
+            if name == "thumbnails matched":
+                spent["pairs in doubt"] += len(args[0])
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - started
+        return run
+
+    finding._pairs_above = timed("pairs found (queries)", finding._pairs_above)
+    finding._matches = timed("thumbnails matched", finding._matches)
+    finding._pairs_insert = timed("pairs written", finding._pairs_insert)
+    return spent
 
 
 def pairs_of(plain, keys, floor) -> tuple[dict, float]:
@@ -46,11 +101,19 @@ def main() -> None:
                         help="vectors the baseline searches one by one")
     parser.add_argument("--limit", type=int, help="backfill only this many vectors")
     parser.add_argument("--passes", type=int, default=3, help="stage passes run with writes")
+    parser.add_argument("--whole", action="store_true",
+                        help="run the stage's passes until every vector is compared")
+    parser.add_argument("--pictures", action="store_true",
+                        help="give every image a dev-set photo's thumbnail, so pairs in doubt "
+                        "are matched as in a real library")
     args = parser.parse_args()
     setup_django(args.folder, SEARCH_INDEX="approximate")
-    logging.getLogger("duplicates.finding").setLevel(logging.ERROR)  # no thumbnails here
+    # No picture files here (thumbnails only, with --pictures): no warning for each.
+    for name in ("duplicates.finding", "duplicates.pixels"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     from django.conf import settings
 
+    from duplicates import finding
     from duplicates.finding import BACKLOG_BATCH, duplicates_pass
     from duplicates.models import DuplicatePair, DuplicateScan
     from features.jobs.stages import StagePass
@@ -100,14 +163,25 @@ def main() -> None:
     if DuplicateScan.objects.exists():
         print("the library has duplicate scans already: the stage's passes are not run")
         return
-    work, compared, started = StagePass(EXTRACTOR), 0, time.perf_counter()
-    for _ in range(args.passes):
-        compared += duplicates_pass(work)
+    if args.pictures:
+        print(f"every image given one of {pictures_give(args.folder)} dev-set photos' thumbnails")
+    spent = parts_timed(finding)
+    work, compared, passes, started = StagePass(EXTRACTOR), 0, 0, time.perf_counter()
+    while args.whole or passes < args.passes:
+        done = duplicates_pass(work)
+        if done == 0:
+            break
+        compared, passes = compared + done, passes + 1
     passes_s = time.perf_counter() - started
     written = DuplicatePair.objects.count()
-    print(f"the duplicates stage, {args.passes} passes: {compared:,} vectors in {passes_s:.1f} s"
-          f" ({passes_s / max(compared, 1) * 1000:.2f} ms a vector, writes included), "
-          f"{written:,} pairs written")
+    print(f"the duplicates stage, {passes} passes: {compared:,} vectors in {passes_s:.1f} s"
+          f" ({passes_s / 60:.1f} min, {passes_s / max(compared, 1) * 1000:.2f} ms a vector, "
+          f"writes included), {written:,} pairs written ({written / max(compared, 1):.2f} a "
+          f"vector)")
+    doubt = int(spent.pop("pairs in doubt", 0))
+    print("  of it: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in spent.items())
+          + f"; {doubt:,} pairs in doubt"
+          + (f" ({spent['thumbnails matched'] / doubt * 1000:.2f} ms a pair)" if doubt else ""))
     DuplicatePair.objects.all().delete()
     DuplicateScan.objects.all().delete()
 

@@ -126,9 +126,18 @@ def _normalised(rows: np.ndarray) -> np.ndarray:
     return rows
 
 
-def library_make(n: int, path: Path, *, seed: int = 11, block: int = 20_000) -> dict:
+# How far cluster centres and their members move along the principal directions, in units
+# of the real vectors' own spread: dense clusters (every made-up vector near hundreds of
+# others at a million), or ``sparse`` ones (about one near another at 100,000, nearer a
+# photo library's own density; the dev-set photos are 0.28 a photo).
+MOVES = {"dense": (0.8, (0.2, 0.6)), "sparse": (2.5, (2.0, 3.0))}
+
+
+def library_make(n: int, path: Path, *, seed: int = 11, block: int = 20_000,
+                 density: str = "dense") -> dict:
     """Write ``n`` real-looking unit vectors to ``path`` (float32, n x 2048); return where the
-    real ones are: ``real_rows`` (row of each real vector) and the real vectors' metadata."""
+    real ones are: ``real_rows`` (row of each real vector) and the real vectors' metadata.
+    ``density``: a key of MOVES."""
     real = real_vectors()
     vectors = real["vectors"].astype(np.float32)
     rng = np.random.default_rng(seed)
@@ -147,7 +156,8 @@ def library_make(n: int, path: Path, *, seed: int = 11, block: int = 20_000) -> 
     first = rng.integers(0, len(vectors), clusters)
     second = rng.integers(0, len(vectors), clusters)
     share = rng.uniform(0.0, 0.5, clusters).astype(np.float32)[:, None]
-    moves = rng.standard_normal((clusters, COMPONENTS), dtype=np.float32) * spread * 0.8
+    centre_move, (member_least, member_most) = MOVES[density]
+    moves = rng.standard_normal((clusters, COMPONENTS), dtype=np.float32) * spread * centre_move
 
     def centres(index: np.ndarray) -> np.ndarray:
         rows = (1 - share[index]) * vectors[first[index]] + share[index] * vectors[second[index]]
@@ -159,7 +169,7 @@ def library_make(n: int, path: Path, *, seed: int = 11, block: int = 20_000) -> 
         end = min(n, start + block)
         rows = centres(owner[start:end])
         # Members: their centre moved a little more along the same directions.
-        tightness = rng.uniform(0.2, 0.6, (end - start, 1)).astype(np.float32)
+        tightness = rng.uniform(member_least, member_most, (end - start, 1)).astype(np.float32)
         rows += (rng.standard_normal((end - start, COMPONENTS), dtype=np.float32)
                  * spread * tightness) @ basis
         out[start:end] = _normalised(rows)

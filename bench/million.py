@@ -92,12 +92,12 @@ def percentiles(seconds) -> dict:
 
 # ---------------------------------------------------------------- parts (own processes)
 
-def part_library(folder: Path, n: int) -> dict:
+def part_library(folder: Path, n: int, density: str = "dense") -> dict:
     """Make the vectors, the SQLite library and the worker's snapshot."""
     from library_vectors import library_make
 
     started = time.perf_counter()
-    real = library_make(n, folder / "vectors.npy")
+    real = library_make(n, folder / "vectors.npy", density=density)
     made_s = time.perf_counter() - started
     setup_django(folder, migrate=True, SEARCH_INDEX="approximate")
     from django.db import connection, transaction
@@ -274,10 +274,11 @@ def recall(approximate: dict, exact: dict, image_ids) -> float:
                           for i in image_ids]))
 
 
-def measure(n: int, queries: int, real: int, keep: bool) -> None:
-    folder = Path(tempfile.mkdtemp(prefix=f"million-{n}-", dir=ROOT / "var" / "bench"))
-    print(f"\n== {n:,} vectors ({folder})", flush=True)
-    library = run_part("library", folder, n)
+def measure(n: int, queries: int, real: int, keep: bool, density: str = "dense") -> None:
+    prefix = f"million-{n}-" if density == "dense" else f"million-{n}-{density}-"
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=ROOT / "var" / "bench"))
+    print(f"\n== {n:,} vectors ({folder}, {density} clusters)", flush=True)
+    library = run_part("library", folder, n, density)
     rng = np.random.default_rng(9)
     real_rows = np.load(folder / "real_rows.npy")
     real_rows = np.sort(rng.choice(real_rows, min(real, len(real_rows)), replace=False))
@@ -416,6 +417,9 @@ def main() -> None:
     parser.add_argument("--real", type=int, default=300,
                         help="real dev-set vectors (of 2,700 hidden in the library) searched with")
     parser.add_argument("--keep", action="store_true", help="keep the scratch library")
+    parser.add_argument("--density", choices=("dense", "sparse"), default="dense",
+                        help="how near the made-up vectors are to each other "
+                        "(bench/library_vectors.py's MOVES)")
     parser.add_argument("--folder", type=Path,
                         help="measure a library kept by --keep again instead of making one")
     parser.add_argument("--parts", default="search,neighbours",
@@ -432,7 +436,7 @@ def main() -> None:
     if args.part:
         name, folder, *rest = args.part
         if name == "library":
-            result = part_library(Path(folder), int(rest[0]))
+            result = part_library(Path(folder), int(rest[0]), *rest[1:])
         elif name == "snapshots":
             result = part_snapshots(Path(folder))
         elif name == "neighbours":
@@ -447,7 +451,7 @@ def main() -> None:
         return
     (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
     for n in (int(size) for size in args.sizes.split(",")):
-        measure(n, args.queries, args.real, args.keep)
+        measure(n, args.queries, args.real, args.keep, args.density)
 
 
 if __name__ == "__main__":
