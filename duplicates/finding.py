@@ -52,6 +52,8 @@ BATCH = 64
 BACKLOG_BATCH = 2048
 # Ids read in one statement: a backlog's pass can name more than SQLite takes at once.
 IDS_AT_ONCE = 10_000
+# Pairs looked up in one statement (two parameters each).
+PAIRS_AT_ONCE = 2_000
 # Pairs at least this alike may be the same pixels: their images get a pixel digest.
 IDENTICAL_CANDIDATE = 0.99
 # Pairs less alike than this have their pictures matched too (above it, every copy the
@@ -96,6 +98,8 @@ def duplicates_pass(work: StagePass) -> int:
     floor = float(settings.DUPLICATE_FLOOR)
     with work.plain_neighbours(keys=new) as plain:
         pairs = _pairs_above(plain, new, floor)
+    stored = _pairs_stored(pairs, set(new))
+    pairs = [pair for pair in pairs if (pair[0], pair[1]) not in stored]
     matches = _matches({(a, b) for _, _, a, b, score in pairs if score < MATCH_BELOW})
     least = float(settings.DUPLICATE_MATCH)
     with transaction.atomic():
@@ -132,6 +136,31 @@ def _pairs_above(plain, new: list[int], floor: float) -> list[tuple]:
                              np.minimum(scores, 1.0).tolist())))
     return [(a, b, image_a, image_b, score)
             for (a, b), (image_a, image_b, score) in found.items()]
+
+
+def _pairs_stored(pairs: list[tuple], new: set[int]) -> set[tuple[int, int]]:
+    """Of ``pairs`` (vector, vector, ...), those stored already: found by the other vector's
+    own pass, when it was compared first (a backlog goes in batches, and a stage behind
+    extraction compares vectors that later ones come near). Their thumbnails are not
+    matched again. A pair of two ``new`` vectors cannot be stored yet."""
+    asked = [(a, b) for a, b, *_ in pairs if not (a in new and b in new)]
+    meta = DuplicatePair._meta
+    first, second = (connection.ops.quote_name(meta.get_field(name).column)
+                     for name in ("first", "second"))
+    stored = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(asked), PAIRS_AT_ONCE):
+            chunk = asked[start:start + PAIRS_AT_ONCE]
+            firsts = sorted({a for a, _ in chunk})
+            # The first vectors' list lets the pairs' unique index be searched (a row-value
+            # list alone scans it on SQLite, every pair ever stored).
+            cursor.execute(
+                f"SELECT {first}, {second} FROM {connection.ops.quote_name(meta.db_table)} "
+                f"WHERE {first} IN ({', '.join(['%s'] * len(firsts))}) "
+                f"AND ({first}, {second}) IN (VALUES {', '.join(['(%s, %s)'] * len(chunk))})",
+                [*firsts, *(vector for pair in chunk for vector in pair)])
+            stored.update(map(tuple, cursor.fetchall()))
+    return stored
 
 
 def _pairs_insert(rows: list[tuple]) -> None:

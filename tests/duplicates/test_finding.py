@@ -183,6 +183,26 @@ def test_once_caught_up_a_pass_looks_for_new_vectors_only_among_those_the_log_na
 
 
 @pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_pairs_stored_already_are_looked_up_through_the_pairs_index():
+    # A pass skips the pairs another pass stored (their thumbnails are not matched
+    # again); a library holds millions of pairs, and the lookup must not read them all.
+    vectors = library_vectors(20)
+    add(vectors)
+    run_stage("duplicates")
+    add({100: near(vectors[0], 7000, 0.2)})
+
+    with CaptureQueriesContext(connection) as queries:
+        assert run_stage("duplicates") == 1
+
+    assert_equals_from_scratch()
+    asks = [q["sql"] for q in queries.captured_queries if "IN (VALUES" in q["sql"]]
+    assert len(asks) == 1
+    plan = sqlite_plan(asks[0])
+    assert any("duplicates_duplicatepair" in step and "first_id=?" in step
+               for step in plan), plan
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
 def test_new_vectors_are_found_after_the_log_was_pruned_past_the_last_pass():
     from search.models import VectorChange
 

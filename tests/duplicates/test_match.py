@@ -8,6 +8,7 @@ import pytest
 from PIL import Image as PILImage
 from PIL import ImageDraw
 
+from duplicates import finding
 from duplicates.models import DuplicatePair
 from duplicates.pixels import MATCH_SCALES, PictureMatcher, grey_picture, match_score
 from duplicates.selectors import duplicate_grouping
@@ -135,22 +136,23 @@ def test_pairs_matched_together_score_as_the_match_one_size_at_a_time(monkeypatc
     assert together[("1", "1-screenshot")] > 0.9 and together[("1", "2")] < 0.6
 
 
+def alike(base: np.ndarray, similarity: float, seed: int) -> np.ndarray:
+    """A unit vector exactly ``similarity`` alike to the unit vector ``base``."""
+    side = unit(seed) - (unit(seed) @ base) * base
+    side /= np.linalg.norm(side)
+    return similarity * base + np.sqrt(1 - similarity ** 2) * side
+
+
 @pytest.mark.django_db
 @pytest.mark.both_databases
 def test_a_copy_the_vectors_doubt_is_grouped_by_its_match_and_another_photo_is_not(settings):
     settings.DUPLICATE_MATCH = 0.90
     original, other = photo(1), photo(2)
     base = unit(1)
-
-    def vector_at(similarity, seed):
-        side = unit(seed) - (unit(seed) @ base) * base
-        side /= np.linalg.norm(side)
-        return similarity * base + np.sqrt(1 - similarity ** 2) * side
-
     images = []
     for name, picture, vector in [("photo.jpg", original, base),
-                                  ("screenshot.jpg", screenshot(original), vector_at(0.82, 2)),
-                                  ("other.jpg", other, vector_at(0.82, 3))]:
+                                  ("screenshot.jpg", screenshot(original), alike(base, 0.82, 2)),
+                                  ("other.jpg", other, alike(base, 0.82, 3))]:
         images.append(image_create(name=name, data=jpeg(picture)).image)
         add_vector(images[-1], vector)
     run_stage("duplicates", extractor=images[0].feature_vectors.get().extractor)
@@ -162,3 +164,31 @@ def test_a_copy_the_vectors_doubt_is_grouped_by_its_match_and_another_photo_is_n
     assert unmatched.match < 0.6 and unmatched.score == pytest.approx(0.82, abs=1e-4)
     assert [g.image_ids for g in duplicate_grouping(threshold=0.90).groups] == [
         (images[0].pk, images[1].pk)]
+
+
+@pytest.mark.django_db
+@pytest.mark.both_databases
+def test_a_pair_found_again_by_its_second_vector_is_matched_once(settings, monkeypatch):
+    """A stage behind extraction, or a backlog, compares a vector whose pairs include one
+    not compared yet; that one's own pass finds the pair again, stored already."""
+    settings.DUPLICATE_MATCH = 0.90
+    monkeypatch.setattr("duplicates.finding.BATCH", 1)
+    matched, match = [], finding._matches
+    monkeypatch.setattr("duplicates.finding._matches",
+                        lambda pairs: matched.append(set(pairs)) or match(pairs))
+    original, base = photo(1), unit(1)
+    images = []
+    for name, picture, vector in [("photo.jpg", original, base),
+                                  ("screenshot.jpg", screenshot(original), alike(base, 0.82, 2))]:
+        images.append(image_create(name=name, data=jpeg(picture)).image)
+        add_vector(images[-1], vector)
+    extractor = images[0].feature_vectors.get().extractor
+
+    assert run_stage("duplicates", extractor=extractor, budget_seconds=0) == 1
+    assert run_stage("duplicates", extractor=extractor, budget_seconds=0) == 1
+    assert run_stage("duplicates", extractor=extractor, budget_seconds=0) == 0
+
+    assert matched == [{(images[0].pk, images[1].pk)}, set()]
+    pair = DuplicatePair.objects.get()
+    assert (pair.first_image_id, pair.second_image_id) == (images[0].pk, images[1].pk)
+    assert pair.match > 0.9 and pair.score == pair.match
