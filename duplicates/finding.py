@@ -98,9 +98,10 @@ def duplicates_pass(work: StagePass) -> int:
     floor = float(settings.DUPLICATE_FLOOR)
     with work.plain_neighbours(keys=new) as plain:
         pairs = _pairs_above(plain, new, floor)
-    stored = _pairs_stored(pairs, set(new))
-    pairs = [pair for pair in pairs if (pair[0], pair[1]) not in stored]
-    matches = _matches({(a, b) for _, _, a, b, score in pairs if score < MATCH_BELOW})
+    doubt = [pair for pair in pairs if pair[4] < MATCH_BELOW]
+    stored = _pairs_stored(doubt, set(new))
+    matches = _matches({(a, b) for first, second, a, b, _ in doubt
+                        if (first, second) not in stored})
     least = float(settings.DUPLICATE_MATCH)
     with transaction.atomic():
         # The index can still hold a vector deleted a moment ago (its change not yet read):
@@ -142,7 +143,8 @@ def _pairs_stored(pairs: list[tuple], new: set[int]) -> set[tuple[int, int]]:
     """Of ``pairs`` (vector, vector, ...), those stored already: found by the other vector's
     own pass, when it was compared first (a backlog goes in batches, and a stage behind
     extraction compares vectors that later ones come near). Their thumbnails are not
-    matched again. A pair of two ``new`` vectors cannot be stored yet."""
+    matched again (their insert is ignored, as for any pair stored). A pair of two ``new``
+    vectors cannot be stored yet."""
     asked = [(a, b) for a, b, *_ in pairs if not (a in new and b in new)]
     meta = DuplicatePair._meta
     first, second = (connection.ops.quote_name(meta.get_field(name).column)

@@ -124,8 +124,8 @@ class PictureMatcher:
         products = np.fft.irfft2(area.spectrum[None] * templates.spectra, (rows, cols))
         for place, ((height, width), norm) in enumerate(zip(templates.shapes, templates.norms)):
             found = products[place, :rows - height + 1, :cols - width + 1]
-            best = max(best, _highest_correlation(found, area.sums, area.squares, height, width,
-                                               norm))
+            best = max(best, _highest_correlation(found, area.sums, area.squares, height,
+                                                  width, norm))
         return best
 
     def _area_of(self, key) -> _Area:
@@ -181,7 +181,7 @@ class PictureMatcher:
 
 
 def _highest_correlation(products: np.ndarray, sums: np.ndarray, squares: np.ndarray,
-                      height: int, width: int, norm: float) -> float:
+                         height: int, width: int, norm: float) -> float:
     """The highest normalised cross-correlation from the template's products with each
     window (``products``), the area's running sums and sums of squares (each window's mean
     and spread), and the centred template's length ``norm``."""
