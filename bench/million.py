@@ -7,6 +7,8 @@
     .venv/bin/python bench/million.py --sizes 1000000 --keep   # keep the library, then:
     .venv/bin/python bench/million.py --folder var/bench/million-1000000-XXXX \
         --parts snapshots,search,neighbours --no-exact --cold   # minutes, not half an hour
+    .venv/bin/python bench/million.py --folder var/bench/million-1000000-XXXX \
+        --parts search,neighbours --no-exact --cold --memory 4  # as on a 4 GB machine
 
 For each size, one scratch SQLite library (bench/library_vectors.py: the dev-set photos'
 real ResNet50 vectors, their crops, mirror images and colour shifts, spread into
@@ -41,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # The project before bench/ (this script's folder, whose search.py would hide the app).
 sys.path.insert(0, str(ROOT))
 
+from memory_limit import memory_limited  # noqa: E402
 from million_neighbours import neighbours_report, part_neighbours  # noqa: E402
 
 STARTED = time.perf_counter()
@@ -431,6 +435,9 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true",
                         help="with --folder: drop the snapshots from the page cache before "
                         "the approximate parts (a start after the cache was lost)")
+    parser.add_argument("--memory", type=float, metavar="GB",
+                        help="run as on a machine with this much memory: every process in one "
+                        "memory-limited control group, page cache counted (bench/memory_limit.py)")
     parser.add_argument("--part", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.part:
@@ -445,13 +452,19 @@ def main() -> None:
             result = part_search(Path(folder), rest[0], rest[1], int(rest[2]))
         print(json.dumps(result), flush=True)
         return
-    if args.folder:
-        measure_again(args.folder, args.queries, args.parts.split(","), exact=not args.no_exact,
-                      cold=args.cold)
-        return
-    (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
-    for n in (int(size) for size in args.sizes.split(",")):
-        measure(n, args.queries, args.real, args.keep, args.density)
+    with ExitStack() as stack:
+        if args.memory:
+            used_most = stack.enter_context(memory_limited(int(args.memory * (1 << 30))))
+            stack.callback(lambda: print(f"\nmemory limit {args.memory:g} GB: at most "
+                                         f"{used_most() / (1 << 30):.2f} GB used (page cache "
+                                         "included)", flush=True))
+        if args.folder:
+            measure_again(args.folder, args.queries, args.parts.split(","),
+                          exact=not args.no_exact, cold=args.cold)
+            return
+        (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
+        for n in (int(size) for size in args.sizes.split(",")):
+            measure(n, args.queries, args.real, args.keep, args.density)
 
 
 if __name__ == "__main__":

@@ -34,8 +34,9 @@ The rows a search re-checks are asked of the disk all at once before they are re
 (``madvise``), so rows not in the page cache cost disk reads side by side, not one after
 another. The faiss file, read by every search, is read into the page cache when a
 snapshot is opened (in the background), and for searches so is the vectors' file where it
-takes at most half the memory available (3.8 GB at a million): until they are in the page
-cache, a search's p99 is its disk reads (README). The worker's plain snapshot reads only its
+takes at most half the memory available (3.8 GB at a million; a container's memory
+limit counts, core/memory.py): until they are in the page cache, a search's p99 is its
+disk reads (README). The worker's plain snapshot reads only its
 faiss file ahead (``snapshot_open``'s ``read_ahead``). The vectors' file keeps
 the kernel's readahead around each row: rows written together (one event's photos) are
 often searched together.
@@ -57,6 +58,7 @@ from pathlib import Path
 import numpy as np
 from django.utils import timezone
 
+from core.memory import memory_available
 from core.vectors import normalise
 from search.changelog import FILE_READER_PREFIX
 from search.models import IndexReader
@@ -261,17 +263,6 @@ def _file_read_ahead(path: Path) -> None:
 
 # Linux's default readahead window, the least one request reads.
 READ_AHEAD_CHUNK = 128 << 10
-
-
-def memory_available() -> int:
-    """Bytes of memory the system can give without swapping (0 where it cannot say)."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
 
 
 # ---------------------------------------------------------------- the log kept for them

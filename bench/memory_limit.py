@@ -1,0 +1,46 @@
+"""Run a benchmark as on a smaller machine: this process (and every process it starts
+after) in a control group of its own with a memory limit, as a container's ``--memory``
+gives. Page cache counts against the limit, so the snapshots' pages compete with the
+processes' own memory as they would on a machine that size.
+
+Needs root and a writable memory controller (cgroup v1's, or v2's with the memory
+controller enabled for this process's group's children).
+"""
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path("/sys/fs/cgroup")
+
+
+@contextmanager
+def memory_limited(limit_bytes: int):
+    """Within: this process in a new group limited to ``limit_bytes``. Yields a function
+    that says the most the group has used so far (bytes)."""
+    own, limit_file, peak_file = _own_group()
+    group = own / f"imagesim-bench-{os.getpid()}"
+    try:
+        group.mkdir()
+        (group / limit_file).write_text(str(limit_bytes))
+        (group / "cgroup.procs").write_text(str(os.getpid()))
+    except OSError as exc:
+        raise SystemExit(f"cannot make a memory-limited group under {own}: {exc}") from exc
+    try:
+        yield lambda: int((group / peak_file).read_text())
+    finally:
+        (own / "cgroup.procs").write_text(str(os.getpid()))
+        group.rmdir()  # every process started within has ended
+
+
+def _own_group() -> tuple[Path, str, str]:
+    """This process's memory group folder, and its limit's and peak's file names."""
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            return (ROOT / "memory" / path.lstrip("/"), "memory.limit_in_bytes",
+                    "memory.max_usage_in_bytes")
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        if line.startswith("0::"):
+            return ROOT / line[3:].lstrip("/"), "memory.max", "memory.peak"
+    raise SystemExit("no memory control group found for this process")

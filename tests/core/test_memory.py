@@ -1,0 +1,100 @@
+"""The memory a process can still be given: the machine's, or its container's limit."""
+
+import pytest
+
+from core import memory
+from search.index import snapshot
+
+GB = 1 << 30
+
+
+@pytest.fixture
+def machine(tmp_path, monkeypatch):
+    """A fake /proc and /sys/fs/cgroup: a 32 GB machine with 30 GB available."""
+    proc, root = tmp_path / "proc", tmp_path / "cgroup"
+    proc.mkdir()
+    root.mkdir()
+    (proc / "meminfo").write_text(f"MemTotal: {32 * GB // 1024} kB\n"
+                                  f"MemAvailable: {30 * GB // 1024} kB\n")
+    monkeypatch.setattr(memory, "MEMINFO", proc / "meminfo")
+    monkeypatch.setattr(memory, "OWN_CGROUPS", proc / "cgroup")
+    monkeypatch.setattr(memory, "CGROUP_ROOT", root)
+    return proc, root
+
+
+def group(folder, **files):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name.replace("_", ".", 1)).write_text(text)
+
+
+def test_without_a_limit_the_machine_s_available_memory_is_given(machine):
+    proc, root = machine
+    (proc / "cgroup").write_text("4:memory:/user.slice\n0::/user.slice\n")
+    group(root / "memory" / "user.slice", memory_stat=(
+        "rss 1000\nhierarchical_memory_limit 9223372036854771712\ntotal_rss 1000\n"))
+    assert memory.memory_available() == 30 * GB
+
+
+def test_a_v1_limit_leaves_the_limit_less_its_processes_own_memory(machine):
+    proc, root = machine
+    (proc / "cgroup").write_text("12:cpu,cpuacct:/docker/abc\n4:memory:/docker/abc\n")
+    group(root / "memory" / "docker" / "abc", memory_stat=(
+        f"cache {2 * GB}\nrss {GB}\nhierarchical_memory_limit {4 * GB}\ntotal_cache {2 * GB}\n"
+        f"total_rss {GB}\n"))
+    # The page cache (2 GB) is given back under the limit: not counted as used.
+    assert memory.memory_available() == 3 * GB
+
+
+def test_a_v2_limit_on_a_parent_group_holds_its_children(machine):
+    proc, root = machine
+    (proc / "cgroup").write_text("0::/imagesim.slice/web.service\n")
+    group(root / "imagesim.slice", memory_max=str(4 * GB),
+          memory_stat=f"anon {GB + GB // 2}\nfile {2 * GB}\n")
+    group(root / "imagesim.slice" / "web.service", memory_max="max",
+          memory_stat=f"anon {GB}\nfile {GB}\n")
+    assert memory.memory_available() == 4 * GB - (GB + GB // 2)
+
+
+def test_a_container_sees_its_own_group_as_the_root(machine):
+    """In a container's namespace the path names the group from the host's root, and the
+    container's own group is mounted as the root."""
+    proc, root = machine
+    (proc / "cgroup").write_text("0::/system.slice/docker-abc.scope\n")
+    group(root, memory_max=str(2 * GB), memory_stat=f"anon {GB // 2}\n")
+    assert memory.memory_available() == 2 * GB - GB // 2
+
+
+def test_the_smaller_of_the_machine_and_the_limit_is_given(machine):
+    proc, root = machine
+    (proc / "meminfo").write_text(f"MemAvailable: {GB // 1024} kB\n")
+    (proc / "cgroup").write_text("0::/\n")
+    group(root, memory_max=str(8 * GB), memory_stat="anon 0\n")
+    assert memory.memory_available() == GB
+
+
+def test_nothing_readable_gives_nothing(machine, tmp_path, monkeypatch):
+    monkeypatch.setattr(memory, "MEMINFO", tmp_path / "missing")
+    assert memory.memory_available() == 0
+
+
+def test_a_snapshot_in_a_small_container_is_not_read_ahead_whole(machine, tmp_path,
+                                                                   monkeypatch):
+    """A million's vectors' file (3.8 GB) on a machine with 30 GB free, in a container
+    given 4 GB: reading it all ahead would push the faiss file out of the page cache."""
+    proc, root = machine
+    (proc / "cgroup").write_text("0::/\n")
+    group(root, memory_max=str(4 * GB), memory_stat=f"anon {GB // 2}\n")
+    index, vectors = tmp_path / "snapshot.faiss", tmp_path / "snapshot.f16"
+    index.write_bytes(b"i")
+    with open(vectors, "wb") as sparse_file:
+        sparse_file.truncate(3 * GB)  # its size, not its bytes
+    read = []
+    monkeypatch.setattr(snapshot, "_file_read_ahead", read.append)
+    snapshot._read_ahead(index, vectors)
+    assert read == [index]
+
+    (root / "memory.max").write_text("max")  # the limit lifted
+    read.clear()
+    snapshot._read_ahead(index, vectors)
+    assert read == [index, vectors]
