@@ -28,16 +28,19 @@ import subprocess
 import sys
 import time
 
+from core.limits import cores_available
+
 
 def process_count(setting: str | None) -> int:
-    """WEB_PROCESSES: a number, or 0 (the default) for one per core."""
+    """WEB_PROCESSES: a number, or 0 (the default) for one per core (a container's CPU
+    quota counts: each process holds its own model)."""
     try:
         count = int(setting or 0)
     except ValueError:
         raise SystemExit(f"WEB_PROCESSES must be a whole number, not {setting!r}") from None
     if count < 0:
         raise SystemExit("WEB_PROCESSES must be 0 (one per core) or more")
-    return count or len(os.sched_getaffinity(0))
+    return count or cores_available()
 
 
 def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:

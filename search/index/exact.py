@@ -28,7 +28,6 @@ machine that spinning takes the cores from the next request's model inference
 """
 
 import logging
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -36,6 +35,7 @@ import numpy as np
 from django.conf import settings
 from threadpoolctl import threadpool_limits
 
+from core.limits import cores_available
 from features.models import FeatureVector
 from gallery.models import Image
 from search.changelog import LogReader, log_bounds
@@ -63,7 +63,7 @@ class ExactIndex(VectorIndex):
         self._matrices: dict[str, VectorMatrix] = {}
         self._applied = 0  # the last change-log id applied to every loaded matrix
         self._reader = LogReader()
-        self._parts = max(1, settings.SEARCH_SCAN_THREADS or os.cpu_count() or 1)
+        self._parts = max(1, settings.SEARCH_SCAN_THREADS or cores_available())
         self._pool = ThreadPoolExecutor(self._parts, thread_name_prefix="search-scan")
         _one_blas_thread()
 

@@ -35,7 +35,7 @@ The rows a search re-checks are asked of the disk all at once before they are re
 another. The faiss file, read by every search, is read into the page cache when a
 snapshot is opened (in the background), and for searches so is the vectors' file where it
 takes at most half the memory available (3.8 GB at a million; a container's memory
-limit counts, core/memory.py): until they are in the page cache, a search's p99 is its
+limit counts, core/limits.py): until they are in the page cache, a search's p99 is its
 disk reads (README). The worker's plain snapshot reads only its
 faiss file ahead (``snapshot_open``'s ``read_ahead``). The vectors' file keeps
 the kernel's readahead around each row: rows written together (one event's photos) are
@@ -58,7 +58,7 @@ from pathlib import Path
 import numpy as np
 from django.utils import timezone
 
-from core.memory import memory_available
+from core.limits import memory_available
 from core.vectors import normalise
 from search.changelog import FILE_READER_PREFIX
 from search.models import IndexReader

@@ -1,8 +1,8 @@
-"""The memory a process can still be given: the machine's, or its container's limit."""
+"""What a process may use: the machine's memory and cores, or its container's limits."""
 
 import pytest
 
-from core import memory
+from core import limits
 from search.index import snapshot
 
 GB = 1 << 30
@@ -16,16 +16,17 @@ def machine(tmp_path, monkeypatch):
     root.mkdir()
     (proc / "meminfo").write_text(f"MemTotal: {32 * GB // 1024} kB\n"
                                   f"MemAvailable: {30 * GB // 1024} kB\n")
-    monkeypatch.setattr(memory, "MEMINFO", proc / "meminfo")
-    monkeypatch.setattr(memory, "OWN_CGROUPS", proc / "cgroup")
-    monkeypatch.setattr(memory, "CGROUP_ROOT", root)
+    monkeypatch.setattr(limits, "MEMINFO", proc / "meminfo")
+    monkeypatch.setattr(limits, "OWN_CGROUPS", proc / "cgroup")
+    monkeypatch.setattr(limits, "CGROUP_ROOT", root)
     return proc, root
 
 
 def group(folder, **files):
+    """A group's folder with these files (``memory_max`` names memory.max)."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
-        (folder / name.replace("_", ".", 1)).write_text(text)
+        (folder / (name if "." in name else name.replace("_", ".", 1))).write_text(text)
 
 
 def test_without_a_limit_the_machine_s_available_memory_is_given(machine):
@@ -33,7 +34,7 @@ def test_without_a_limit_the_machine_s_available_memory_is_given(machine):
     (proc / "cgroup").write_text("4:memory:/user.slice\n0::/user.slice\n")
     group(root / "memory" / "user.slice", memory_stat=(
         "rss 1000\nhierarchical_memory_limit 9223372036854771712\ntotal_rss 1000\n"))
-    assert memory.memory_available() == 30 * GB
+    assert limits.memory_available() == 30 * GB
 
 
 def test_a_v1_limit_leaves_the_limit_less_its_processes_own_memory(machine):
@@ -43,7 +44,7 @@ def test_a_v1_limit_leaves_the_limit_less_its_processes_own_memory(machine):
         f"cache {2 * GB}\nrss {GB}\nhierarchical_memory_limit {4 * GB}\ntotal_cache {2 * GB}\n"
         f"total_rss {GB}\n"))
     # The page cache (2 GB) is given back under the limit: not counted as used.
-    assert memory.memory_available() == 3 * GB
+    assert limits.memory_available() == 3 * GB
 
 
 def test_a_v2_limit_on_a_parent_group_holds_its_children(machine):
@@ -53,7 +54,7 @@ def test_a_v2_limit_on_a_parent_group_holds_its_children(machine):
           memory_stat=f"anon {GB + GB // 2}\nfile {2 * GB}\n")
     group(root / "imagesim.slice" / "web.service", memory_max="max",
           memory_stat=f"anon {GB}\nfile {GB}\n")
-    assert memory.memory_available() == 4 * GB - (GB + GB // 2)
+    assert limits.memory_available() == 4 * GB - (GB + GB // 2)
 
 
 def test_a_container_sees_its_own_group_as_the_root(machine):
@@ -62,7 +63,7 @@ def test_a_container_sees_its_own_group_as_the_root(machine):
     proc, root = machine
     (proc / "cgroup").write_text("0::/system.slice/docker-abc.scope\n")
     group(root, memory_max=str(2 * GB), memory_stat=f"anon {GB // 2}\n")
-    assert memory.memory_available() == 2 * GB - GB // 2
+    assert limits.memory_available() == 2 * GB - GB // 2
 
 
 def test_the_smaller_of_the_machine_and_the_limit_is_given(machine):
@@ -70,12 +71,12 @@ def test_the_smaller_of_the_machine_and_the_limit_is_given(machine):
     (proc / "meminfo").write_text(f"MemAvailable: {GB // 1024} kB\n")
     (proc / "cgroup").write_text("0::/\n")
     group(root, memory_max=str(8 * GB), memory_stat="anon 0\n")
-    assert memory.memory_available() == GB
+    assert limits.memory_available() == GB
 
 
 def test_nothing_readable_gives_nothing(machine, tmp_path, monkeypatch):
-    monkeypatch.setattr(memory, "MEMINFO", tmp_path / "missing")
-    assert memory.memory_available() == 0
+    monkeypatch.setattr(limits, "MEMINFO", tmp_path / "missing")
+    assert limits.memory_available() == 0
 
 
 def test_a_snapshot_in_a_small_container_is_not_read_ahead_whole(machine, tmp_path,
@@ -98,3 +99,51 @@ def test_a_snapshot_in_a_small_container_is_not_read_ahead_whole(machine, tmp_pa
     read.clear()
     snapshot._read_ahead(index, vectors)
     assert read == [index, vectors]
+
+
+def test_the_cores_are_this_process_s_own_without_a_quota(machine, monkeypatch):
+    proc, root = machine
+    (proc / "cgroup").write_text("0::/\n")
+    group(root, cpu_max="max 100000")
+    monkeypatch.setattr(limits.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    assert limits.cores_available() == 4
+
+
+def test_a_v2_quota_on_a_parent_group_gives_fewer_cores(machine, monkeypatch):
+    """Docker's --cpus=1.5 on a 16-core machine: two cores busy at most."""
+    proc, root = machine
+    (proc / "cgroup").write_text("0::/imagesim.slice/web.service\n")
+    group(root / "imagesim.slice", cpu_max="150000 100000")
+    group(root / "imagesim.slice" / "web.service", cpu_max="max 100000")
+    monkeypatch.setattr(limits.os, "sched_getaffinity", lambda pid: set(range(16)))
+    assert limits.cores_available() == 2
+
+
+def test_a_v1_quota_gives_fewer_cores(machine, monkeypatch):
+    proc, root = machine
+    (proc / "cgroup").write_text("3:cpu,cpuacct:/docker/abc\n4:memory:/docker/abc\n")
+    group(root / "cpu,cpuacct" / "docker" / "abc", **{"cpu.cfs_quota_us": "100000",
+                                                       "cpu.cfs_period_us": "100000"})
+    group(root / "cpu,cpuacct", **{"cpu.cfs_quota_us": "-1", "cpu.cfs_period_us": "100000"})
+    monkeypatch.setattr(limits.os, "sched_getaffinity", lambda pid: set(range(16)))
+    assert limits.cores_available() == 1
+
+
+def test_a_quota_never_gives_more_cores_than_the_process_may_run_on(machine, monkeypatch):
+    proc, root = machine
+    (proc / "cgroup").write_text("0::/\n")
+    group(root, cpu_max="800000 100000")
+    monkeypatch.setattr(limits.os, "sched_getaffinity", lambda pid: {0, 1})
+    assert limits.cores_available() == 2
+
+
+def test_bin_serve_starts_one_web_process_per_core_of_the_quota(machine, monkeypatch):
+    """Each web process holds its own model: a container given two of 16 cores gets two."""
+    from imagesim import serve
+
+    proc, root = machine
+    (proc / "cgroup").write_text("0::/\n")
+    group(root, cpu_max="200000 100000")
+    monkeypatch.setattr(limits.os, "sched_getaffinity", lambda pid: set(range(16)))
+    assert serve.process_count(None) == 2
+    assert serve.process_count("3") == 3  # WEB_PROCESSES set: as set
