@@ -17,7 +17,9 @@ ROOT = Path("/sys/fs/cgroup")
 @contextmanager
 def memory_limited(limit_bytes: int):
     """Within: this process in a new group limited to ``limit_bytes``. Yields a function
-    that says the most the group has used so far (bytes)."""
+    that says the most the group has used so far (bytes; None where the kernel cannot say)."""
+    if limit_bytes <= 0:
+        raise SystemExit("a memory limit must be more than 0")
     own, limit_file, peak_file = _own_group()
     group = own / f"imagesim-bench-{os.getpid()}"
     try:
@@ -27,10 +29,21 @@ def memory_limited(limit_bytes: int):
     except OSError as exc:
         raise SystemExit(f"cannot make a memory-limited group under {own}: {exc}") from exc
     try:
-        yield lambda: int((group / peak_file).read_text())
+        yield lambda: _peak(group / peak_file)
     finally:
         (own / "cgroup.procs").write_text(str(os.getpid()))
-        group.rmdir()  # every process started within has ended
+        try:
+            group.rmdir()
+        except OSError as exc:  # a process started within still runs (after Ctrl-C)
+            print(f"left the group {group} behind: {exc}")
+
+
+def _peak(path: Path) -> int | None:
+    """The most the group has used (memory.peak is Linux 5.19 on; None before)."""
+    try:
+        return int(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _own_group() -> tuple[Path, str, str]:

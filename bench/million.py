@@ -273,6 +273,10 @@ def finish(process) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def gigabytes(count: int | None) -> str:
+    return "(unknown)" if count is None else f"{count / (1 << 30):.2f} GB"
+
+
 def recall(approximate: dict, exact: dict, image_ids) -> float:
     return float(np.mean([len(set(approximate[i]) & set(exact[i])) / max(1, len(exact[i]))
                           for i in image_ids]))
@@ -453,10 +457,10 @@ def main() -> None:
         print(json.dumps(result), flush=True)
         return
     with ExitStack() as stack:
-        if args.memory:
+        if args.memory is not None:
             used_most = stack.enter_context(memory_limited(int(args.memory * (1 << 30))))
             stack.callback(lambda: print(f"\nmemory limit {args.memory:g} GB: at most "
-                                         f"{used_most() / (1 << 30):.2f} GB used (page cache "
+                                         f"{gigabytes(used_most())} used (page cache "
                                          "included)", flush=True))
         if args.folder:
             measure_again(args.folder, args.queries, args.parts.split(","),
