@@ -9,6 +9,8 @@
         --parts snapshots,search,neighbours --no-exact --cold   # minutes, not half an hour
     .venv/bin/python bench/million.py --folder var/bench/million-1000000-XXXX \
         --parts search,neighbours --no-exact --cold --memory 4  # as on a 4 GB machine
+    .venv/bin/python bench/million.py --folder var/bench/million-1000000-XXXX \
+        --parts pgvector --no-exact   # pgvector's HNSW on the same library: 10 minutes
 
 For each size, one scratch SQLite library (bench/library_vectors.py: the dev-set photos'
 real ResNet50 vectors, their crops, mirror images and colour shifts, spread into
@@ -166,28 +168,13 @@ def part_search(folder: Path, kind: str, role: str, queries: int) -> dict:
     setup_django(folder, SEARCH_INDEX=kind)
     from django.conf import settings
 
-    from features.models import FeatureVector
     from search.index import get_index
 
     rows = np.load(folder / "query_rows.npy")[:queries]
-    vectors = dict(FeatureVector.objects.filter(image_id__in=(rows + 1).tolist())
-                   .values_list("image_id", "vector"))
+    vectors = stored_vectors(rows)
     expand = settings.SEARCH_EXPANSION_NEIGHBOURS
     before = memory()
-    started = time.perf_counter()
-    index = get_index()
-    first = index.search(extractor=EXTRACTOR, query=vectors[int(rows[0]) + 1], k=K,
-                         exclude_image_ids=[int(rows[0]) + 1], expand_neighbours=expand)
-    first_s = time.perf_counter() - started
-    answers, times = {}, []
-    for row in rows:
-        image_id = int(row) + 1
-        started = time.perf_counter()
-        hits = index.search(extractor=EXTRACTOR, query=vectors[image_id], k=K,
-                            exclude_image_ids=[image_id], expand_neighbours=expand)
-        times.append(time.perf_counter() - started)
-        answers[image_id] = [hit.image_id for hit in hits]
-    assert first is not None
+    index, answers, first_s, times = searches_by_image(get_index, vectors, rows, expand)
     result = {"kind": type(index).__name__, "first_search_s": first_s, **percentiles(times),
               "memory_before": before}
     if kind == "approximate":
@@ -204,6 +191,122 @@ def part_search(folder: Path, kind: str, role: str, queries: int) -> dict:
     time.sleep(1.0)
     (folder / f"answers-{kind}-{role}.json").write_text(json.dumps(answers))
     return result
+
+
+def stored_vectors(rows) -> dict:
+    """The stored vectors of the library images in ``rows``, by image id."""
+    from features.models import FeatureVector
+
+    return dict(FeatureVector.objects.filter(image_id__in=(rows + 1).tolist())
+                .values_list("image_id", "vector"))
+
+
+def searches_by_image(open_index, vectors: dict, rows, expand: int):
+    """Search by each library image in ``rows`` as served (its stored vector, itself left
+    out, query expansion): the index ``open_index`` gives, its answers, the time (s) from
+    opening it to the first search's answer, and each search's."""
+    started = time.perf_counter()
+    index = open_index()
+    first = index.search(extractor=EXTRACTOR, query=vectors[int(rows[0]) + 1], k=K,
+                         exclude_image_ids=[int(rows[0]) + 1], expand_neighbours=expand)
+    first_s = time.perf_counter() - started
+    assert first is not None
+    answers, times = {}, []
+    for row in rows:
+        image_id = int(row) + 1
+        started = time.perf_counter()
+        hits = index.search(extractor=EXTRACTOR, query=vectors[image_id], k=K,
+                            exclude_image_ids=[image_id], expand_neighbours=expand)
+        times.append(time.perf_counter() - started)
+        answers[image_id] = [hit.image_id for hit in hits]
+    return index, answers, first_s, times
+
+
+def part_pgvector(folder: Path, queries: int) -> dict:
+    """The same library in a throwaway PostgreSQL: its stored vectors copied in, pgvector's
+    HNSW index built as the migration defines it, the same searches as served."""
+    import sqlite3
+    from datetime import datetime, timezone
+
+    import psycopg
+    from pgvector.psycopg import register_vector
+
+    from devstack.stack import postgres_url
+
+    with postgres_url() as url:
+        setup_django(folder, migrate=True, DATABASE_URL=url)
+        from django.conf import settings
+        from django.db import connection
+
+        from features.fields import STORED
+        from search.index import get_index
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexdef FROM pg_indexes "
+                           "WHERE indexname = 'search_vector_hnsw_2048'")
+            (index_sql,) = cursor.fetchone()
+            cursor.execute("DROP INDEX search_vector_hnsw_2048")  # built after the rows
+        started = time.perf_counter()
+        library = sqlite3.connect(folder / "library.sqlite3")
+        now = datetime.now(timezone.utc)
+        # A connection of its own: with pgvector's types registered, rows read come back as
+        # its Vector objects, which the app's own connection does not expect.
+        with psycopg.connect(url) as raw:
+            register_vector(raw)
+            cursor = raw.cursor()
+            with cursor.copy("COPY gallery_image (id, filename, file, thumbnail, name, "
+                             "is_original, sha256, width, height, format, size_bytes, "
+                             "uploaded_at) FROM STDIN") as copy:
+                for row in library.execute(
+                        "SELECT id, filename, file, thumbnail, name, is_original, sha256, width,"
+                        " height, format, size_bytes, uploaded_at FROM gallery_image"):
+                    copy.write_row([*row[:5], bool(row[5]), *row[6:]])
+            with cursor.copy("COPY features_featurevector (id, image_id, extractor, dim, vector,"
+                             " created_at) FROM STDIN WITH (FORMAT BINARY)") as copy:
+                copy.set_types(["int8", "int8", "varchar", "int4", "vector", "timestamptz"])
+                for key, image, extractor, dim, vector in library.execute(
+                        "SELECT id, image_id, extractor, dim, vector FROM features_featurevector"):
+                    copy.write_row([key, image, extractor, dim,
+                                    np.frombuffer(vector, dtype=STORED).astype(np.float32), now])
+        load_s = time.perf_counter() - started
+        with connection.cursor() as cursor:
+            # The whole graph in memory while it is built (on disk it is many times slower).
+            cursor.execute("SET maintenance_work_mem = '12GB'")
+            cursor.execute("SET max_parallel_maintenance_workers = 1")
+            started = time.perf_counter()
+            cursor.execute(index_sql)
+            build_s = time.perf_counter() - started
+            cursor.execute("ANALYZE")
+            cursor.execute("SELECT pg_table_size('features_featurevector'), "
+                           "pg_relation_size('search_vector_hnsw_2048')")
+            table_bytes, index_bytes = cursor.fetchone()
+        rows = np.load(folder / "query_rows.npy")[:queries]
+        _, answers, first_s, times = searches_by_image(
+            get_index, stored_vectors(rows), rows, settings.SEARCH_EXPANSION_NEIGHBOURS)
+        result = {"load_s": load_s, "build_s": build_s, "table_bytes": table_bytes,
+                  "index_bytes": index_bytes, "ef_search": settings.SEARCH_HNSW_EF_SEARCH,
+                  "first_search_s": first_s, **percentiles(times), "memory": memory()}
+        connection.close()
+    (folder / "answers-pgvector-web.json").write_text(json.dumps(answers))
+    return result
+
+
+def pgvector_report(folder: Path, total: int, query_rows, queries: int) -> None:
+    pg = run_part("pgvector", folder, total)
+    answers = {kind: {int(k): v for k, v in json.loads(
+        (folder / f"answers-{kind}-web.json").read_text()).items()}
+        for kind in ("exact", "pgvector")}
+    library_ids = [int(r) + 1 for r in query_rows[:queries]]
+    real_ids = [int(r) + 1 for r in query_rows[queries:]]
+    print(f"pgvector HNSW (a throwaway PostgreSQL): rows copied in {pg['load_s']:.0f} s, index "
+          f"built in {pg['build_s']:.0f} s; table {pg['table_bytes'] / 1e9:.2f} GB, index "
+          f"{pg['index_bytes'] / 1e9:.2f} GB", flush=True)
+    print(f"  search by image (ef_search {pg['ef_search']}, query expansion) p50 "
+          f"{pg['p50']:.1f} ms, p99 {pg['p99']:.1f} ms; first search {pg['first_search_s']:.2f} s;"
+          f" recall@6 against exact: {recall(answers['pgvector'], answers['exact'], library_ids):.4f}"
+          f" ({queries} library images), "
+          f"{recall(answers['pgvector'], answers['exact'], real_ids):.4f} (real dev-set vectors)",
+          flush=True)
 
 
 def vectors_of_others(rows, count: int) -> dict:
@@ -356,6 +459,8 @@ def measure_parts(folder: Path, queries: int, parts, *, exact: bool = True,
               f"{seconds['vector']:.0f} s (plain vectors)", flush=True)
     if "search" in parts:
         search_report(folder, queries, query_rows, exact=exact, cold=cold)
+    if "pgvector" in parts:
+        pgvector_report(folder, len(query_rows), query_rows, queries)
     if "neighbours" in parts:
         exact_part = run_part("neighbours", folder, "exact") if exact else None
         if cold:
@@ -432,7 +537,8 @@ def main() -> None:
                         help="measure a library kept by --keep again instead of making one")
     parser.add_argument("--parts", default="search,neighbours",
                         help="with --folder: which parts to run again (snapshots: write "
-                        "them again first; search; neighbours)")
+                        "them again first; search; pgvector: the same searches on pgvector's "
+                        "HNSW index in a throwaway PostgreSQL; neighbours)")
     parser.add_argument("--no-exact", action="store_true",
                         help="with --folder: compare with the exact answers an earlier run "
                         "saved there, without running the exact index again")
@@ -450,6 +556,8 @@ def main() -> None:
             result = part_library(Path(folder), int(rest[0]), *rest[1:])
         elif name == "snapshots":
             result = part_snapshots(Path(folder))
+        elif name == "pgvector":
+            result = part_pgvector(Path(folder), int(rest[0]))
         elif name == "neighbours":
             result = part_neighbours(Path(folder), rest[0], setup_django, memory, percentiles)
         else:
