@@ -48,12 +48,12 @@ def _peak(path: Path) -> int | None:
 
 def _own_group() -> tuple[Path, str, str]:
     """This process's memory group folder, and its limit's and peak's file names."""
-    for line in Path("/proc/self/cgroup").read_text().splitlines():
-        _, controllers, path = line.split(":", 2)
-        if "memory" in controllers.split(","):
+    groups = dict(line.split(":", 2)[1:] for line in
+                  Path("/proc/self/cgroup").read_text().splitlines())
+    for controllers, path in groups.items():
+        if "memory" in controllers.split(","):  # v1's, where it is mounted
             return (ROOT / "memory" / path.lstrip("/"), "memory.limit_in_bytes",
                     "memory.max_usage_in_bytes")
-    for line in Path("/proc/self/cgroup").read_text().splitlines():
-        if line.startswith("0::"):
-            return ROOT / line[3:].lstrip("/"), "memory.max", "memory.peak"
+    if "" in groups:
+        return ROOT / groups[""].lstrip("/"), "memory.max", "memory.peak"
     raise SystemExit("no memory control group found for this process")

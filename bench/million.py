@@ -56,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 
 from memory_limit import memory_limited  # noqa: E402
 from million_neighbours import neighbours_report, part_neighbours  # noqa: E402
+from pg_copy import vectors_copy  # noqa: E402
 
 STARTED = time.perf_counter()
 EXTRACTOR = "bench-real-looking-2048"
@@ -226,7 +227,7 @@ def part_pgvector(folder: Path, queries: int) -> dict:
     """The same library in a throwaway PostgreSQL: its stored vectors copied in, pgvector's
     HNSW index built as the migration defines it, the same searches as served."""
     import sqlite3
-    from datetime import datetime, timezone
+    from contextlib import closing
 
     import psycopg
     from pgvector.psycopg import register_vector
@@ -247,11 +248,10 @@ def part_pgvector(folder: Path, queries: int) -> dict:
             (index_sql,) = cursor.fetchone()
             cursor.execute("DROP INDEX search_vector_hnsw_2048")  # built after the rows
         started = time.perf_counter()
-        library = sqlite3.connect(folder / "library.sqlite3")
-        now = datetime.now(timezone.utc)
         # A connection of its own: with pgvector's types registered, rows read come back as
         # its Vector objects, which the app's own connection does not expect.
-        with psycopg.connect(url) as raw:
+        with closing(sqlite3.connect(folder / "library.sqlite3")) as library, \
+                psycopg.connect(url) as raw:
             register_vector(raw)
             cursor = raw.cursor()
             with cursor.copy("COPY gallery_image (id, filename, file, thumbnail, name, "
@@ -261,16 +261,14 @@ def part_pgvector(folder: Path, queries: int) -> dict:
                         "SELECT id, filename, file, thumbnail, name, is_original, sha256, width,"
                         " height, format, size_bytes, uploaded_at FROM gallery_image"):
                     copy.write_row([*row[:5], bool(row[5]), *row[6:]])
-            with cursor.copy("COPY features_featurevector (id, image_id, extractor, dim, vector,"
-                             " created_at) FROM STDIN WITH (FORMAT BINARY)") as copy:
-                copy.set_types(["int8", "int8", "varchar", "int4", "vector", "timestamptz"])
+            vectors_copy(cursor, (
+                (key, image, extractor, dim, np.frombuffer(vector, dtype=STORED).astype(np.float32))
                 for key, image, extractor, dim, vector in library.execute(
-                        "SELECT id, image_id, extractor, dim, vector FROM features_featurevector"):
-                    copy.write_row([key, image, extractor, dim,
-                                    np.frombuffer(vector, dtype=STORED).astype(np.float32), now])
+                    "SELECT id, image_id, extractor, dim, vector FROM features_featurevector")))
         load_s = time.perf_counter() - started
         with connection.cursor() as cursor:
-            # The whole graph in memory while it is built (on disk it is many times slower).
+            # Room for the whole graph (about 8 GB at a million): pgvector builds it in memory
+            # where it fits, and on disk, far slower, where it does not.
             cursor.execute("SET maintenance_work_mem = '12GB'")
             cursor.execute("SET max_parallel_maintenance_workers = 1")
             started = time.perf_counter()

@@ -33,13 +33,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from pg_copy import vectors_copy  # noqa: E402
 
 DIM = 2048
 K = 6
@@ -268,12 +269,8 @@ def part_pgvector(folder: Path) -> dict:
         with cursor.copy(f"COPY gallery_image ({', '.join(columns)}) FROM STDIN") as copy:
             for row in image_rows(n):
                 copy.write_row(list(row.values()))
-        with cursor.copy("COPY features_featurevector (id, image_id, extractor, dim, vector, "
-                         "created_at) FROM STDIN WITH (FORMAT BINARY)") as copy:
-            copy.set_types(["int8", "int8", "varchar", "int4", "vector", "timestamptz"])
-            now = datetime.now(timezone.utc)
-            for i in range(n):
-                copy.write_row([i + 1, i + 1, EXTRACTOR, DIM, np.asarray(matrix[i]), now])
+        vectors_copy(cursor, ((i + 1, i + 1, EXTRACTOR, DIM, np.asarray(matrix[i]))
+                              for i in range(n)))
     raw.commit()
     insert_s = time.perf_counter() - start
     with connection.cursor() as cursor:
