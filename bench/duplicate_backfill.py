@@ -11,6 +11,8 @@ whose pairs the approximate index finds by joining its IVF lists with the whole 
 - the baseline: one range search a vector (what every pass did before), for a sample;
 - the join, for that same sample in one batch: time a vector, and whether the pairs are
   the very pairs the baseline found;
+- the join in the smaller batches a busy worker's pass takes (``--batch-sizes``, from
+  BATCH up), time a vector against the baseline's: where it starts to win sets JOIN_AT;
 - the whole backfill's neighbour queries, every vector of the library (``--limit`` fewer);
 - the stage itself, writes included, for its first ``--passes`` passes (``--whole``: until
   every vector is compared): the pairs and scans written, then removed again so the
@@ -93,6 +95,21 @@ def pairs_of(plain, keys, floor) -> tuple[dict, float]:
     return found, time.perf_counter() - started
 
 
+def joined_in_batches(plain, sample: list[int], floor: float, size: int) -> float:
+    """Seconds a vector for ``sample``'s pairs joined ``size`` vectors at a time."""
+    from django.conf import settings
+
+    from search.index.neighbours import RANGE_PROBES
+
+    probes = RANGE_PROBES * settings.SEARCH_APPROXIMATE_PROBES
+    started = time.perf_counter()
+    for start in range(0, len(sample), size):
+        keys = plain.present(sample[start:start + size])
+        for _ in plain._above_joined(keys, floor, probes):
+            pass
+    return (time.perf_counter() - started) / len(sample)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folder", type=Path, required=True,
@@ -103,6 +120,10 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=3, help="stage passes run with writes")
     parser.add_argument("--whole", action="store_true",
                         help="run the stage's passes until every vector is compared")
+    parser.add_argument("--batch-sizes", default="16,32,64,128,256",
+                        help="batch sizes the join is timed at against the baseline")
+    parser.add_argument("--only-batches", action="store_true",
+                        help="stop after the batch sizes: no backfill, no stage passes")
     parser.add_argument("--pictures", action="store_true",
                         help="give every image a dev-set photo's thumbnail, so pairs in doubt "
                         "are matched as in a real library")
@@ -143,6 +164,12 @@ def main() -> None:
         print(f"joined, the same vectors in one batch: {together_s / len(sample) * 1000:.2f} ms "
               f"a vector ({alone_s / together_s:.1f}x); the same pairs for {same:,} of "
               f"{len(sample):,} vectors")
+        for size in map(int, args.batch_sizes.split(",")):
+            seconds = joined_in_batches(plain, sample, floor, size)
+            print(f"joined {size} at a time: {seconds * 1000:.2f} ms a vector "
+                  f"({alone_s / len(sample) / seconds:.2f}x the baseline)", flush=True)
+        if args.only_batches:
+            return
 
         wanted = keys[:args.limit] if args.limit else keys
         started, found, next_report = time.perf_counter(), 0, 0.1

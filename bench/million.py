@@ -11,6 +11,8 @@
         --parts search,neighbours --no-exact --cold --memory 4  # as on a 4 GB machine
     .venv/bin/python bench/million.py --folder var/bench/million-1000000-XXXX \
         --parts pgvector --no-exact   # pgvector's HNSW on the same library: 10 minutes
+    .venv/bin/python bench/million.py --folder var/bench/million-1000000-XXXX \
+        --parts pgvector --no-exact --ef-search 160,320,640   # one build, three breadths
 
 For each size, one scratch SQLite library (bench/library_vectors.py: the dev-set photos'
 real ResNet50 vectors, their crops, mirror images and colour shifts, spread into
@@ -223,9 +225,10 @@ def searches_by_image(open_index, vectors: dict, rows, expand: int):
     return index, answers, first_s, times
 
 
-def part_pgvector(folder: Path, queries: int) -> dict:
+def part_pgvector(folder: Path, queries: int, ef_searches: list[int]) -> dict:
     """The same library in a throwaway PostgreSQL: its stored vectors copied in, pgvector's
-    HNSW index built as the migration defines it, the same searches as served."""
+    HNSW index built as the migration defines it, the same searches as served at each
+    ``SEARCH_HNSW_EF_SEARCH`` in ``ef_searches`` (one build for them all)."""
     import sqlite3
     from contextlib import closing
 
@@ -238,6 +241,7 @@ def part_pgvector(folder: Path, queries: int) -> dict:
         setup_django(folder, migrate=True, DATABASE_URL=url)
         from django.conf import settings
         from django.db import connection
+        from django.test import override_settings
 
         from features.fields import STORED
         from search.index import get_index
@@ -279,32 +283,40 @@ def part_pgvector(folder: Path, queries: int) -> dict:
                            "pg_relation_size('search_vector_hnsw_2048')")
             table_bytes, index_bytes = cursor.fetchone()
         rows = np.load(folder / "query_rows.npy")[:queries]
-        _, answers, first_s, times = searches_by_image(
-            get_index, stored_vectors(rows), rows, settings.SEARCH_EXPANSION_NEIGHBOURS)
+        vectors = stored_vectors(rows)
+        searches = []
+        for ef_search in ef_searches or [settings.SEARCH_HNSW_EF_SEARCH]:
+            with override_settings(SEARCH_HNSW_EF_SEARCH=ef_search):
+                _, answers, first_s, times = searches_by_image(
+                    get_index, vectors, rows, settings.SEARCH_EXPANSION_NEIGHBOURS)
+            (folder / f"answers-pgvector-ef{ef_search}-web.json").write_text(json.dumps(answers))
+            searches.append({"ef_search": ef_search, "first_search_s": first_s,
+                             **percentiles(times)})
         result = {"load_s": load_s, "build_s": build_s, "table_bytes": table_bytes,
-                  "index_bytes": index_bytes, "ef_search": settings.SEARCH_HNSW_EF_SEARCH,
-                  "first_search_s": first_s, **percentiles(times), "memory": memory()}
+                  "index_bytes": index_bytes, "searches": searches, "memory": memory()}
         connection.close()
-    (folder / "answers-pgvector-web.json").write_text(json.dumps(answers))
     return result
 
 
-def pgvector_report(folder: Path, total: int, query_rows, queries: int) -> None:
-    pg = run_part("pgvector", folder, total)
-    answers = {kind: {int(k): v for k, v in json.loads(
-        (folder / f"answers-{kind}-web.json").read_text()).items()}
-        for kind in ("exact", "pgvector")}
+def pgvector_report(folder: Path, total: int, query_rows, queries: int,
+                    ef_searches: list[int]) -> None:
+    pg = run_part("pgvector", folder, total, ",".join(map(str, ef_searches)))
+    exact = json.loads((folder / "answers-exact-web.json").read_text())
+    exact = {int(k): v for k, v in exact.items()}
     library_ids = [int(r) + 1 for r in query_rows[:queries]]
     real_ids = [int(r) + 1 for r in query_rows[queries:]]
     print(f"pgvector HNSW (a throwaway PostgreSQL): rows copied in {pg['load_s']:.0f} s, index "
           f"built in {pg['build_s']:.0f} s; table {pg['table_bytes'] / 1e9:.2f} GB, index "
           f"{pg['index_bytes'] / 1e9:.2f} GB", flush=True)
-    print(f"  search by image (ef_search {pg['ef_search']}, query expansion) p50 "
-          f"{pg['p50']:.1f} ms, p99 {pg['p99']:.1f} ms; first search {pg['first_search_s']:.2f} s;"
-          f" recall@6 against exact: {recall(answers['pgvector'], answers['exact'], library_ids):.4f}"
-          f" ({queries} library images), "
-          f"{recall(answers['pgvector'], answers['exact'], real_ids):.4f} (real dev-set vectors)",
-          flush=True)
+    for searched in pg["searches"]:
+        answers = json.loads((folder / f"answers-pgvector-ef{searched['ef_search']}-web.json")
+                             .read_text())
+        answers = {int(k): v for k, v in answers.items()}
+        print(f"  search by image (ef_search {searched['ef_search']}, query expansion) p50 "
+              f"{searched['p50']:.1f} ms, p99 {searched['p99']:.1f} ms; first search "
+              f"{searched['first_search_s']:.2f} s; recall@6 against exact: "
+              f"{recall(answers, exact, library_ids):.4f} ({queries} library images), "
+              f"{recall(answers, exact, real_ids):.4f} (real dev-set vectors)", flush=True)
 
 
 def vectors_of_others(rows, count: int) -> dict:
@@ -399,7 +411,8 @@ def measure(n: int, queries: int, real: int, keep: bool, density: str = "dense")
         shutil.rmtree(folder)
 
 
-def measure_again(folder: Path, queries: int, parts, *, exact: bool, cold: bool) -> None:
+def measure_again(folder: Path, queries: int, parts, *, exact: bool, cold: bool,
+                  ef_searches: list[int] = ()) -> None:
     """Parts again on a library kept by ``--keep``, with its queries. Without ``exact``,
     the approximate answers are compared with the exact ones an earlier run saved."""
     # The made-up vectors' file (8 GB at a million) is only needed to make the library.
@@ -411,7 +424,7 @@ def measure_again(folder: Path, queries: int, parts, *, exact: bool, cold: bool)
         # minutes) and later runs pruned it: the snapshots would be passed over.
         print("the change log no longer reaches back to the kept snapshots: writing them again")
         parts = ["snapshots", *parts]
-    measure_parts(folder, queries, parts, exact=exact, cold=cold)
+    measure_parts(folder, queries, parts, exact=exact, cold=cold, ef_searches=ef_searches)
 
 
 def snapshots_usable(folder: Path) -> bool:
@@ -449,7 +462,7 @@ def page_cache_drop(folder: Path) -> None:
 
 
 def measure_parts(folder: Path, queries: int, parts, *, exact: bool = True,
-                  cold: bool = False) -> None:
+                  cold: bool = False, ef_searches: list[int] = ()) -> None:
     query_rows = np.load(folder / "query_rows.npy")
     if "snapshots" in parts:
         seconds = run_part("snapshots", folder)
@@ -458,7 +471,7 @@ def measure_parts(folder: Path, queries: int, parts, *, exact: bool = True,
     if "search" in parts:
         search_report(folder, queries, query_rows, exact=exact, cold=cold)
     if "pgvector" in parts:
-        pgvector_report(folder, len(query_rows), query_rows, queries)
+        pgvector_report(folder, len(query_rows), query_rows, queries, ef_searches)
     if "neighbours" in parts:
         exact_part = run_part("neighbours", folder, "exact") if exact else None
         if cold:
@@ -546,6 +559,9 @@ def main() -> None:
     parser.add_argument("--memory", type=float, metavar="GB",
                         help="run as on a machine with this much memory: every process in one "
                         "memory-limited control group, page cache counted (bench/memory_limit.py)")
+    parser.add_argument("--ef-search", default="",
+                        help="with --parts pgvector: the SEARCH_HNSW_EF_SEARCH values searched "
+                        "at, comma-separated, one index build for all (default: the setting)")
     parser.add_argument("--part", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.part:
@@ -555,7 +571,8 @@ def main() -> None:
         elif name == "snapshots":
             result = part_snapshots(Path(folder))
         elif name == "pgvector":
-            result = part_pgvector(Path(folder), int(rest[0]))
+            result = part_pgvector(Path(folder), int(rest[0]),
+                                   [int(ef) for ef in rest[1].split(",") if ef])
         elif name == "neighbours":
             result = part_neighbours(Path(folder), rest[0], setup_django, memory, percentiles)
         else:
@@ -570,7 +587,8 @@ def main() -> None:
                                          "included)", flush=True))
         if args.folder:
             measure_again(args.folder, args.queries, args.parts.split(","),
-                          exact=not args.no_exact, cold=args.cold)
+                          exact=not args.no_exact, cold=args.cold,
+                          ef_searches=[int(ef) for ef in args.ef_search.split(",") if ef])
             return
         (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
         for n in (int(size) for size in args.sizes.split(",")):
