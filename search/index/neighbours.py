@@ -49,7 +49,10 @@ RANGE_PROBES = 4
 # Rows compared with the whole library at once by ``above`` (bounds the score matrix).
 ABOVE_BLOCK = 64
 # Keys asked at once from which ``above`` joins the snapshot's lists with all of them
-# (search/index/join.py) rather than searching them one by one.
+# (search/index/join.py) rather than searching them one by one. At a million the join
+# decodes each list it reads whole, which pays from about 128 keys: 64 at a time took 0.9x
+# one range search a vector's time, 256 at a time 2x (bench/duplicate_backfill.py
+# --only-batches), so a busy worker's passes of 64 search one by one.
 JOIN_AT = 256
 
 
