@@ -289,8 +289,9 @@ def part_pgvector(folder: Path, queries: int, ef_searches: list[int]) -> dict:
             with override_settings(SEARCH_HNSW_EF_SEARCH=ef_search):
                 _, answers, first_s, times = searches_by_image(
                     get_index, vectors, rows, settings.SEARCH_EXPANSION_NEIGHBOURS)
-            (folder / f"answers-pgvector-ef{ef_search}-web.json").write_text(json.dumps(answers))
-            searches.append({"ef_search": ef_search, "first_search_s": first_s,
+            name = f"answers-pgvector-ef{ef_search}-web.json"
+            (folder / name).write_text(json.dumps(answers))
+            searches.append({"ef_search": ef_search, "answers": name, "first_search_s": first_s,
                              **percentiles(times)})
         result = {"load_s": load_s, "build_s": build_s, "table_bytes": table_bytes,
                   "index_bytes": index_bytes, "searches": searches, "memory": memory()}
@@ -309,8 +310,7 @@ def pgvector_report(folder: Path, total: int, query_rows, queries: int,
           f"built in {pg['build_s']:.0f} s; table {pg['table_bytes'] / 1e9:.2f} GB, index "
           f"{pg['index_bytes'] / 1e9:.2f} GB", flush=True)
     for searched in pg["searches"]:
-        answers = json.loads((folder / f"answers-pgvector-ef{searched['ef_search']}-web.json")
-                             .read_text())
+        answers = json.loads((folder / searched["answers"]).read_text())
         answers = {int(k): v for k, v in answers.items()}
         print(f"  search by image (ef_search {searched['ef_search']}, query expansion) p50 "
               f"{searched['p50']:.1f} ms, p99 {searched['p99']:.1f} ms; first search "
@@ -534,6 +534,11 @@ def search_report(folder: Path, queries: int, query_rows, *, exact: bool = True,
           f"{web['fresh_vector_s'] * 1000:.1f} ms")
 
 
+def numbers(text: str) -> list[int]:
+    """"160,320" as [160, 320]; "" as []."""
+    return [int(number) for number in text.split(",") if number]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000")
@@ -571,8 +576,7 @@ def main() -> None:
         elif name == "snapshots":
             result = part_snapshots(Path(folder))
         elif name == "pgvector":
-            result = part_pgvector(Path(folder), int(rest[0]),
-                                   [int(ef) for ef in rest[1].split(",") if ef])
+            result = part_pgvector(Path(folder), int(rest[0]), numbers(rest[1]))
         elif name == "neighbours":
             result = part_neighbours(Path(folder), rest[0], setup_django, memory, percentiles)
         else:
@@ -588,7 +592,7 @@ def main() -> None:
         if args.folder:
             measure_again(args.folder, args.queries, args.parts.split(","),
                           exact=not args.no_exact, cold=args.cold,
-                          ef_searches=[int(ef) for ef in args.ef_search.split(",") if ef])
+                          ef_searches=numbers(args.ef_search))
             return
         (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
         for n in (int(size) for size in args.sizes.split(",")):
