@@ -38,11 +38,23 @@ def memory_available() -> int:
 def cores_available() -> int:
     """Cores this process may run on (its CPU affinity), or fewer where a control group's
     CPU quota allows fewer (rounded up: a quota of 1.5 cores keeps two busy)."""
+    return cores_of_quota() or _cores_allowed()
+
+
+def cores_of_quota() -> int | None:
+    """The cores a CPU quota leaves this process where that is fewer than it may run on
+    (rounded up); None where no quota holds it to fewer."""
+    quotas = [math.ceil(quota) for quota in _cpu_quotas()]
+    if not quotas or min(quotas) >= _cores_allowed():
+        return None
+    return max(1, min(quotas))
+
+
+def _cores_allowed() -> int:
     try:
-        cores = len(os.sched_getaffinity(0))
+        return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min([cores, *(math.ceil(quota) for quota in _cpu_quotas())]))
+        return os.cpu_count() or 1
 
 
 def _system_available() -> int | None:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.limits import cores_of_quota
+
 logger = logging.getLogger(__name__)
 
 # Part of the converted file's name: change it when the conversion changes.
@@ -81,13 +83,7 @@ def compiled_runner(model, *, precision: str) -> Callable[[np.ndarray], np.ndarr
     requests free at the time, so the worker's batches keep every core too. A lone
     image uses one stream: about 33 ms on two idle cores, against 19 ms spread.
     """
-    import openvino as ov
-
-    hint = "bf16" if precision == "bfloat16" else "f32"
-    compiled = ov.Core().compile_model(model, "CPU", {
-        "INFERENCE_PRECISION_HINT": hint,
-        "PERFORMANCE_HINT": "THROUGHPUT",
-    })
+    compiled = compiled_model(model, precision=precision)
     count = max(1, int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
     free: queue.SimpleQueue = queue.SimpleQueue()
     for _ in range(count):
@@ -107,6 +103,21 @@ def compiled_runner(model, *, precision: str) -> Callable[[np.ndarray], np.ndarr
                 free.put(request)
 
     return run
+
+
+def compiled_model(model, *, precision: str):
+    """``model`` compiled for this machine's CPU, or its container's share of it: OpenVINO
+    counts the cores the process may run on, not a CPU quota (Docker's ``--cpus``), and
+    would start a stream per core of a 16-core host in a container given two, each
+    thread then waiting out the quota's throttling. Under a quota it gets that many."""
+    import openvino as ov
+
+    config = {"INFERENCE_PRECISION_HINT": "bf16" if precision == "bfloat16" else "f32",
+              "PERFORMANCE_HINT": "THROUGHPUT"}
+    quota = cores_of_quota()
+    if quota is not None:
+        config["INFERENCE_NUM_THREADS"] = quota
+    return ov.Core().compile_model(model, "CPU", config)
 
 
 def _infer_split(requests: list, batch: np.ndarray) -> np.ndarray:

@@ -209,3 +209,52 @@ def test_the_exact_scan_is_split_over_the_quota_s_cores(machine, settings):
     assert ExactIndex()._parts == 3
     settings.SEARCH_SCAN_THREADS = 5
     assert ExactIndex()._parts == 5
+
+
+def test_a_quota_s_cores_are_told_apart_from_the_process_s_own(machine, monkeypatch):
+    proc, root = machine
+    (proc / "cgroup").write_text("0::/\n")
+    group(root, {"cpu.max": "max 100000"})
+    assert limits.cores_of_quota() is None
+    group(root, {"cpu.max": "250000 100000"})
+    assert limits.cores_of_quota() == 3
+    monkeypatch.setattr(limits.os, "sched_getaffinity", lambda pid: {0, 1})
+    assert limits.cores_of_quota() is None  # the quota leaves more than the two it may use
+
+
+def tiny_model():
+    """A one-layer OpenVINO model: what the compile does with threads, not what it runs."""
+    import numpy as np
+    import openvino as ov
+    from openvino import opset13 as ops
+
+    features = ops.parameter([1, 16], np.float32)
+    return ov.Model([ops.matmul(features, ops.constant(np.eye(16, dtype=np.float32)),
+                                False, False)], [features])
+
+
+def test_the_model_runs_on_the_quota_s_cores(machine):
+    """OpenVINO counts the machine's cores, not a container's quota: told the quota's."""
+    from features.extractors.openvino_runtime import compiled_model
+
+    proc, root = machine
+    (proc / "cgroup").write_text("0::/\n")
+    group(root, {"cpu.max": "100000 100000"})  # one core of the 16 it may run on
+    compiled = compiled_model(tiny_model(), precision="float32")
+    assert compiled.get_property("INFERENCE_NUM_THREADS") == 1
+    assert compiled.get_property("NUM_STREAMS") == 1
+
+
+def test_without_a_quota_the_model_gets_openvino_s_own_choice(machine):
+    import openvino as ov
+
+    from features.extractors.openvino_runtime import compiled_model
+
+    proc, root = machine
+    (proc / "cgroup").write_text("0::/\n")
+    group(root, {"cpu.max": "max 100000"})
+    own = ov.Core().compile_model(tiny_model(), "CPU", {"PERFORMANCE_HINT": "THROUGHPUT"})
+    compiled = compiled_model(tiny_model(), precision="float32")
+    assert (compiled.get_property("INFERENCE_NUM_THREADS")
+            == own.get_property("INFERENCE_NUM_THREADS"))
+    assert compiled.get_property("NUM_STREAMS") == own.get_property("NUM_STREAMS")
