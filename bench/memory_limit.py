@@ -9,15 +9,31 @@ controller enabled for this process's group's children).
 
 import os
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path("/sys/fs/cgroup")
 
 
+@dataclass
+class MemoryGroup:
+    path: Path
+    peak_file: str
+
+    def join(self) -> None:
+        """Move the calling process into the group (a child's ``preexec_fn``: it and all it
+        starts are then limited, the parent is not)."""
+        (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def peak(self) -> int | None:
+        """The most the group has used so far (bytes; None where the kernel cannot say)."""
+        return _peak(self.path / self.peak_file)
+
+
 @contextmanager
-def memory_limited(limit_bytes: int):
-    """Within: this process in a new group limited to ``limit_bytes``. Yields a function
-    that says the most the group has used so far (bytes; None where the kernel cannot say)."""
+def memory_group(limit_bytes: int):
+    """Within: a new group limited to ``limit_bytes`` that processes can join; removed at
+    the end (every process in it must have exited by then)."""
     if limit_bytes <= 0:
         raise SystemExit("a memory limit must be more than 0")
     own, limit_file, peak_file = _own_group()
@@ -25,17 +41,28 @@ def memory_limited(limit_bytes: int):
     try:
         group.mkdir()
         (group / limit_file).write_text(str(limit_bytes))
-        (group / "cgroup.procs").write_text(str(os.getpid()))
     except OSError as exc:
         raise SystemExit(f"cannot make a memory-limited group under {own}: {exc}") from exc
     try:
-        yield lambda: _peak(group / peak_file)
+        yield MemoryGroup(group, peak_file)
     finally:
-        (own / "cgroup.procs").write_text(str(os.getpid()))
         try:
             group.rmdir()
         except OSError as exc:  # a process started within still runs (after Ctrl-C)
             print(f"left the group {group} behind: {exc}")
+
+
+@contextmanager
+def memory_limited(limit_bytes: int):
+    """Within: this process in a new group limited to ``limit_bytes``. Yields a function
+    that says the most the group has used so far (bytes; None where the kernel cannot say)."""
+    own, _, _ = _own_group()
+    with memory_group(limit_bytes) as group:
+        group.join()
+        try:
+            yield group.peak
+        finally:
+            (own / "cgroup.procs").write_text(str(os.getpid()))
 
 
 def _peak(path: Path) -> int | None:

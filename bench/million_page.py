@@ -3,6 +3,7 @@
     .venv/bin/python bench/million.py --sizes 1000000 --keep      # once: the scratch library
     .venv/bin/python bench/million_page.py --folder var/bench/million-1000000-XXXX \
         --work /tmp/million-page-work --port 8765 [--keep] [--shots /tmp/million-page]
+        [--memory 4]   # the server as on a 4 GB machine
 
 From a library kept by ``bench/million.py --keep`` (SQLite rows of made-up, real-looking
 vectors with the dev-set photos' real ResNet50 vectors hidden at known rows), this makes
@@ -31,6 +32,10 @@ a library the real model serves and checks it the way a person uses it:
    screenshot of each step; then times the API calls the page makes with plain HTTP.
 7. Stops the server (SIGTERM to bin/serve; no daphne left), prints a summary, and removes
    WORK unless --keep (or unless a check failed: then it is kept for a look).
+
+``--memory GB`` runs bin/serve and its processes (not the browser, not the preparation) in a
+control group limited to that much memory, page cache counted (bench/memory_limit.py), after
+dropping WORK's files from the page cache, and prints the most the group used.
 """
 
 import argparse
@@ -49,6 +54,7 @@ import subprocess
 import sys
 import time
 import traceback
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +63,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # The project before bench/ (this script's folder, whose search.py would hide the app).
 sys.path.insert(0, str(ROOT))
 sys.path.insert(1, str(ROOT / "bench"))
+
+from memory_limit import memory_group  # noqa: E402
 
 DEVSET = ROOT.parent / "shared" / "data" / "devset" / "images"
 DEVSET_VECTORS = ROOT / "var" / "bench" / "devset_vectors.npz"
@@ -345,8 +353,9 @@ def memory(pid: int) -> dict:
 
 
 class Server:
-    def __init__(self, env: dict, port: int, log: Path):
-        self.env, self.port, self.log_path = env, port, log
+    def __init__(self, env: dict, port: int, log: Path, *, join=None):
+        """``join``: run in bin/serve's process before it starts (a memory group's join)."""
+        self.env, self.port, self.log_path, self.join = env, port, log, join
         self.url = f"http://127.0.0.1:{port}"
         self.process = None
         self.daphnes: list[int] = []
@@ -355,7 +364,8 @@ class Server:
         self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         started = time.perf_counter()
         self.process = subprocess.Popen(["bin/serve"], cwd=ROOT, env=self.env, stdout=self.log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+                                        stderr=subprocess.STDOUT, start_new_session=True,
+                                        preexec_fn=self.join)
         import urllib.error
         import urllib.request
 
@@ -777,6 +787,17 @@ def shared_weights() -> dict:
             if k in env}
 
 
+def files_uncache(folder: Path) -> None:
+    """Drop every file under ``folder`` from the page cache (as after a reboot)."""
+    for path in folder.rglob("*"):
+        if path.is_file():
+            descriptor = os.open(path, os.O_RDONLY)
+            try:
+                os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(descriptor)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folder", type=Path, required=True,
@@ -792,6 +813,11 @@ def main() -> int:
     parser.add_argument("--wait", type=float, default=3600,
                         help="seconds to wait while another process has the source open")
     parser.add_argument("--keep", action="store_true", help="keep WORK at the end")
+    parser.add_argument("--memory", type=float, metavar="GB",
+                        help="serve as on a machine with this much memory: bin/serve and its "
+                        "processes in a memory-limited control group, page cache counted, the "
+                        "library's files dropped from the page cache first "
+                        "(bench/memory_limit.py; the browser is not in the group)")
     args = parser.parse_args()
     source, work = args.folder.resolve(), args.work.resolve()
     if work == source or source in work.parents:
@@ -817,6 +843,10 @@ def main() -> int:
     }
     say(f"source {source}; work {work}; model files {weights}")
     server = None
+    # Closed once the server has stopped: the group is removed only when empty.
+    limits = ExitStack()
+    group = (limits.enter_context(memory_group(int(args.memory * (1 << 30))))
+             if args.memory is not None else None)
     try:
         with timed("copy of library.sqlite3, waiting included"):
             library_copy(source, work, args.wait)
@@ -854,7 +884,12 @@ def main() -> int:
                          ).strip().splitlines()[-1]
         uploads = upload_queries(real_rows, work / "queries", args.uploads)
 
-        server = Server(env, args.port, work / "serve.log")
+        if group is not None:
+            # Read from disk by the server, so its reads are charged to its group.
+            files_uncache(work)
+            FIGURES["server: memory limit (GB)"] = args.memory
+        server = Server(env, args.port, work / "serve.log",
+                        join=group.join if group is not None else None)
         server.start()
         page_checks(server, password, args.shots, uploads, total)
         http_checks(server, key, uploads, total, args.calls)
@@ -873,6 +908,11 @@ def main() -> int:
                         if re.search(r"ERROR|CRITICAL|Traceback|\" 5\d\d ", line)]
             check(not worrying, f"no error in the server's log ({len(worrying)} lines: "
                   f"{worrying[:20]})")
+        if group is not None:
+            peak = group.peak()
+            FIGURES["server: most memory bin/serve's processes used, page cache included (GB)"] = (
+                "(unknown)" if peak is None else round(peak / (1 << 30), 2))
+        limits.close()
 
     print("\n== summary", flush=True)
     for name, value in FIGURES.items():
