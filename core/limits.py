@@ -50,6 +50,19 @@ def cores_of_quota() -> int | None:
     return max(1, min(quotas))
 
 
+def blas_to_quota():
+    """Under a CPU quota, numpy's BLAS on the quota's cores: like OpenVINO, it starts a
+    thread per core the process may run on, and in a container given two of 16 cores its
+    16 threads would wait out the quota's throttling. Returns threadpoolctl's limiter
+    (None where no quota holds), whose ``restore_original_limits`` undoes it."""
+    cores = cores_of_quota()
+    if cores is None:
+        return None
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=cores, user_api="blas")
+
+
 def _cores_allowed() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))

@@ -6,6 +6,9 @@ class SearchConfig(AppConfig):
     verbose_name = "Search"
 
     def ready(self):
+        from core.limits import blas_to_quota
+
+        blas_to_quota()  # every process that searches or compares vectors loads this app
         # The feature worker keeps the augmented vectors in step (a stage), and its stages
         # ask for neighbours among the plain vectors through search's index, and follow
         # the vector change log.

@@ -258,3 +258,19 @@ def test_without_a_quota_the_model_gets_openvino_s_own_choice(machine):
     assert (compiled.get_property("INFERENCE_NUM_THREADS")
             == own.get_property("INFERENCE_NUM_THREADS"))
     assert compiled.get_property("NUM_STREAMS") == own.get_property("NUM_STREAMS")
+
+
+def test_under_a_quota_numpy_s_blas_runs_on_the_quota_s_cores(machine):
+    from threadpoolctl import threadpool_info
+
+    proc, root = machine
+    (proc / "cgroup").write_text("0::/\n")
+    group(root, {"cpu.max": "max 100000"})
+    assert limits.blas_to_quota() is None
+    group(root, {"cpu.max": "100000 100000"})
+    limiter = limits.blas_to_quota()
+    try:
+        assert {pool["num_threads"] for pool in threadpool_info()
+                if pool["user_api"] == "blas"} == {1}
+    finally:
+        limiter.restore_original_limits()
