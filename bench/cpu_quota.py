@@ -27,6 +27,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "bench"))
+
+from memory_limit import group_remove  # noqa: E402
 DEVSET = ROOT.parent / "shared" / "data" / "devset" / "images"
 CGROUP = Path("/sys/fs/cgroup")
 PERIOD_US = 100_000
@@ -35,6 +38,8 @@ PERIOD_US = 100_000
 @contextmanager
 def cpu_limited(cores: float):
     """Within: this process in a new group allowed ``cores`` cores' time a period."""
+    if cores <= 0:
+        raise SystemExit("a CPU quota must be more than 0 cores")
     groups = dict(line.split(":", 2)[1:] for line in
                   Path("/proc/self/cgroup").read_text().splitlines())
     v1 = next((path for names, path in groups.items() if "cpu" in names.split(",")), None)
@@ -50,12 +55,13 @@ def cpu_limited(cores: float):
             (group / "cpu.max").write_text(f"{quota} {PERIOD_US}")
         (group / "cgroup.procs").write_text(str(os.getpid()))
     except OSError as exc:
+        group_remove(group)
         raise SystemExit(f"cannot make a CPU-limited group under {own}: {exc}") from exc
     try:
         yield
     finally:
         (own / "cgroup.procs").write_text(str(os.getpid()))
-        group.rmdir()
+        group_remove(group)
 
 
 def extractor_built(quota_aware: bool):

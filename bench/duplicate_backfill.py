@@ -11,8 +11,9 @@ whose pairs the approximate index finds by joining its IVF lists with the whole 
 - the baseline: one range search a vector (what every pass did before), for a sample;
 - the join, for that same sample in one batch: time a vector, and whether the pairs are
   the very pairs the baseline found;
-- the join in the smaller batches a busy worker's pass takes (``--batch-sizes``, from
-  BATCH up), time a vector against the baseline's: where it starts to win sets JOIN_AT;
+- the join in smaller batches (``--batch-sizes``, 16 to 256 by default: a busy worker's
+  pass takes up to BATCH), time a vector against the baseline's: where it starts to win
+  sets JOIN_AT;
 - the whole backfill's neighbour queries, every vector of the library (``--limit`` fewer);
 - the stage itself, writes included, for its first ``--passes`` passes (``--whole``: until
   every vector is compared): the pairs and scans written, then removed again so the
@@ -166,7 +167,7 @@ def main() -> None:
         print(f"joined, the same vectors in one batch: {together_s / len(sample) * 1000:.2f} ms "
               f"a vector ({alone_s / together_s:.1f}x); the same pairs for {same:,} of "
               f"{len(sample):,} vectors")
-        for size in map(int, args.batch_sizes.split(",")):
+        for size in (int(size) for size in args.batch_sizes.split(",") if size):
             seconds = joined_in_batches(plain, sample, floor, size)
             print(f"joined {size} at a time: {seconds * 1000:.2f} ms a vector "
                   f"({alone_s / len(sample) / seconds:.2f}x the baseline)", flush=True)

@@ -1,6 +1,7 @@
-"""Run a benchmark as on a smaller machine: this process (and every process it starts
-after) in a control group of its own with a memory limit, as a container's ``--memory``
-gives. Page cache counts against the limit, so the snapshots' pages compete with the
+"""Run a benchmark as on a smaller machine: processes in a control group of their own with
+a memory limit, as a container's ``--memory`` gives. ``memory_limited``: this process and
+every process it starts after; ``memory_group``: only the processes that join it (a
+server the benchmark starts). Page cache counts against the limit, so the snapshots' pages compete with the
 processes' own memory as they would on a machine that size.
 
 Needs root and a writable memory controller (cgroup v1's, or v2's with the memory
@@ -21,9 +22,14 @@ class MemoryGroup:
     peak_file: str
 
     def join(self) -> None:
-        """Move the calling process into the group (a child's ``preexec_fn``: it and all it
-        starts are then limited, the parent is not)."""
+        """Move the calling process into the group: it and all it starts are limited."""
         (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def command(self, command: list[str]) -> list[str]:
+        """``command`` run in the group: a shell joins it, then becomes the command (no
+        ``preexec_fn``, which is unsafe in a process with threads)."""
+        return ["sh", "-c", 'echo $$ > "$1" && shift && exec "$@"', "sh",
+                str(self.path / "cgroup.procs"), *command]
 
     def peak(self) -> int | None:
         """The most the group has used so far (bytes; None where the kernel cannot say)."""
@@ -42,14 +48,23 @@ def memory_group(limit_bytes: int):
         group.mkdir()
         (group / limit_file).write_text(str(limit_bytes))
     except OSError as exc:
+        group_remove(group)
         raise SystemExit(f"cannot make a memory-limited group under {own}: {exc}") from exc
     try:
         yield MemoryGroup(group, peak_file)
     finally:
-        try:
-            group.rmdir()
-        except OSError as exc:  # a process started within still runs (after Ctrl-C)
-            print(f"left the group {group} behind: {exc}")
+        group_remove(group)
+
+
+def group_remove(group: Path) -> None:
+    """Remove a group, saying so where it cannot be (a process started within still runs,
+    after Ctrl-C): never raises, so the error that ended the run is the one shown."""
+    try:
+        group.rmdir()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        print(f"left the group {group} behind: {exc}")
 
 
 @contextmanager

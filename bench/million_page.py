@@ -353,9 +353,9 @@ def memory(pid: int) -> dict:
 
 
 class Server:
-    def __init__(self, env: dict, port: int, log: Path, *, join=None):
-        """``join``: run in bin/serve's process before it starts (a memory group's join)."""
-        self.env, self.port, self.log_path, self.join = env, port, log, join
+    def __init__(self, env: dict, port: int, log: Path, *, group=None):
+        """``group``: a memory group (bench/memory_limit.py) bin/serve runs in."""
+        self.env, self.port, self.log_path, self.group = env, port, log, group
         self.url = f"http://127.0.0.1:{port}"
         self.process = None
         self.daphnes: list[int] = []
@@ -363,9 +363,9 @@ class Server:
     def start(self, timeout: float = 600) -> None:
         self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         started = time.perf_counter()
-        self.process = subprocess.Popen(["bin/serve"], cwd=ROOT, env=self.env, stdout=self.log,
-                                        stderr=subprocess.STDOUT, start_new_session=True,
-                                        preexec_fn=self.join)
+        command = ["bin/serve"] if self.group is None else self.group.command(["bin/serve"])
+        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self.log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
         import urllib.error
         import urllib.request
 
@@ -788,11 +788,13 @@ def shared_weights() -> dict:
 
 
 def files_uncache(folder: Path) -> None:
-    """Drop every file under ``folder`` from the page cache (as after a reboot)."""
+    """Drop every file under ``folder`` from the page cache (as after a reboot): written
+    out first, as pages not yet on disk are not dropped."""
     for path in folder.rglob("*"):
         if path.is_file():
             descriptor = os.open(path, os.O_RDONLY)
             try:
+                os.fsync(descriptor)
                 os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
             finally:
                 os.close(descriptor)
@@ -844,8 +846,8 @@ def main() -> int:
     say(f"source {source}; work {work}; model files {weights}")
     server = None
     # Closed once the server has stopped: the group is removed only when empty.
-    limits = ExitStack()
-    group = (limits.enter_context(memory_group(int(args.memory * (1 << 30))))
+    server_group = ExitStack()
+    group = (server_group.enter_context(memory_group(int(args.memory * (1 << 30))))
              if args.memory is not None else None)
     try:
         with timed("copy of library.sqlite3, waiting included"):
@@ -888,8 +890,7 @@ def main() -> int:
             # Read from disk by the server, so its reads are charged to its group.
             files_uncache(work)
             FIGURES["server: memory limit (GB)"] = args.memory
-        server = Server(env, args.port, work / "serve.log",
-                        join=group.join if group is not None else None)
+        server = Server(env, args.port, work / "serve.log", group=group)
         server.start()
         page_checks(server, password, args.shots, uploads, total)
         http_checks(server, key, uploads, total, args.calls)
@@ -900,19 +901,21 @@ def main() -> int:
         traceback.print_exc()
         FAILURES.append(f"the run stopped early: {type(exc).__name__}: {exc}")
     finally:
-        if server is not None and server.process is not None:
-            server.stop()
-            args.shots.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(server.log_path, args.shots / "serve.log")
-            worrying = [line for line in server.log_text().splitlines()
-                        if re.search(r"ERROR|CRITICAL|Traceback|\" 5\d\d ", line)]
-            check(not worrying, f"no error in the server's log ({len(worrying)} lines: "
-                  f"{worrying[:20]})")
-        if group is not None:
-            peak = group.peak()
-            FIGURES["server: most memory bin/serve's processes used, page cache included (GB)"] = (
-                "(unknown)" if peak is None else round(peak / (1 << 30), 2))
-        limits.close()
+        try:
+            if server is not None and server.process is not None:
+                server.stop()
+                args.shots.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(server.log_path, args.shots / "serve.log")
+                worrying = [line for line in server.log_text().splitlines()
+                            if re.search(r"ERROR|CRITICAL|Traceback|\" 5\d\d ", line)]
+                check(not worrying, f"no error in the server's log ({len(worrying)} lines: "
+                      f"{worrying[:20]})")
+        finally:
+            if group is not None:
+                peak = group.peak()
+                FIGURES["server: most memory bin/serve's processes used, page cache included "
+                        "(GB)"] = "(unknown)" if peak is None else round(peak / (1 << 30), 2)
+            server_group.close()
 
     print("\n== summary", flush=True)
     for name, value in FIGURES.items():

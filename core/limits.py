@@ -51,10 +51,11 @@ def cores_of_quota() -> int | None:
 
 
 def blas_to_quota():
-    """Under a CPU quota, numpy's BLAS on the quota's cores: like OpenVINO, it starts a
-    thread per core the process may run on, and in a container given two of 16 cores its
-    16 threads would wait out the quota's throttling. Returns threadpoolctl's limiter
-    (None where no quota holds), whose ``restore_original_limits`` undoes it."""
+    """Under a CPU quota, the BLAS loaded by now (numpy's) on the quota's cores: like
+    OpenVINO, it starts a thread per core the process may run on, and in a container given
+    two of 16 cores its 16 threads would wait out the quota's throttling. (faiss keeps to
+    one thread a search itself.) Returns threadpoolctl's limiter (None where no quota
+    holds), whose ``restore_original_limits`` undoes it."""
     cores = cores_of_quota()
     if cores is None:
         return None

@@ -50,9 +50,10 @@ RANGE_PROBES = 4
 ABOVE_BLOCK = 64
 # Keys asked at once from which ``above`` joins the snapshot's lists with all of them
 # (search/index/join.py) rather than searching them one by one. At a million the join
-# decodes each list it reads whole, which pays from about 128 keys: 64 at a time took 0.9x
-# one range search a vector's time, 256 at a time 2x (bench/duplicate_backfill.py
-# --only-batches), so a busy worker's passes of 64 search one by one.
+# decodes each list it reads whole, which pays only from about 128 keys: 64 at a time it
+# was 10% slower a vector than one range search each, 128 at a time 1.4 times as fast, 256
+# at a time twice (bench/duplicate_backfill.py --only-batches). A busy worker's passes of
+# 64 (duplicates/finding.py) therefore search one by one, and a backlog joins 2,048.
 JOIN_AT = 256
 
 
