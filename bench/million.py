@@ -58,7 +58,7 @@ sys.path.insert(0, str(ROOT))
 
 from memory_limit import memory_limited  # noqa: E402
 from million_neighbours import neighbours_report, part_neighbours  # noqa: E402
-from pg_copy import vectors_copy  # noqa: E402
+from pg_copy import hnsw_built, hnsw_dropped, vectors_copy  # noqa: E402
 
 STARTED = time.perf_counter()
 EXTRACTOR = "bench-real-looking-2048"
@@ -247,10 +247,7 @@ def part_pgvector(folder: Path, queries: int, ef_searches: list[int]) -> dict:
         from search.index import get_index
 
         with connection.cursor() as cursor:
-            cursor.execute("SELECT indexdef FROM pg_indexes "
-                           "WHERE indexname = 'search_vector_hnsw_2048'")
-            (index_sql,) = cursor.fetchone()
-            cursor.execute("DROP INDEX search_vector_hnsw_2048")  # built after the rows
+            index_sql = hnsw_dropped(cursor)  # built after the rows
         started = time.perf_counter()
         # A connection of its own: with pgvector's types registered, rows read come back as
         # its Vector objects, which the app's own connection does not expect.
@@ -271,14 +268,7 @@ def part_pgvector(folder: Path, queries: int, ef_searches: list[int]) -> dict:
                     "SELECT id, image_id, extractor, dim, vector FROM features_featurevector")))
         load_s = time.perf_counter() - started
         with connection.cursor() as cursor:
-            # Room for the whole graph (about 8 GB at a million): pgvector builds it in memory
-            # where it fits, and on disk, far slower, where it does not.
-            cursor.execute("SET maintenance_work_mem = '12GB'")
-            cursor.execute("SET max_parallel_maintenance_workers = 1")
-            started = time.perf_counter()
-            cursor.execute(index_sql)
-            build_s = time.perf_counter() - started
-            cursor.execute("ANALYZE")
+            build_s = hnsw_built(cursor, index_sql, "12GB")  # the graph is about 8 GB at 1M
             cursor.execute("SELECT pg_table_size('features_featurevector'), "
                            "pg_relation_size('search_vector_hnsw_2048')")
             table_bytes, index_bytes = cursor.fetchone()

@@ -40,7 +40,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pg_copy import vectors_copy  # noqa: E402
+from pg_copy import hnsw_built, hnsw_dropped, vectors_copy  # noqa: E402
 
 DIM = 2048
 K = 6
@@ -260,9 +260,7 @@ def part_pgvector(folder: Path) -> dict:
     raw = connection.connection
     register_vector(raw)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'search_vector_hnsw_2048'")
-        (index_sql,) = cursor.fetchone()
-        cursor.execute("DROP INDEX search_vector_hnsw_2048")
+        index_sql = hnsw_dropped(cursor)
     start = time.perf_counter()
     with raw.cursor() as cursor:
         columns = list(next(image_rows(1)))
@@ -274,13 +272,7 @@ def part_pgvector(folder: Path) -> dict:
     raw.commit()
     insert_s = time.perf_counter() - start
     with connection.cursor() as cursor:
-        cursor.execute("SET maintenance_work_mem = '6GB'")
-        cursor.execute("SET max_parallel_maintenance_workers = 1")
-        start = time.perf_counter()
-        cursor.execute(index_sql)
-        build_s = time.perf_counter() - start
-        cursor.execute("ANALYZE features_featurevector")
-        cursor.execute("ANALYZE gallery_image")
+        build_s = hnsw_built(cursor, index_sql, "6GB")
     del matrix
 
     index = PgvectorIndex()
