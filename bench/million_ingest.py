@@ -22,7 +22,10 @@ processes:
 - ``--rounds 2`` then imports 300 other photos (other variants of the same originals) while
   that worker runs on: what a worker that has long been up does, with nothing of its start
   left (its read-ahead of every row's augmentation limits and hashes, and its first look
-  at every vector for each stage).
+  at every vector for each stage). ``--later-extra 34`` makes that second round 2,000 photos
+  (each original cropped, turned and recoloured 34 more ways): a longer import, in which the
+  later stages may fall behind; "after the last s" is how long they took to catch up once
+  the last vector was stored.
 
 The copy is about 18 GB with its snapshots, and removed at the end (``--keep`` keeps it; a
 later run deletes for good what the last one added to it, brings its snapshots up to date,
@@ -48,9 +51,9 @@ ORIGINALS = ROOT.parent / "shared" / "data" / "originals"
 LINK_STEPS = (7919, 104729, 224737, 350377)
 
 
-def photos_make(folder: Path, round_: int = 0) -> int:
+def photos_make(folder: Path, round_: int = 0, extra: int = 0) -> int:
     """Each demo original and five variants of it, as JPEG files in ``folder``; a later
-    ``round_`` makes six other variants (other files, other vectors)."""
+    ``round_`` makes six other variants (other files, other vectors) and ``extra`` more."""
     from PIL import Image, ImageOps
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -80,11 +83,34 @@ def photos_make(folder: Path, round_: int = 0) -> int:
                                               for band, k in zip(photo.split(),
                                                                  (0.85, 1.0, 1.15))]),
             }
+        if round_ > 0:
+            variants.update(variants_more(photo, extra, np.random.default_rng(len(path.stem))))
         for name, variant in variants.items():
             variant.save(folder / f"{path.stem}{'-' + name if name else ''}.jpg", quality=90)
         low = 30 if round_ == 0 else 50
         photo.save(folder / f"{path.stem}-quality-{low}.jpg", quality=low)
         made += len(variants) + 1
+    return made
+
+
+def variants_more(photo, count: int, rng: np.random.Generator) -> dict:
+    """``count`` more variants of ``photo`` for a longer import: each cropped, turned and
+    recoloured a little differently, as a burst of shots of one scene."""
+    from PIL import Image
+
+    width, height = photo.size
+    made = {}
+    for number in range(count):
+        left, top = rng.uniform(0, 0.2, size=2)
+        right, bottom = rng.uniform(0.8, 1.0, size=2)
+        variant = photo.crop((int(width * left), int(height * top), int(width * right),
+                              int(height * bottom)))
+        variant = variant.rotate(float(rng.uniform(-6, 6)), resample=Image.Resampling.BILINEAR,
+                                 fillcolor=(255, 255, 255))
+        factors = rng.uniform(0.85, 1.15, size=3)
+        made[f"burst-{number}"] = Image.merge("RGB", [
+            band.point(lambda v, k=k: min(255, int(v * k))) for band, k in
+            zip(variant.split(), factors)])
     return made
 
 
@@ -231,7 +257,8 @@ def ingest(folder: Path, photos_folders: list[Path], counts: list[int]) -> list[
             results.append({"import_s": imported,
                             "extract_rate": (made - 1) / max(last - first, 1e-9),
                             "later_rate": (made - made // 2 - 1) / max(last - middle, 1e-9),
-                            "all_done_s": finished - first, "made": made})
+                            "all_done_s": finished - first, "behind_s": finished - last,
+                            "made": made})
     finally:
         if worker is not None:
             worker.terminate()
@@ -269,6 +296,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the copy of the million")
     parser.add_argument("--rounds", type=int, default=1, choices=(1, 2),
                         help="2: then 300 other photos into the worker still running")
+    parser.add_argument("--later-extra", type=int, default=0,
+                        help="with --rounds 2: this many more photos of each original in the"
+                        " second round (a longer import; 34 makes 2,000 photos)")
     parser.add_argument("--code", type=Path, default=ROOT,
                         help="a checkout whose code imports and extracts (a baseline's)")
     args = parser.parse_args()
@@ -278,7 +308,7 @@ def main() -> None:
     photos = []  # per round
     for round_, photos_folder in enumerate(folders):
         shutil.rmtree(photos_folder, ignore_errors=True)
-        photos.append(photos_make(photos_folder, round_))
+        photos.append(photos_make(photos_folder, round_, args.later_extra))
     empty, million = args.work / "empty", args.work / "million"
     shutil.rmtree(empty, ignore_errors=True)
     empty.mkdir(parents=True)
@@ -305,14 +335,14 @@ def main() -> None:
     print(f"{' then '.join(map(str, photos))} photos into each library; the real model; "
           f"the code of {code}")
     print(f"{'library':<22} {'import s':>9} {'photos/s':>9} {'extracted/s':>12} "
-          f"{'second half/s':>14} {'all stages done s':>18}")
+          f"{'second half/s':>14} {'all stages done s':>18} {'after the last s':>17}")
     for name, folder in (("empty", empty), ("a million images", million)):
         for round_, result in enumerate(ingest(folder, folders, photos)):
             count = photos[round_]
             label = name if round_ == 0 else "  then, worker running"
             print(f"{label:<22} {result['import_s']:9.1f} {count / result['import_s']:9.1f} "
                   f"{result['extract_rate']:12.1f} {result['later_rate']:14.1f} "
-                  f"{result['all_done_s']:18.1f}", flush=True)
+                  f"{result['all_done_s']:18.1f} {result['behind_s']:17.1f}", flush=True)
     shutil.rmtree(empty, ignore_errors=True)
     for photos_folder in folders:
         shutil.rmtree(photos_folder, ignore_errors=True)
