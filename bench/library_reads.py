@@ -1,5 +1,6 @@
 """The library's reads at a million images: a page, its count, the kind and label
-filters, a name search and the duplicates listing, through Django's full stack.
+filters, a name search, the duplicates listing and the features status (the page's
+Features card), through Django's full stack.
 
     .venv/bin/python bench/library_reads.py                      # 100k, then 1M (a few minutes)
     .venv/bin/python bench/library_reads.py --sizes 20000        # a quick check that it works
@@ -14,9 +15,9 @@ signed-in viewer then asks, through Django's test client (its whole middleware, 
 access rules, the serializers; after one request to warm Django itself), each of:
 the first page of the library, a page in the middle and the last page (each page answer
 carries the count), originals only, the label filter ``shoe`` (its first, middle and last
-pages) and ``sandal`` (a class's own name), a name search, and the first page of duplicate
-groups. Printed: p50 and p99 of ``--repeat`` requests each, in ms, and the queries one
-request makes. Target: p50 <= 100 ms at 1M.
+pages) and ``sandal`` (a class's own name), a name search, the first page of duplicate
+groups, and the features status. Printed: p50 and p99 of ``--repeat`` requests each, in ms,
+and the queries one request makes. Target: p50 <= 100 ms at 1M.
 """
 
 import argparse
@@ -177,7 +178,8 @@ def measure(size: int, args) -> None:
                 ("label filter: sandal (a class)", "/api/v1/images/", {"label": "sandal"}),
                 ("name search: 'photo 12345'", "/api/v1/images/", {"q": "photo 12345"}),
                 ("duplicate groups, first page", "/api/v1/duplicates/", {}),
-                ("duplicate groups, page 10", "/api/v1/duplicates/", {"page": 10})]
+                ("duplicate groups, page 10", "/api/v1/duplicates/", {"page": 10}),
+                ("the features status", "/api/v1/features/status/", {})]
         for label, url, params in asks:
             if params.get("page") in ("MIDDLE", "LAST"):
                 count = counts[params.get("label", "")]
@@ -186,8 +188,11 @@ def measure(size: int, args) -> None:
             p50, p99, queries, body = timed(client, url, params, args.repeat)
             if url == "/api/v1/images/" and "page" not in params and "kind" not in params:
                 counts[params.get("label", "")] = -(-body["count"] // len(body["results"]))
-            print(f"  {label:<34} {p50:8.1f} {p99:8.1f} {queries:8d}  {body['count']:,} found, "
-                  f"{len(body['results'])} on the page", flush=True)
+            answer = (f"{body['count']:,} found, {len(body['results'])} on the page"
+                      if "count" in body else
+                      f"{body['counts']['with_vectors']:,} of {body['counts']['images']:,} "
+                      "images with features")
+            print(f"  {label:<34} {p50:8.1f} {p99:8.1f} {queries:8d}  {answer}", flush=True)
     finally:
         from django.db import connection
         connection.close()
