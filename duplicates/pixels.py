@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image as PILImage
 from PIL import ImageOps
+from scipy import fft
 
 from core.errors import ImageSimError
 from gallery.models import Image
@@ -93,7 +94,7 @@ class PictureMatcher:
     doubt, where one photo is often in several): each picture's spectrum and running sums,
     and its templates at the size of another picture (thumbnails mostly share a few sizes),
     are made once and kept for the next pairs. Every size of a template is correlated at
-    once, one stack of FFTs.
+    once, one stack of FFTs (SciPy's, in single precision: 2.5 to 4 times numpy's here).
 
     ``pictures``: grey pictures (``grey_picture``) by any key. Only the arrays used last
     are kept, KEPT of each kind (about 36 MB for 96-pixel thumbnails): pairs in the order of
@@ -121,7 +122,7 @@ class PictureMatcher:
             return best
         area = self._area_of(outer)
         rows, cols = picture.height, picture.width
-        products = np.fft.irfft2(area.spectrum[None] * templates.spectra, (rows, cols))
+        products = fft.irfft2(area.spectrum[None] * templates.spectra, _fast_shape(rows, cols))
         for place, ((height, width), norm) in enumerate(zip(templates.shapes, templates.norms)):
             found = products[place, :rows - height + 1, :cols - width + 1]
             best = max(best, _highest_correlation(found, area.sums, area.squares, height,
@@ -133,7 +134,7 @@ class PictureMatcher:
         if area is None:
             pixels = np.asarray(self.pictures[key], dtype=np.float32)
             area = self._remember(self._areas, key, _Area(
-                np.fft.rfft2(pixels),
+                fft.rfft2(pixels, _fast_shape(*pixels.shape)),
                 np.pad(pixels.cumsum(0).cumsum(1), ((1, 0), (1, 0))),
                 np.pad((pixels.astype(np.float64) ** 2).cumsum(0).cumsum(1), ((1, 0), (1, 0)))))
         return area
@@ -160,10 +161,10 @@ class PictureMatcher:
                 norms.append(norm)
         spectra = None
         if centred_all:
-            stacked = np.zeros((len(centred_all), rows, cols), dtype=np.float32)
+            stacked = np.zeros((len(centred_all), *_fast_shape(rows, cols)), dtype=np.float32)
             for place, centred in enumerate(centred_all):
                 stacked[place, :centred.shape[0], :centred.shape[1]] = centred
-            spectra = np.conj(np.fft.rfft2(stacked))
+            spectra = np.conj(fft.rfft2(stacked))
         return self._remember(self._templates, (key, size), _Templates(
             [centred.shape for centred in centred_all], norms, spectra, flat))
 
@@ -178,6 +179,13 @@ class PictureMatcher:
         if len(cache) > self.KEPT:
             cache.popitem(last=False)
         return value
+
+
+def _fast_shape(rows: int, cols: int) -> tuple[int, int]:
+    """The FFTs' size for a picture of ``rows`` by ``cols``: at least that (so a template's
+    products inside the picture do not wrap around), of small prime factors. A thumbnail's
+    own size is often not (71 by 93 took 2.4 times as long as 72 by 96)."""
+    return fft.next_fast_len(rows, real=True), fft.next_fast_len(cols, real=True)
 
 
 def _highest_correlation(products: np.ndarray, sums: np.ndarray, squares: np.ndarray,
