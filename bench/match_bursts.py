@@ -59,7 +59,7 @@ def main() -> None:
             saved = io.BytesIO()
             shot.save(saved, "JPEG", quality=90)
             pictures[(path.stem, name)] = pixels.grey_picture(make_thumbnail(saved.getvalue()))
-    keys = sorted(pictures)
+    keys = sorted(pictures, key=lambda key: (key[0], int(key[1].rsplit("-", 1)[1])))
     pairs = [(key, earlier) for place, key in enumerate(keys) for earlier in keys[:place]
              if key[0] == earlier[0]]
     sizes = len({picture.size for picture in pictures.values()})

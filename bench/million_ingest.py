@@ -95,7 +95,9 @@ def photos_make(folder: Path, round_: int = 0, extra: int = 0) -> int:
 
 def variants_more(photo, count: int, rng: np.random.Generator) -> dict:
     """``count`` more variants of ``photo`` for a longer import: each cropped, turned and
-    recoloured a little differently, as a burst of shots of one scene."""
+    recoloured a little differently, as a burst of shots of one scene. ``rng`` is seeded by
+    the original's name length (as the README's runs were), so originals whose names are as
+    long get the same crops, turns and colours."""
     from PIL import Image
 
     width, height = photo.size
@@ -302,6 +304,8 @@ def main() -> None:
     parser.add_argument("--code", type=Path, default=ROOT,
                         help="a checkout whose code imports and extracts (a baseline's)")
     args = parser.parse_args()
+    if args.later_extra and args.rounds != 2:
+        parser.error("--later-extra adds to the second round: give --rounds 2")
     global code
     code = args.code.resolve()
     folders = [args.work / f"photos-{round_}" for round_ in range(args.rounds)]

@@ -40,7 +40,8 @@ class VectorCount(models.Model):
     features status, which the page reads on every visit and while features are made, does
     not count a million rows (about 70 ms) each time. A missing row counts 0, as with
     gallery.models.LiveCount. PostgreSQL counts the vectors instead: many workers storing
-    vectors at once would wait on these rows.
+    vectors at once would wait on these rows. A later migration that makes SQLite rebuild
+    the vectors' table drops its triggers (as the change log's): it must create them again.
     """
 
     extractor = models.CharField(max_length=100, primary_key=True)

@@ -254,8 +254,8 @@ FEATURE_POLL_SECONDS = env_int("FEATURE_POLL_SECONDS", 2)
 # the index snapshots) take at most this share of the worker's time; the rest of their
 # work is done when extraction is idle. 1: they keep up after every batch; 0: they wait
 # for it to be idle. (The index snapshot's writer thread runs beside this, uncounted.)
-# A tenth extracted 8% to 15% faster than a quarter at a million photos, with every stage
-# done about as soon (README, "Import and feature generation into a million").
+# A tenth extracted 6% to 16% faster than a quarter at a million photos, every stage done
+# within the runs' spread (README, "Import and feature generation into a million").
 FEATURE_STAGES_SHARE = env_float("FEATURE_STAGES_SHARE", 0.1)
 if not 0.0 <= FEATURE_STAGES_SHARE <= 1.0:
     raise ImproperlyConfigured("FEATURE_STAGES_SHARE must be from 0 to 1")

@@ -127,6 +127,8 @@ def test_pairs_matched_together_score_as_the_match_one_size_at_a_time(monkeypatc
     pictures["grey"] = grey(PILImage.new("RGB", (200, 300), (90, 90, 90)))
     pictures["grey-too"] = grey(PILImage.new("RGB", (320, 240), (200, 200, 200)))
     pictures["sliver"] = grey(photo(5, size=(320, 12)))
+    # 73 pixels wide: its FFTs are 75 wide, an odd length (the inverse must be told it).
+    pictures["portrait"] = grey(photo(4, size=(219, 288)))
     pairs = sorted((a, b) for a in pictures for b in pictures if a < b)
     monkeypatch.setattr(PictureMatcher, "KEPT", 3)
     matcher = PictureMatcher(pictures)
